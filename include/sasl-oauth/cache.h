@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cache: the per-account token cache file (DESIGN.md §5).
+ *
+ * File: JSON, mode 0600, owned by the calling user, in a directory of mode
+ * 0700 (both checked on every read; looser ones are refused with the chmod
+ * that fixes them). Writers take an exclusive flock on "PATH.lock", write
+ * "PATH.tmp.PID" under umask 077, fsync, rename over PATH and fsync the
+ * directory, so a reader sees the old or the new file, never a mix.
+ * A file that does not parse is renamed to "PATH.corrupt.UNIXTIME" and the
+ * error says where it went; it is never deleted.
+ *
+ * Ownership: sao_token_t owns its secrets and strings; sao_token_clear()
+ * wipes and frees them.
+ */
+#ifndef SAO_CACHE_H
+#define SAO_CACHE_H
+
+#include <stdint.h>
+
+#include "sasl-oauth/error.h"
+#include "sasl-oauth/secret.h"
+
+#define SAO_CACHE_FORMAT_VERSION 1
+#define SAO_CACHE_FILE_MAX (1024 * 1024)
+
+typedef struct sao_token {
+	sao_secret_t access_token;
+	sao_secret_t refresh_token;
+	int64_t expires_at;          /* UTC seconds; 0 = unknown */
+	int64_t obtained_at;
+	int64_t refresh_obtained_at;
+	int64_t rejected_at;         /* 0 = never rejected */
+	char *scope;                 /* may be NULL */
+	char *token_type;            /* may be NULL */
+	char *account;               /* may be NULL */
+	int64_t format_version;
+} sao_token_t;
+
+void sao_token_init(sao_token_t *tok);
+void sao_token_clear(sao_token_t *tok);
+
+/* Reads and validates the cache at path into tok_r (which must be
+ * initialised). SAO_ERR_NOTFOUND if it does not exist, SAO_ERR_PERM for an
+ * unsafe mode/owner, SAO_ERR_CORRUPT after keeping a bad file aside. */
+sao_err_t sao_cache_read(const char *path, sao_token_t *tok_r, sao_error_t *err);
+
+/* Atomically replaces the cache at path with tok. Caller holds the lock
+ * (sao_cache_lock). Creates the directory (0700) if missing. */
+sao_err_t sao_cache_write(const char *path, const sao_token_t *tok, sao_error_t *err);
+
+/* Takes the exclusive writer lock for path; *fd_r is the lock descriptor,
+ * released with sao_cache_unlock(). Blocks at most timeout_ms. */
+sao_err_t sao_cache_lock(const char *path, int timeout_ms, int *fd_r, sao_error_t *err);
+void sao_cache_unlock(int *fd);
+
+/* Records that a server refused access_token: under the lock, re-reads the
+ * file and, if it still holds that same token, sets rejected_at = now. A
+ * token rotated meanwhile is left alone (returns SAO_OK). */
+sao_err_t sao_cache_mark_rejected(const char *path, const sao_secret_t *access_token,
+                                  int64_t now, sao_error_t *err);
+
+#endif

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd: runs a user's token command the OpenSSH way (DESIGN.md §8).
+ *
+ * The command string is split into argv (whitespace, with '...' and "..."
+ * quoting) and executed directly; only when it holds shell syntax
+ * ($ ` | & ; < > ( ) * ? [ ] ~ { } \ or a newline) is it run by /bin/sh -c.
+ * The child gets stdin from /dev/null, no other inherited descriptors, a
+ * minimal environment (PATH, HOME, USER, LOGNAME, LANG, TZ, XDG_*_HOME,
+ * SASL_OAUTH_CONF), its own process group, and is killed (TERM, then KILL)
+ * when the time limit passes. It is always reaped by pid. stdout is capped at
+ * SAO_TOKEN_MAX, stderr kept up to a small cap for the error message.
+ * No signal handler is installed and no global state is touched.
+ */
+#ifndef SAO_CMD_H
+#define SAO_CMD_H
+
+#include "sasl-oauth/error.h"
+#include "sasl-oauth/secret.h"
+
+/* Runs command and leaves the first line of its stdout, without the line
+ * ending, in token_r. Fails with SAO_ERR_CMD (not found, exit status, killed
+ * by a signal, empty output, output over the cap, a NUL in the output) or
+ * SAO_ERR_TIMEOUT; the message names the command, the status or timeout and
+ * the first line of its stderr. what names the caller ("token command for
+ * account 'work'"). */
+sao_err_t sao_cmd_run(const char *command, const char *what, int timeout_ms, sao_secret_t *token_r,
+                      sao_error_t *err);
+
+#endif

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * error: the one internal error enum and the error record that carries the
+ * first failure's message to the boundary (plugin → SASL code, CLI → exit code).
+ *
+ * Invariants: the first sao_error_set() on a record wins; later calls only
+ * return their code. Messages follow STYLE.md: lower case, what failed first,
+ * the subject in quotes, then the cause and the fix. A message never holds a
+ * secret (use sao_fingerprint()). The record is plain memory owned by the caller.
+ */
+#ifndef SAO_ERROR_H
+#define SAO_ERROR_H
+
+#include <stddef.h>
+
+typedef enum {
+	SAO_OK = 0,
+	SAO_ERR_NOMEM,    /* allocation failed */
+	SAO_ERR_CONFIG,   /* configuration file has an error */
+	SAO_ERR_PERM,     /* file mode or owner unsafe */
+	SAO_ERR_IO,       /* open, read, write, rename, fsync failed */
+	SAO_ERR_NOTFOUND, /* file, account or token missing */
+	SAO_ERR_CORRUPT,  /* cache file unparsable; it was kept aside */
+	SAO_ERR_TOOBIG,   /* input exceeded its cap */
+	SAO_ERR_PROTO,    /* malformed server challenge or input */
+	SAO_ERR_CMD,      /* token command failed */
+	SAO_ERR_TIMEOUT,  /* a child or request exceeded its time limit */
+	SAO_ERR_STALE,    /* cached token expired or was rejected */
+	SAO_ERR_REJECTED, /* the server refused the token */
+	SAO_ERR_NOCRED,   /* no token source for this user */
+	SAO_ERR_INTERNAL  /* a bug: an invariant did not hold */
+} sao_err_t;
+
+#define SAO_ERROR_MSG_MAX 1024
+
+typedef struct sao_error {
+	sao_err_t code;
+	char msg[SAO_ERROR_MSG_MAX];
+} sao_error_t;
+
+/* Short, constant description of a code. Never NULL. */
+const char *sao_strerror(sao_err_t code);
+
+/* Records code and message unless an error is already recorded (the first
+ * error wins). Returns code, so callers can write `return sao_error_set(...)`.
+ * err may be NULL. A message longer than the record is truncated. */
+sao_err_t sao_error_set(sao_error_t *err, sao_err_t code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Resets the record to SAO_OK with an empty message. */
+void sao_error_clear(sao_error_t *err);
+
+#endif

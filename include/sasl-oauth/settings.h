@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * settings: the configuration files (DESIGN.md §4).
+ *
+ * Which files: $SASL_OAUTH_CONF alone when set; otherwise the system file
+ * (SAO_SYSCONFDIR "/sasl-oauth.conf") and then the user file
+ * ($XDG_CONFIG_HOME/sasl-oauth/config, default ~/.config/sasl-oauth/config),
+ * each if it exists. An account defined in the user file replaces a system
+ * account of the same name.
+ *
+ * Syntax: INI. '#' or ';' start a comment (at line start, or after
+ * whitespace); "[account NAME]" opens a section; "key = value" inside it.
+ * Unknown keys, keys outside a section, duplicate keys, bad values and
+ * duplicate account names are errors reported as "FILE:LINE: message".
+ * A config file writable by group/others, or owned by someone other than
+ * root or the caller, is refused (it can name a command to run). Files named
+ * by client_secret_file / private_key that are group/other-readable are
+ * refused with the chmod that fixes them.
+ *
+ * Ownership: sao_settings_t owns every account and string; accounts point
+ * into it and live until sao_settings_free().
+ */
+#ifndef SAO_SETTINGS_H
+#define SAO_SETTINGS_H
+
+#include <stddef.h>
+
+#include "sasl-oauth/error.h"
+
+#define SAO_REFRESH_MARGIN_DEFAULT 600
+#define SAO_COMMAND_TIMEOUT_DEFAULT 30
+
+typedef struct sao_account {
+	char *name;
+	char **users;       /* lower-cased SASL user names served */
+	size_t n_users;
+	char **hosts;       /* lower-cased server names; none = any host */
+	size_t n_hosts;
+	char *provider;     /* microsoft | google | generic */
+	char *tenant;
+	char *cloud;        /* global | usgov | usgov-dod | china */
+	char *client_id;
+	char *flow;         /* device | authcode | client_credentials */
+	char *client_secret_file;
+	char *certificate;
+	char *private_key;
+	char *scope;
+	char *token_command;
+	char *cache;        /* explicit cache path, or NULL for the default */
+	long refresh_margin;   /* seconds */
+	long command_timeout;  /* seconds, for token_command */
+	int system;         /* defined in the system file */
+	char *file;         /* where it was defined, for messages */
+	int line;
+} sao_account_t;
+
+typedef struct sao_settings {
+	sao_account_t *accounts;
+	size_t n_accounts;
+	size_t n_files;     /* configuration files read */
+} sao_settings_t;
+
+/* Reads the configuration files per the rules above. Sets *s_r to NULL and
+ * returns SAO_ERR_NOTFOUND when no file exists (the plugin then registers no
+ * mechanism). Any other error leaves *s_r NULL with the FILE:LINE message. */
+sao_err_t sao_settings_load(sao_settings_t **s_r, sao_error_t *err);
+
+/* Reads exactly one file (system marks its accounts as system ones). */
+sao_err_t sao_settings_load_file(const char *path, int system, sao_settings_t **s_r,
+                                 sao_error_t *err);
+
+/* The account serving SASL user name `user` (case-insensitive) on server
+ * `host` (may be NULL), or NULL. */
+const sao_account_t *sao_settings_find(const sao_settings_t *s, const char *user, const char *host);
+
+/* The account called name, or NULL. */
+const sao_account_t *sao_settings_get(const sao_settings_t *s, const char *name);
+
+/* Allocates the cache file path of an account: `cache =` if set, else
+ * /var/lib/sasl-oauth/NAME.json for system accounts, else
+ * $XDG_STATE_HOME/sasl-oauth/NAME.json (default ~/.local/state/...). */
+sao_err_t sao_settings_cache_path(const sao_account_t *a, char **path_r, sao_error_t *err);
+
+void sao_settings_free(sao_settings_t **s);
+
+#endif

@@ -1,0 +1,935 @@
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sasl-oauth/cache.h"
+#include "sasl-oauth/json.h"
+
+/*
+ * The cache file (DESIGN.md §5), as written by sao_cache_write():
+ *
+ *   {
+ *     "format_version": 1,                 integer; absent = 1, > 1 refused
+ *     "account": "work",                   string, optional
+ *     "access_token": "...",               string  } at least one of the two,
+ *     "refresh_token": "...",              string  } no NUL, <= SAO_TOKEN_MAX
+ *     "expires_at": 1700003600,            integers (UTC seconds or "123"
+ *     "obtained_at": 1700000000,             digit strings), absent = 0
+ *     "refresh_obtained_at": 1700000000,
+ *     "rejected_at": 0,
+ *     "scope": "...", "token_type": "Bearer"   strings, optional, no NUL
+ *   }
+ *
+ * Unknown members are ignored (a newer minor writer may add some).
+ *
+ * Locking: writers hold an exclusive flock on PATH.lock (sao_cache_lock).
+ * Readers take a shared flock on the cache file itself while reading; since
+ * writers replace the file by rename, a reader always sees one whole
+ * version. Moving a corrupt file aside needs the writer lock, so that a file
+ * a writer has just put in place is never the one moved.
+ */
+
+#define READ_LOCK_MS    2000 /* shared lock on the file while reading */
+#define CORRUPT_LOCK_MS 250  /* writer lock to move a corrupt file aside */
+#define REJECT_LOCK_MS  2000 /* writer lock for sao_cache_mark_rejected */
+#define CORRUPT_NAMES   10   /* PATH.corrupt.T, PATH.corrupt.T.1 … .9 */
+
+void sao_token_init(sao_token_t *tok)
+{
+	sao_secret_init(&tok->access_token, SAO_TOKEN_MAX);
+	sao_secret_init(&tok->refresh_token, SAO_TOKEN_MAX);
+	tok->expires_at = 0;
+	tok->obtained_at = 0;
+	tok->refresh_obtained_at = 0;
+	tok->rejected_at = 0;
+	tok->scope = NULL;
+	tok->token_type = NULL;
+	tok->account = NULL;
+	tok->format_version = SAO_CACHE_FORMAT_VERSION;
+}
+
+void sao_token_clear(sao_token_t *tok)
+{
+	sao_secret_clear(&tok->access_token);
+	sao_secret_clear(&tok->refresh_token);
+	free(tok->scope);
+	free(tok->token_type);
+	free(tok->account);
+	sao_token_init(tok);
+}
+
+/* ---- small helpers ---------------------------------------------------- */
+
+/* snprintf into a path buffer; 0 if the result did not fit. */
+static int fmt_path(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fmt_path(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	return n >= 0 && (size_t)n < size;
+}
+
+/* The directory part of path: "." when there is none, "/" for "/x". */
+static int dir_of(const char *path, char *buf, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n;
+
+	if (slash == NULL)
+		return fmt_path(buf, size, ".");
+	n = (size_t)(slash - path);
+	if (n == 0)
+		n = 1;
+	if (n >= size)
+		return 0;
+	memcpy(buf, path, n);
+	buf[n] = '\0';
+	return 1;
+}
+
+/* The account name a file name stands for: basename minus ".json". */
+static void account_of(const char *path, char *buf, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash != NULL ? slash + 1 : path;
+	size_t n = strlen(base);
+
+	if (n > 5 && strcmp(base + n - 5, ".json") == 0)
+		n -= 5;
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, base, n);
+	buf[n] = '\0';
+}
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* flock with a deadline: polls every 10 ms, backing off to 50 ms. Returns
+ * 0, or -1 with errno (EWOULDBLOCK once timeout_ms has passed). */
+static int flock_wait(int fd, int op, int timeout_ms)
+{
+	int64_t deadline = monotonic_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	int64_t step = 10;
+
+	for (;;) {
+		int64_t now, wait;
+		struct timespec ts;
+
+		if (flock(fd, op | LOCK_NB) == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK)
+			return -1;
+		now = monotonic_ms();
+		if (now >= deadline) {
+			errno = EWOULDBLOCK;
+			return -1;
+		}
+		wait = deadline - now < step ? deadline - now : step;
+		ts.tv_sec = (time_t)(wait / 1000);
+		ts.tv_nsec = (long)(wait % 1000) * 1000000L;
+		nanosleep(&ts, NULL);
+		step = step * 2 > 50 ? 50 : step * 2;
+	}
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	while (n > 0) {
+		ssize_t w = write(fd, b, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (w == 0) {
+			errno = EIO;
+			return -1;
+		}
+		b += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static const char *access_word(mode_t mode)
+{
+	if (mode & 022)
+		return "writable";
+	if (mode & 044)
+		return "readable";
+	return "accessible";
+}
+
+/* ---- permission checks ------------------------------------------------ */
+
+/* The directory holding the cache: owned by us or root (writing as root:
+ * anyone, so a root refresher can keep a daemon user's cache), and no
+ * group or other permission bits at all. */
+static sao_err_t check_dir(const char *dir, int writing, struct stat *st_r, sao_error_t *err)
+{
+	struct stat st;
+	uid_t euid = geteuid();
+
+	if (stat(dir, &st) != 0)
+		return sao_error_set(err, SAO_ERR_IO, "cannot inspect cache directory '%s': %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return sao_error_set(err, SAO_ERR_IO, "cache directory '%s' is not a directory; fix the cache path",
+		                     dir);
+	if (st.st_uid != euid && st.st_uid != 0 && !(writing && euid == 0))
+		return sao_error_set(err, SAO_ERR_PERM,
+		                     "cache directory '%s' is owned by uid %u, not by uid %u who runs this or by root; "
+		                     "run: chown %u %s",
+		                     dir, (unsigned)st.st_uid, (unsigned)euid, (unsigned)euid, dir);
+	if (st.st_mode & 077)
+		return sao_error_set(err, SAO_ERR_PERM,
+		                     "cache directory '%s' is %s by group or others (mode %04o); run: chmod 700 %s",
+		                     dir, access_word(st.st_mode), (unsigned)(st.st_mode & 07777), dir);
+	if (st_r != NULL)
+		*st_r = st;
+	return SAO_OK;
+}
+
+static sao_err_t check_file(const char *path, const struct stat *st, const char *account, sao_error_t *err)
+{
+	uid_t euid = geteuid();
+
+	if (!S_ISREG(st->st_mode))
+		return sao_error_set(err, SAO_ERR_PERM,
+		                     "cache file '%s' is not a regular file; remove it and run: sasl-oauth login %s",
+		                     path, account);
+	if (st->st_uid != euid)
+		return sao_error_set(err, SAO_ERR_PERM,
+		                     "cache file '%s' is owned by uid %u, but this process runs as uid %u; "
+		                     "run the program as uid %u, or run: chown %u %s",
+		                     path, (unsigned)st->st_uid, (unsigned)euid, (unsigned)st->st_uid, (unsigned)euid,
+		                     path);
+	if (st->st_mode & 077)
+		return sao_error_set(err, SAO_ERR_PERM,
+		                     "cache file '%s' is %s by group or others (mode %04o); run: chmod 600 %s", path,
+		                     access_word(st->st_mode), (unsigned)(st->st_mode & 07777), path);
+	return SAO_OK;
+}
+
+/* mkdir -m 700 for the cache directory and, if that is missing too, its
+ * parent (~/.local/state may not exist yet). Deeper gaps are an error. */
+static sao_err_t make_dir(const char *dir, sao_error_t *err)
+{
+	if (mkdir(dir, 0700) == 0) {
+		/* The umask may have taken bits away; never adds any. */
+		if (chmod(dir, 0700) != 0)
+			return sao_error_set(err, SAO_ERR_IO, "cannot set mode 0700 on new cache directory '%s': %s",
+			                     dir, strerror(errno));
+		return SAO_OK;
+	}
+	if (errno == EEXIST)
+		return SAO_OK;
+	return sao_error_set(err, SAO_ERR_IO,
+	                     "cannot create cache directory '%s': %s; create it with: mkdir -m 700 -p %s", dir,
+	                     strerror(errno), dir);
+}
+
+static sao_err_t ensure_dir(const char *dir, sao_error_t *err)
+{
+	char parent[PATH_MAX];
+	struct stat st;
+	sao_err_t rc;
+
+	if (stat(dir, &st) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			return sao_error_set(err, SAO_ERR_IO,
+			                     "cache directory '%s' is not a directory; fix the cache path", dir);
+		return SAO_OK;
+	}
+	if (errno != ENOENT)
+		return sao_error_set(err, SAO_ERR_IO, "cannot use cache directory '%s': %s; fix the cache path", dir,
+		                     strerror(errno));
+	if (!dir_of(dir, parent, sizeof(parent)))
+		return sao_error_set(err, SAO_ERR_IO, "cache directory path '%s' is too long", dir);
+	if (stat(parent, &st) != 0 && errno == ENOENT) {
+		rc = make_dir(parent, err);
+		if (rc != SAO_OK)
+			return rc;
+	}
+	return make_dir(dir, err);
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+static sao_err_t open_error(const char *path, int e, const char *account, sao_error_t *err)
+{
+	switch (e) {
+	case ENOENT:
+	case ENOTDIR:
+		/* Not an error worth a message here: callers word "no token
+		 * cached" with what they know (the account, the config). */
+		return SAO_ERR_NOTFOUND;
+	case ELOOP:
+		return sao_error_set(err, SAO_ERR_PERM,
+		                     "cache file '%s' is a symbolic link; token files are not read through links; "
+		                     "replace the link by the file itself or set cache = to the real path (account %s)",
+		                     path, account);
+	case EACCES:
+	case EPERM:
+		return sao_error_set(err, SAO_ERR_PERM,
+		                     "cannot open cache file '%s': %s; run the program as the file's owner", path,
+		                     strerror(e));
+	default:
+		return sao_error_set(err, SAO_ERR_IO, "cannot open cache file '%s': %s", path, strerror(e));
+	}
+}
+
+static sao_err_t read_all(int fd, const char *path, const char *account, sao_secret_t *buf, sao_error_t *err)
+{
+	unsigned char chunk[4096];
+	sao_err_t rc = SAO_OK;
+
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = sao_error_set(err, SAO_ERR_IO, "cannot read cache file '%s': %s", path, strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		if (sao_secret_append(buf, chunk, (size_t)n, NULL) != SAO_OK) {
+			rc = sao_error_set(err, SAO_ERR_TOOBIG,
+			                   "cache file '%s' is larger than %d bytes, so it is no token cache; "
+			                   "move it away and run: sasl-oauth login %s",
+			                   path, SAO_CACHE_FILE_MAX, account);
+			break;
+		}
+	}
+	sao_wipe(chunk, sizeof(chunk));
+	return rc;
+}
+
+/* Copies a string member into a secret. 0 when absent; -1 (with why) when
+ * unusable. */
+static int decode_secret(const sao_json_t *obj, const char *key, sao_secret_t *dst, char *why, size_t whysize)
+{
+	size_t len = 0;
+	const char *s = sao_json_get_string(obj, key, &len);
+
+	if (s == NULL || len == 0)
+		return 0;
+	if (memchr(s, '\0', len) != NULL) {
+		snprintf(why, whysize, "'%s' contains a NUL byte", key);
+		return -1;
+	}
+	if (sao_secret_set(dst, s, len, NULL) != SAO_OK) {
+		snprintf(why, whysize, "'%s' is %zu bytes, more than the limit of %d", key, len, SAO_TOKEN_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+/* Copies a string member into a new C string (*dst stays NULL if absent). */
+static int decode_string(const sao_json_t *obj, const char *key, char **dst, char *why, size_t whysize)
+{
+	size_t len = 0;
+	const char *s = sao_json_get_string(obj, key, &len);
+
+	if (s == NULL)
+		return 0;
+	if (memchr(s, '\0', len) != NULL) {
+		snprintf(why, whysize, "'%s' contains a NUL byte", key);
+		return -1;
+	}
+	*dst = malloc(len + 1);
+	if (*dst == NULL) {
+		snprintf(why, whysize, "out of memory");
+		return -2;
+	}
+	memcpy(*dst, s, len);
+	(*dst)[len] = '\0';
+	return 0;
+}
+
+/* Fills tok from the parsed document. SAO_ERR_CORRUPT with why filled in
+ * (no message: the caller adds where the file went), SAO_ERR_CONFIG (with
+ * message) for a newer format, SAO_ERR_NOMEM. */
+static sao_err_t decode(const char *path, const sao_json_t *obj, sao_token_t *tok, char *why, size_t whysize,
+                        sao_error_t *err)
+{
+	static const char *const strings[] = { "scope", "token_type", "account" };
+	char **const dsts[] = { &tok->scope, &tok->token_type, &tok->account };
+	int64_t v;
+
+	if (sao_json_get_int64(obj, "format_version", &v)) {
+		if (v > SAO_CACHE_FORMAT_VERSION)
+			return sao_error_set(err, SAO_ERR_CONFIG,
+			                     "cache file '%s' has format_version %" PRId64 "; "
+			                     "this sasl-oauth understands %d; upgrade sasl-oauth",
+			                     path, v, SAO_CACHE_FORMAT_VERSION);
+		if (v < 1) {
+			snprintf(why, whysize, "'format_version' is %" PRId64, v);
+			return SAO_ERR_CORRUPT;
+		}
+		tok->format_version = v;
+	}
+	if (decode_secret(obj, "access_token", &tok->access_token, why, whysize) != 0 ||
+	    decode_secret(obj, "refresh_token", &tok->refresh_token, why, whysize) != 0)
+		return SAO_ERR_CORRUPT;
+	if (tok->access_token.len == 0 && tok->refresh_token.len == 0) {
+		snprintf(why, whysize, "it holds neither an access token nor a refresh token");
+		return SAO_ERR_CORRUPT;
+	}
+	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+		int r = decode_string(obj, strings[i], dsts[i], why, whysize);
+
+		if (r == -2)
+			return sao_error_set(err, SAO_ERR_NOMEM, "out of memory reading cache file '%s'", path);
+		if (r != 0)
+			return SAO_ERR_CORRUPT;
+	}
+	sao_json_get_int64(obj, "expires_at", &tok->expires_at);
+	sao_json_get_int64(obj, "obtained_at", &tok->obtained_at);
+	sao_json_get_int64(obj, "refresh_obtained_at", &tok->refresh_obtained_at);
+	sao_json_get_int64(obj, "rejected_at", &tok->rejected_at);
+	return SAO_OK;
+}
+
+typedef enum { KEPT_FAILED, KEPT_MOVED, KEPT_COPIED, KEPT_REPLACED } kept_t;
+
+static int corrupt_name(const char *path, long long t, int i, char *buf, size_t size)
+{
+	if (i == 0)
+		return fmt_path(buf, size, "%s.corrupt.%lld", path, t);
+	return fmt_path(buf, size, "%s.corrupt.%lld.%d", path, t, i);
+}
+
+/* Keeps a corrupt file's bytes as PATH.corrupt.UNIXTIME (.N if taken; an
+ * existing name is never replaced). Holding the writer lock, and only if
+ * PATH is still the file that was read, the file itself is moved (link +
+ * unlink). Without the lock a copy is written and PATH stays for the next
+ * writer to replace. KEPT_REPLACED: PATH was replaced since it was read
+ * (only reported when may_retry). */
+static kept_t keep_aside(const char *path, const struct stat *st, const sao_secret_t *bytes, int lock_held,
+                         int may_retry, char *kept, size_t size, int *errno_r)
+{
+	long long t = (long long)time(NULL);
+	int lock_fd = -1;
+	int fd = -1;
+	struct stat cur;
+	kept_t res = KEPT_FAILED;
+
+	*errno_r = 0;
+	kept[0] = '\0';
+	if (!lock_held) {
+		sao_error_t lerr;
+
+		sao_error_clear(&lerr);
+		if (sao_cache_lock(path, CORRUPT_LOCK_MS, &lock_fd, &lerr) == SAO_OK)
+			lock_held = 1;
+	}
+	if (lock_held) {
+		if (lstat(path, &cur) != 0 || cur.st_dev != st->st_dev || cur.st_ino != st->st_ino) {
+			if (may_retry) {
+				res = KEPT_REPLACED;
+				goto out;
+			}
+		} else {
+			for (int i = 0; i < CORRUPT_NAMES; i++) {
+				if (!corrupt_name(path, t, i, kept, size)) {
+					*errno_r = ENAMETOOLONG;
+					goto out;
+				}
+				if (link(path, kept) == 0) {
+					/* If the unlink fails the bytes are still safe
+					 * under the new name. */
+					(void)unlink(path);
+					res = KEPT_MOVED;
+					goto out;
+				}
+				if (errno != EEXIST)
+					break;
+			}
+		}
+	}
+	/* No lock, or no hard links here: write a copy. */
+	for (int i = 0; i < CORRUPT_NAMES; i++) {
+		if (!corrupt_name(path, t, i, kept, size)) {
+			*errno_r = ENAMETOOLONG;
+			goto out;
+		}
+		fd = open(kept, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			break;
+		if (errno != EEXIST) {
+			*errno_r = errno;
+			goto out;
+		}
+	}
+	if (fd < 0) {
+		*errno_r = EEXIST;
+		goto out;
+	}
+	if (write_all(fd, bytes->data, bytes->len) != 0 || fsync(fd) != 0) {
+		*errno_r = errno;
+		(void)unlink(kept);
+		goto out;
+	}
+	res = KEPT_COPIED;
+out:
+	if (fd >= 0 && close(fd) != 0 && res == KEPT_COPIED) {
+		*errno_r = errno;
+		(void)unlink(kept);
+		res = KEPT_FAILED;
+	}
+	if (res == KEPT_FAILED)
+		kept[0] = '\0';
+	sao_cache_unlock(&lock_fd);
+	return res;
+}
+
+/* One attempt at reading path. *again_r is set (and nothing reported) when
+ * a corrupt file turned out to have been replaced meanwhile. */
+static sao_err_t read_once(const char *path, sao_token_t *tok_r, int lock_held, int may_retry, int *again_r,
+                           sao_error_t *err)
+{
+	sao_secret_t text;
+	sao_json_t *obj = NULL;
+	sao_error_t perr;
+	struct stat st;
+	char dir[PATH_MAX];
+	char account[256];
+	char why[SAO_ERROR_MSG_MAX];
+	char kept[PATH_MAX];
+	const char *named;
+	size_t named_len = 0;
+	int fd = -1;
+	int kerrno = 0;
+	kept_t k;
+	sao_err_t rc;
+
+	*again_r = 0;
+	sao_token_clear(tok_r);
+	sao_secret_init(&text, SAO_CACHE_FILE_MAX);
+	sao_error_clear(&perr);
+	why[0] = '\0';
+	account_of(path, account, sizeof(account));
+
+	if (!dir_of(path, dir, sizeof(dir))) {
+		rc = sao_error_set(err, SAO_ERR_IO, "cache file path '%s' is too long", path);
+		goto out;
+	}
+	/* O_NONBLOCK: a FIFO planted under the name must not hang us. */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		rc = open_error(path, errno, account, err);
+		goto out;
+	}
+	rc = check_dir(dir, 0, NULL, err);
+	if (rc != SAO_OK)
+		goto out;
+	if (fstat(fd, &st) != 0) {
+		rc = sao_error_set(err, SAO_ERR_IO, "cannot inspect cache file '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	rc = check_file(path, &st, account, err);
+	if (rc != SAO_OK)
+		goto out;
+	if (flock_wait(fd, LOCK_SH, READ_LOCK_MS) != 0) {
+		rc = errno == EWOULDBLOCK
+		             ? sao_error_set(err, SAO_ERR_TIMEOUT,
+		                             "another process holds an exclusive lock on cache file '%s' "
+		                             "for more than %d ms; find it with: fuser -v %s",
+		                             path, READ_LOCK_MS, path)
+		             : sao_error_set(err, SAO_ERR_IO, "cannot lock cache file '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	if (st.st_size > SAO_CACHE_FILE_MAX) {
+		rc = sao_error_set(err, SAO_ERR_TOOBIG,
+		                   "cache file '%s' is larger than %d bytes, so it is no token cache; "
+		                   "move it away and run: sasl-oauth login %s",
+		                   path, SAO_CACHE_FILE_MAX, account);
+		goto out;
+	}
+	rc = read_all(fd, path, account, &text, err);
+	if (rc != SAO_OK)
+		goto out;
+
+	rc = sao_json_parse(text.data, text.len, "the file", &obj, &perr);
+	if (rc == SAO_OK) {
+		rc = decode(path, obj, tok_r, why, sizeof(why), err);
+		if (rc != SAO_ERR_CORRUPT)
+			goto out;
+	} else {
+		snprintf(why, sizeof(why), "%s", perr.msg);
+		rc = SAO_ERR_CORRUPT;
+	}
+
+	/* Corrupt: name the account the file says it is for, if it says. */
+	named = sao_json_get_string(obj, "account", &named_len);
+	if (named != NULL && named_len > 0 && named_len < sizeof(account)) {
+		size_t i;
+
+		for (i = 0; i < named_len; i++) {
+			if ((unsigned char)named[i] <= 0x20 || (unsigned char)named[i] >= 0x7f)
+				break;
+		}
+		if (i == named_len) {
+			memcpy(account, named, named_len);
+			account[named_len] = '\0';
+		}
+	}
+	k = keep_aside(path, &st, &text, lock_held, may_retry, kept, sizeof(kept), &kerrno);
+	switch (k) {
+	case KEPT_REPLACED:
+		*again_r = 1;
+		break;
+	case KEPT_MOVED:
+		sao_error_set(err, SAO_ERR_CORRUPT,
+		              "cache file '%s' is corrupt (%s); it was kept as '%s'; run: sasl-oauth login %s", path,
+		              why, kept, account);
+		break;
+	case KEPT_COPIED:
+		sao_error_set(err, SAO_ERR_CORRUPT,
+		              "cache file '%s' is corrupt (%s); a copy was kept as '%s' (the file itself could not be "
+		              "moved); "
+		              "run: sasl-oauth login %s",
+		              path, why, kept, account);
+		break;
+	case KEPT_FAILED:
+		sao_error_set(err, SAO_ERR_CORRUPT,
+		              "cache file '%s' is corrupt (%s) and could not be kept aside (%s); "
+		              "copy it somewhere safe, then run: sasl-oauth login %s",
+		              path, why, strerror(kerrno), account);
+		break;
+	}
+out:
+	if (rc != SAO_OK)
+		sao_token_clear(tok_r);
+	if (fd >= 0)
+		close(fd);
+	sao_secret_clear(&text);
+	sao_json_free(&obj);
+	return rc;
+}
+
+static sao_err_t cache_read(const char *path, sao_token_t *tok_r, int lock_held, sao_error_t *err)
+{
+	int again = 0;
+	sao_err_t rc;
+
+	rc = read_once(path, tok_r, lock_held, 1, &again, err);
+	if (again)
+		rc = read_once(path, tok_r, lock_held, 0, &again, err);
+	return rc;
+}
+
+sao_err_t sao_cache_read(const char *path, sao_token_t *tok_r, sao_error_t *err)
+{
+	return cache_read(path, tok_r, 0, err);
+}
+
+/* ---- writing ---------------------------------------------------------- */
+
+static sao_err_t encode(const sao_token_t *tok, sao_secret_t *out, sao_error_t *err)
+{
+	sao_json_t *obj = NULL;
+	sao_err_t rc;
+
+	rc = sao_json_new(&obj, err);
+	if (rc != SAO_OK)
+		goto out;
+	rc = sao_json_set_int64(obj, "format_version", SAO_CACHE_FORMAT_VERSION, err);
+	if (rc == SAO_OK && tok->account != NULL)
+		rc = sao_json_set_string(obj, "account", tok->account, strlen(tok->account), err);
+	if (rc == SAO_OK && tok->access_token.len > 0)
+		rc = sao_json_set_string(obj, "access_token", tok->access_token.data, tok->access_token.len, err);
+	if (rc == SAO_OK)
+		rc = sao_json_set_int64(obj, "expires_at", tok->expires_at, err);
+	if (rc == SAO_OK && tok->token_type != NULL)
+		rc = sao_json_set_string(obj, "token_type", tok->token_type, strlen(tok->token_type), err);
+	if (rc == SAO_OK && tok->scope != NULL)
+		rc = sao_json_set_string(obj, "scope", tok->scope, strlen(tok->scope), err);
+	if (rc == SAO_OK)
+		rc = sao_json_set_int64(obj, "obtained_at", tok->obtained_at, err);
+	if (rc == SAO_OK)
+		rc = sao_json_set_int64(obj, "rejected_at", tok->rejected_at, err);
+	if (rc == SAO_OK && tok->refresh_token.len > 0)
+		rc = sao_json_set_string(obj, "refresh_token", tok->refresh_token.data, tok->refresh_token.len, err);
+	if (rc == SAO_OK)
+		rc = sao_json_set_int64(obj, "refresh_obtained_at", tok->refresh_obtained_at, err);
+	if (rc == SAO_OK)
+		rc = sao_json_serialize(obj, out, err);
+	if (rc == SAO_OK)
+		rc = sao_secret_append(out, "\n", 1, err);
+out:
+	sao_json_free(&obj);
+	return rc;
+}
+
+static const char *write_fix(int e)
+{
+	switch (e) {
+	case ENOSPC:
+	case EDQUOT:
+		return "free some disk space and retry";
+	case EROFS:
+		return "the file system is read-only; choose a writable cache path";
+	case EACCES:
+	case EPERM:
+		return "run as the owner of the cache directory";
+	default:
+		return "fix the cause and retry";
+	}
+}
+
+sao_err_t sao_cache_write(const char *path, const sao_token_t *tok, sao_error_t *err)
+{
+	sao_secret_t text;
+	struct stat dst;
+	struct stat old;
+	char dir[PATH_MAX];
+	char tmp[PATH_MAX];
+	const char *intact;
+	const char *step = NULL;
+	int have_old;
+	int fd = -1;
+	int dfd = -1;
+	int tmp_made = 0;
+	int e = 0;
+	uid_t uid = 0;
+	gid_t gid = 0;
+	int give = 0;
+	sao_err_t rc;
+
+	sao_secret_init(&text, SAO_CACHE_FILE_MAX);
+	if (tok->access_token.len == 0 && tok->refresh_token.len == 0) {
+		rc = sao_error_set(err, SAO_ERR_INTERNAL,
+		                   "refusing to write cache file '%s' with neither an access token nor a refresh token",
+		                   path);
+		goto out;
+	}
+	if ((tok->access_token.len > 0 && memchr(tok->access_token.data, '\0', tok->access_token.len) != NULL) ||
+	    (tok->refresh_token.len > 0 && memchr(tok->refresh_token.data, '\0', tok->refresh_token.len) != NULL)) {
+		rc = sao_error_set(err, SAO_ERR_PROTO, "refusing to write cache file '%s': a token contains a NUL byte",
+		                   path);
+		goto out;
+	}
+	if (!dir_of(path, dir, sizeof(dir)) || !fmt_path(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid())) {
+		rc = sao_error_set(err, SAO_ERR_IO, "cache file path '%s' is too long", path);
+		goto out;
+	}
+	rc = encode(tok, &text, err);
+	if (rc != SAO_OK)
+		goto out;
+	rc = ensure_dir(dir, err);
+	if (rc != SAO_OK)
+		goto out;
+	rc = check_dir(dir, 1, &dst, err);
+	if (rc != SAO_OK)
+		goto out;
+	have_old = lstat(path, &old) == 0;
+	intact = have_old ? "the previous cache is intact" : "nothing was written";
+
+	/* Root refreshing a daemon user's cache must leave the file to that
+	 * user: the existing file's owner, or for a new file the directory's. */
+	if (geteuid() == 0) {
+		if (have_old && S_ISREG(old.st_mode) && old.st_nlink == 1) {
+			uid = old.st_uid;
+			gid = old.st_gid;
+			give = uid != 0;
+		} else if (!have_old) {
+			uid = dst.st_uid;
+			gid = dst.st_gid;
+			give = uid != 0;
+		}
+	}
+
+	fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 && errno == EEXIST) {
+		/* Left by a crashed writer with our pid; we hold the lock. */
+		(void)unlink(tmp);
+		fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+	}
+	if (fd < 0) {
+		e = errno;
+		step = "creating";
+		goto fail;
+	}
+	tmp_made = 1;
+	if (fchmod(fd, 0600) != 0) {
+		e = errno;
+		step = "setting mode 0600 on";
+		goto fail;
+	}
+	if (give && fchown(fd, uid, gid) != 0) {
+		e = errno;
+		step = "giving to its owner";
+		goto fail;
+	}
+	if (write_all(fd, text.data, text.len) != 0) {
+		e = errno;
+		step = "writing";
+		goto fail;
+	}
+	if (fsync(fd) != 0) {
+		e = errno;
+		step = "syncing";
+		goto fail;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		e = errno;
+		step = "closing";
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0) {
+		e = errno;
+		step = "renaming into place";
+		goto fail;
+	}
+	tmp_made = 0;
+
+	/* The rename is durable only once the directory is synced. */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || (fsync(dfd) != 0 && errno != EINVAL)) {
+		rc = sao_error_set(err, SAO_ERR_IO,
+		                   "cache file '%s' was replaced, but syncing directory '%s' failed: %s; "
+		                   "the new cache may not survive a crash",
+		                   path, dir, strerror(errno));
+		goto out;
+	}
+	rc = SAO_OK;
+	goto out;
+fail:
+	rc = sao_error_set(err, SAO_ERR_IO, "could not write cache file '%s' (%s '%s': %s); %s; %s", path, step, tmp,
+	                   strerror(e), intact, write_fix(e));
+out:
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	if (tmp_made)
+		(void)unlink(tmp);
+	sao_secret_clear(&text);
+	return rc;
+}
+
+/* ---- locking ---------------------------------------------------------- */
+
+sao_err_t sao_cache_lock(const char *path, int timeout_ms, int *fd_r, sao_error_t *err)
+{
+	char lockpath[PATH_MAX];
+	char dir[PATH_MAX];
+	struct stat st;
+	struct stat dst;
+	int fd = -1;
+	sao_err_t rc;
+
+	*fd_r = -1;
+	if (!fmt_path(lockpath, sizeof(lockpath), "%s.lock", path) || !dir_of(path, dir, sizeof(dir))) {
+		rc = sao_error_set(err, SAO_ERR_IO, "cache file path '%s' is too long", path);
+		goto out;
+	}
+	rc = ensure_dir(dir, err);
+	if (rc != SAO_OK)
+		goto out;
+	fd = open(lockpath, O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 && errno == EACCES) /* flock needs no write access */
+		fd = open(lockpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		rc = errno == ELOOP ? sao_error_set(err, SAO_ERR_PERM,
+		                                    "lock file '%s' is a symbolic link; remove it (it holds no data)",
+		                                    lockpath)
+		                    : sao_error_set(err, SAO_ERR_IO, "cannot open lock file '%s': %s", lockpath,
+		                                    strerror(errno));
+		goto out;
+	}
+	/* A lock file root creates in a daemon user's directory goes to that
+	 * user, or the daemon could not open it later. Best effort. */
+	if (geteuid() == 0 && fstat(fd, &st) == 0 && st.st_uid == 0 && stat(dir, &dst) == 0 && dst.st_uid != 0)
+		(void)fchown(fd, dst.st_uid, dst.st_gid);
+	if (flock_wait(fd, LOCK_EX, timeout_ms) != 0) {
+		rc = errno == EWOULDBLOCK
+		             ? sao_error_set(err, SAO_ERR_TIMEOUT,
+		                             "another process holds the lock on '%s' for more than %d ms; "
+		                             "retry later, or find the holder with: fuser -v %s",
+		                             lockpath, timeout_ms, lockpath)
+		             : sao_error_set(err, SAO_ERR_IO, "cannot lock '%s': %s", lockpath, strerror(errno));
+		goto out;
+	}
+	*fd_r = fd;
+	fd = -1;
+	rc = SAO_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+void sao_cache_unlock(int *fd)
+{
+	if (fd == NULL || *fd < 0)
+		return;
+	close(*fd);
+	*fd = -1;
+}
+
+sao_err_t sao_cache_mark_rejected(const char *path, const sao_secret_t *access_token, int64_t now, sao_error_t *err)
+{
+	sao_token_t tok;
+	int fd = -1;
+	sao_err_t rc;
+
+	sao_token_init(&tok);
+	rc = sao_cache_lock(path, REJECT_LOCK_MS, &fd, err);
+	if (rc != SAO_OK)
+		goto out;
+	rc = cache_read(path, &tok, 1, err);
+	if (rc == SAO_ERR_NOTFOUND) {
+		/* Nothing cached: nothing to mark. */
+		rc = SAO_OK;
+		goto out;
+	}
+	if (rc != SAO_OK)
+		goto out;
+	/* Rotated meanwhile, or already marked: leave the file alone. */
+	if (!sao_secret_equal(&tok.access_token, access_token) || tok.rejected_at != 0) {
+		rc = SAO_OK;
+		goto out;
+	}
+	tok.rejected_at = now;
+	rc = sao_cache_write(path, &tok, err);
+out:
+	sao_cache_unlock(&fd);
+	sao_token_clear(&tok);
+	return rc;
+}

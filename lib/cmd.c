@@ -1,0 +1,814 @@
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sasl-oauth/cmd.h"
+
+/*
+ * How a command string becomes a process (cmd.h):
+ *
+ *   command = *blank word *( 1*blank word ) *blank
+ *   word    = 1*( plain / squoted / dquoted )
+ *   plain   = any byte but blank, "'" and DQUOTE
+ *   squoted = "'" *( any byte but "'" ) "'"
+ *   dquoted = DQUOTE *( any byte but DQUOTE ) DQUOTE
+ *   blank   = SP / HTAB
+ *
+ * A command holding any SHELL_CHARS byte anywhere (inside quotes too) is
+ * given to /bin/sh -c unchanged instead. Backslash is one of them, so a
+ * command that needs an escape is always sh's business and the splitter has
+ * none: for every command it does split, the words are exactly the ones sh
+ * would have produced. A word starting with '#' is an ordinary argument here
+ * (sh would read a comment), which only matters to callers other than the
+ * configuration parser, which has removed comments already.
+ */
+#define SHELL_CHARS "$`|&;<>()*?[]~{}\\\n"
+
+#define STDERR_KEEP 4096      /* bytes of stderr kept for the message */
+#define STDERR_LINE_MAX 200   /* bytes of its first line shown */
+#define COMMAND_SHOWN_MAX 200 /* bytes of the command shown */
+#define KILL_GRACE_MS 1000    /* between SIGTERM and SIGKILL */
+#define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
+#define READ_CHUNK 4096
+
+extern char **environ;
+
+/* Everything the child needs, built before fork(): between fork() and
+ * execve() in a possibly threaded host only async-signal-safe calls are
+ * allowed, so the child allocates nothing. */
+typedef struct plan {
+	char *words;      /* the split command, NUL-separated */
+	char **argv;
+	char **envp;      /* points into environ, plus DEFAULT_PATH */
+	char *paths;      /* candidate program paths, NUL-separated */
+	char **programs;  /* tried in order, like execvp() */
+	size_t n_programs;
+	int searched;     /* programs come from a PATH search */
+	int max_fd;       /* highest descriptor to close without close_range */
+} plan_t;
+
+/* What the parent learnt from the child. */
+typedef struct outcome {
+	sao_secret_t out;         /* stdout: may hold the token */
+	char err[STDERR_KEEP];    /* stderr, first STDERR_KEEP bytes */
+	size_t err_len;
+	unsigned char exec_errno[sizeof(int)];
+	size_t exec_len;          /* sizeof(int) when execve() failed */
+	int timed_out;
+	int over_cap;
+	int status_known;
+	int status;
+} outcome_t;
+
+static const char *error_text(int e, char *buf, size_t size)
+{
+	/* strerror() may use a static buffer; the plugin shares threads. */
+#if defined(__GLIBC__) && defined(_GNU_SOURCE)
+	return strerror_r(e, buf, size);
+#else
+	if (strerror_r(e, buf, size) != 0)
+		snprintf(buf, size, "error %d", e);
+	return buf;
+#endif
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(int64_t ms)
+{
+	struct timespec ts;
+
+	if (ms <= 0)
+		return;
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	/* An interrupted sleep is only a shorter poll interval. */
+	(void)nanosleep(&ts, NULL);
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static int make_pipe(int fds[2])
+{
+#ifdef HAVE_PIPE2
+	return pipe2(fds, O_CLOEXEC);
+#else
+	if (pipe(fds) < 0)
+		return -1;
+	if (fcntl(fds[0], F_SETFD, FD_CLOEXEC) < 0 || fcntl(fds[1], F_SETFD, FD_CLOEXEC) < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	return 0;
+#endif
+}
+
+/* Copies at most max bytes of s into out (size max + 4), control bytes
+ * replaced by '?', a cut marked with "...", never splitting a UTF-8 sequence. */
+static void printable(const char *s, size_t len, char *out, size_t max)
+{
+	size_t n = len > max ? max : len;
+
+	if (n < len) {
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		out[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	}
+	if (n < len) {
+		memcpy(out + n, "...", 3);
+		n += 3;
+	}
+	out[n] = '\0';
+}
+
+static int is_space(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+/* The first line of stderr holding more than whitespace, trimmed and made
+ * printable; "" when there is none. */
+static void stderr_line(const outcome_t *o, char *out, size_t max)
+{
+	const char *p = o->err;
+	const char *end = o->err + o->err_len;
+
+	out[0] = '\0';
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl != NULL ? nl : end;
+		const char *b = p;
+		const char *e = le;
+
+		while (b < e && is_space((unsigned char)*b))
+			b++;
+		while (e > b && is_space((unsigned char)e[-1]))
+			e--;
+		if (e > b) {
+			printable(b, (size_t)(e - b), out, max);
+			return;
+		}
+		p = nl != NULL ? nl + 1 : end;
+	}
+}
+
+static int needs_shell(const char *command)
+{
+	return strpbrk(command, SHELL_CHARS) != NULL;
+}
+
+static sao_err_t split_words(const char *command, const char *what, const char *shown, plan_t *p,
+                             sao_error_t *err)
+{
+	size_t len = strlen(command);
+	size_t i = 0, o = 0, n = 0;
+	sao_err_t rc = SAO_ERR_NOMEM;
+
+	/* Every word but the last takes at least two bytes (itself and a blank);
+	 * an empty quoted word takes two as well. */
+	p->words = malloc(len + 1);
+	p->argv = calloc(len / 2 + 2, sizeof(char *));
+	if (p->words == NULL || p->argv == NULL) {
+		sao_error_set(err, rc, "out of memory preparing %s", what);
+		goto out;
+	}
+	for (;;) {
+		while (i < len && (command[i] == ' ' || command[i] == '\t'))
+			i++;
+		if (i == len)
+			break;
+		p->argv[n++] = p->words + o;
+		while (i < len && command[i] != ' ' && command[i] != '\t') {
+			char q = command[i];
+			const char *close;
+
+			if (q != '\'' && q != '"') {
+				p->words[o++] = command[i++];
+				continue;
+			}
+			close = memchr(command + i + 1, q, len - i - 1);
+			if (close == NULL) {
+				rc = sao_error_set(err, SAO_ERR_CMD, "cannot run %s ('%s'): unbalanced quote in command",
+				                   what, shown);
+				goto out;
+			}
+			memcpy(p->words + o, command + i + 1, (size_t)(close - command) - i - 1);
+			o += (size_t)(close - command) - i - 1;
+			i = (size_t)(close - command) + 1;
+		}
+		p->words[o++] = '\0';
+	}
+	p->argv[n] = NULL;
+	if (n == 0) {
+		rc = sao_error_set(err, SAO_ERR_CMD, "cannot run %s: the command is empty", what);
+		goto out;
+	}
+	if (p->argv[0][0] == '\0') {
+		rc = sao_error_set(err, SAO_ERR_CMD, "cannot run %s ('%s'): the program name is empty", what, shown);
+		goto out;
+	}
+	rc = SAO_OK;
+out:
+	return rc;
+}
+
+static int env_wanted(const char *entry)
+{
+	static const char *const keep[] = { "PATH", "HOME", "USER", "LOGNAME", "LANG", "TZ", "SASL_OAUTH_CONF" };
+	const char *eq = strchr(entry, '=');
+	size_t n;
+
+	if (eq == NULL)
+		return 0;
+	n = (size_t)(eq - entry);
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		if (strlen(keep[i]) == n && memcmp(entry, keep[i], n) == 0)
+			return 1;
+	}
+	/* XDG_*_HOME: at least one character between the two parts. */
+	return n >= 10 && memcmp(entry, "XDG_", 4) == 0 && memcmp(eq - 5, "_HOME", 5) == 0;
+}
+
+/* The child's environment. In a set-id process (a privileged program that
+ * loaded the plugin) the caller's variables are not trusted: PATH is the
+ * default and nothing else is passed. */
+static sao_err_t build_env(const char *what, plan_t *p, sao_error_t *err)
+{
+	static char default_path[] = "PATH=" DEFAULT_PATH;
+	int setid = getuid() != geteuid() || getgid() != getegid();
+	size_t n = 0, k = 0;
+	int have_path = 0;
+
+	for (char **e = environ; e != NULL && *e != NULL; e++)
+		n++;
+	p->envp = calloc(n + 2, sizeof(char *));
+	if (p->envp == NULL)
+		return sao_error_set(err, SAO_ERR_NOMEM, "out of memory preparing %s", what);
+	for (size_t i = 0; !setid && i < n; i++) {
+		if (!env_wanted(environ[i]))
+			continue;
+		if (strncmp(environ[i], "PATH=", 5) == 0) {
+			if (have_path)
+				continue;
+			have_path = 1;
+		}
+		p->envp[k++] = environ[i];
+	}
+	if (!have_path)
+		p->envp[k++] = default_path;
+	p->envp[k] = NULL;
+	return SAO_OK;
+}
+
+/* The paths execve() tries, in the order execvp() would, from the PATH the
+ * child gets. Empty PATH entries (the current directory) are skipped: the
+ * working directory of a mail program is nobody's choice. */
+static sao_err_t build_programs(const char *what, plan_t *p, sao_error_t *err)
+{
+	const char *prog = p->argv[0];
+	const char *path = DEFAULT_PATH;
+	size_t plen = strlen(prog), size = 0, count = 0, o = 0;
+	const char *s;
+
+	if (strchr(prog, '/') != NULL) {
+		p->programs = calloc(2, sizeof(char *));
+		if (p->programs == NULL)
+			return sao_error_set(err, SAO_ERR_NOMEM, "out of memory preparing %s", what);
+		p->programs[0] = p->argv[0];
+		p->n_programs = 1;
+		return SAO_OK;
+	}
+	for (char **e = p->envp; *e != NULL; e++) {
+		if (strncmp(*e, "PATH=", 5) == 0)
+			path = *e + 5;
+	}
+	/* Upper bounds: one entry per ':' plus one, each dir + '/' + prog + NUL. */
+	for (s = path; *s != '\0'; s++)
+		count += *s == ':';
+	count++;
+	if (strlen(path) > SIZE_MAX / 2 || plen > (SIZE_MAX / 2 - strlen(path)) / (count + 1))
+		return sao_error_set(err, SAO_ERR_NOMEM, "PATH is too long to run %s", what);
+	size = strlen(path) + count * (plen + 2);
+	p->paths = malloc(size);
+	p->programs = calloc(count + 1, sizeof(char *));
+	if (p->paths == NULL || p->programs == NULL)
+		return sao_error_set(err, SAO_ERR_NOMEM, "out of memory preparing %s", what);
+	p->searched = 1;
+	s = path;
+	for (;;) {
+		const char *colon = strchr(s, ':');
+		size_t dlen = colon != NULL ? (size_t)(colon - s) : strlen(s);
+
+		if (dlen > 0) {
+			p->programs[p->n_programs++] = p->paths + o;
+			memcpy(p->paths + o, s, dlen);
+			o += dlen;
+			p->paths[o++] = '/';
+			memcpy(p->paths + o, prog, plen + 1);
+			o += plen + 1;
+		}
+		if (colon == NULL)
+			break;
+		s = colon + 1;
+	}
+	return SAO_OK;
+}
+
+static void plan_free(plan_t *p)
+{
+	free(p->words);
+	free(p->argv);
+	free(p->envp);
+	free(p->paths);
+	free(p->programs);
+	memset(p, 0, sizeof(*p));
+}
+
+static sao_err_t plan_build(const char *command, const char *what, const char *shown, plan_t *p,
+                            sao_error_t *err)
+{
+	static const char shell[] = "sh\0-c\0/bin/sh"; /* argv[0], argv[1], the program */
+	long max_fd = sysconf(_SC_OPEN_MAX);
+	size_t len = strlen(command);
+	sao_err_t rc;
+
+	memset(p, 0, sizeof(*p));
+	p->max_fd = max_fd < 0 || max_fd > INT_MAX ? 65536 : (int)max_fd;
+	if (needs_shell(command)) {
+		/* /bin/sh by its absolute path: the command, not PATH, decides. */
+		p->words = len < SIZE_MAX - sizeof(shell) ? malloc(sizeof(shell) + len + 1) : NULL;
+		p->argv = calloc(4, sizeof(char *));
+		p->programs = calloc(2, sizeof(char *));
+		if (p->words == NULL || p->argv == NULL || p->programs == NULL)
+			return sao_error_set(err, SAO_ERR_NOMEM, "out of memory preparing %s", what);
+		memcpy(p->words, shell, sizeof(shell));
+		memcpy(p->words + sizeof(shell), command, len + 1);
+		p->argv[0] = p->words;
+		p->argv[1] = p->words + 3;
+		p->argv[2] = p->words + sizeof(shell);
+		p->programs[0] = p->words + 6;
+		p->n_programs = 1;
+		return build_env(what, p, err);
+	}
+	rc = split_words(command, what, shown, p, err);
+	if (rc != SAO_OK)
+		return rc;
+	rc = build_env(what, p, err);
+	if (rc != SAO_OK)
+		return rc;
+	return build_programs(what, p, err);
+}
+
+/* Moves fd to a free number >= 4 (so that none of the dup2() calls below is
+ * a no-op that would leave FD_CLOEXEC set on the target). */
+static int fd_high(int fd)
+{
+	return fcntl(fd, F_DUPFD_CLOEXEC, 4);
+}
+
+/* In the child: async-signal-safe calls only. Sends errno over the exec
+ * pipe and exits 127 if the program cannot be started. */
+__attribute__((noreturn)) static void child_exec(const plan_t *p, int null_fd, int out_fd, int err_fd,
+                                                 int exec_fd)
+{
+	struct sigaction dfl;
+	sigset_t none;
+	int report = exec_fd;
+	int in, out, errf, rep;
+	int e = ENOENT, eacces = 0;
+
+	/* Own session and process group: a timeout kills everything it started. */
+	(void)setsid();
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	for (int sig = 1; sig < NSIG; sig++) {
+		/* SIG_IGN (SIGPIPE in most mail programs) survives execve(). */
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)sigaction(sig, &dfl, NULL);
+	}
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+
+	in = fd_high(null_fd);
+	out = fd_high(out_fd);
+	errf = fd_high(err_fd);
+	rep = fd_high(exec_fd);
+	if (in < 0 || out < 0 || errf < 0 || rep < 0)
+		goto fail;
+	report = rep;
+	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errf, 2) < 0 || dup2(rep, 3) < 0 ||
+	    fcntl(3, F_SETFD, FD_CLOEXEC) < 0)
+		goto fail;
+	report = 3;
+#ifdef HAVE_CLOSE_RANGE
+	if (close_range(4, ~0U, 0) < 0) {
+		for (int fd = 4; fd < p->max_fd; fd++)
+			(void)close(fd);
+	}
+#else
+	for (int fd = 4; fd < p->max_fd; fd++)
+		(void)close(fd);
+#endif
+	/* execvp()'s rules: keep looking past ENOENT, ENOTDIR and EACCES,
+	 * report EACCES if a candidate gave it. Unlike execvp(), in a PATH
+	 * search an EACCES from a directory we may not search does not count:
+	 * the program is not there, as far as we can tell. */
+	for (size_t i = 0; i < p->n_programs; i++) {
+		struct stat st;
+
+		execve(p->programs[i], p->argv, p->envp);
+		e = errno;
+		if (e == EACCES && (!p->searched || stat(p->programs[i], &st) == 0))
+			eacces = 1;
+		else if (e != ENOENT && e != ENOTDIR && e != EACCES)
+			break;
+	}
+	if (p->searched && (e == ENOENT || e == ENOTDIR || e == EACCES))
+		e = eacces ? EACCES : ENOENT;
+	goto report;
+fail:
+	e = errno;
+report:
+	if (write(report, &e, sizeof(e)) < 0) {
+		/* Nothing left to tell anyone with: the exit status says 127. */
+	}
+	_exit(127);
+}
+
+/* Reads what is ready on fd into the outcome; returns 0 at end of file,
+ * 1 to keep reading, -1 on a read error (errno set). */
+static int drain(int which, int fd, outcome_t *o)
+{
+	unsigned char buf[READ_CHUNK];
+	ssize_t r;
+	int ret = 1;
+
+	r = read(fd, buf, sizeof(buf));
+	if (r < 0) {
+		ret = (errno == EINTR || errno == EAGAIN) ? 1 : -1;
+		goto out;
+	}
+	if (r == 0) {
+		ret = 0;
+		goto out;
+	}
+	if (which == 0) {
+		if (sao_secret_append(&o->out, buf, (size_t)r, NULL) != SAO_OK) {
+			o->over_cap = 1;
+			ret = 0;
+		}
+	} else if (which == 1) {
+		size_t keep = sizeof(o->err) - o->err_len;
+
+		keep = (size_t)r < keep ? (size_t)r : keep;
+		memcpy(o->err + o->err_len, buf, keep);
+		o->err_len += keep;
+	} else {
+		size_t keep = sizeof(o->exec_errno) - o->exec_len;
+
+		keep = (size_t)r < keep ? (size_t)r : keep;
+		memcpy(o->exec_errno + o->exec_len, buf, keep);
+		o->exec_len += keep;
+	}
+out:
+	sao_wipe(buf, sizeof(buf));
+	return ret;
+}
+
+/* Collects stdout, stderr and the exec report until all three reach end of
+ * file, the deadline passes or stdout exceeds its cap. */
+static sao_err_t collect(int fds[3], int64_t deadline, outcome_t *o, const char *what, sao_error_t *err)
+{
+	struct pollfd pf[3];
+	char ebuf[128];
+
+	for (int i = 0; i < 3; i++) {
+		pf[i].fd = fds[i];
+		pf[i].events = POLLIN;
+		pf[i].revents = 0;
+	}
+	while (pf[0].fd >= 0 || pf[1].fd >= 0 || pf[2].fd >= 0) {
+		int64_t left = deadline - now_ms();
+		int n;
+
+		if (left <= 0) {
+			o->timed_out = 1;
+			break;
+		}
+		n = poll(pf, 3, left > INT_MAX ? INT_MAX : (int)left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return sao_error_set(err, SAO_ERR_CMD, "waiting for %s failed: %s", what,
+			                     error_text(errno, ebuf, sizeof(ebuf)));
+		for (int i = 0; i < 3; i++) {
+			int r;
+
+			if (pf[i].fd < 0 || pf[i].revents == 0)
+				continue;
+			r = drain(i, pf[i].fd, o);
+			if (r < 0)
+				return sao_error_set(err, SAO_ERR_CMD, "reading the output of %s failed: %s", what,
+				                     error_text(errno, ebuf, sizeof(ebuf)));
+			if (r == 0) {
+				close_fd(&fds[i]);
+				pf[i].fd = -1;
+			}
+			if (o->over_cap)
+				return SAO_OK;
+		}
+	}
+	return SAO_OK;
+}
+
+/* Reaps pid by waiting until the deadline; 1 when reaped (status in o),
+ * -1 when the status is lost (ECHILD: the host ignores SIGCHLD, so the
+ * kernel reaped it), 0 when it is still running at the deadline. */
+static int reap_until(pid_t pid, int64_t deadline, outcome_t *o)
+{
+	for (;;) {
+		int status = 0;
+		pid_t r = waitpid(pid, &status, WNOHANG);
+		int64_t left;
+
+		if (r == pid) {
+			o->status = status;
+			o->status_known = 1;
+			return 1;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		left = deadline - now_ms();
+		if (left <= 0)
+			return 0;
+		sleep_ms(left < 5 ? left : 5);
+	}
+}
+
+static void signal_group(pid_t pid, int sig)
+{
+	/* The group exists once the child called setsid(); before that (only
+	 * conceivable right after fork) the child alone is signalled. */
+	if (kill(-pid, sig) < 0 && errno == ESRCH)
+		(void)kill(pid, sig);
+}
+
+/* SIGTERM to the whole group, SIGKILL to whatever is left after the grace
+ * period, then reap. The child is not reaped before the SIGKILL (WNOWAIT),
+ * so its pid, and with it the group id, cannot have been reused. */
+static void terminate(pid_t pid, outcome_t *o)
+{
+	int64_t deadline = now_ms() + KILL_GRACE_MS;
+	int lost = 0;
+
+	signal_group(pid, SIGTERM);
+	for (;;) {
+		siginfo_t info;
+		int r;
+
+		memset(&info, 0, sizeof(info));
+		r = waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			lost = 1;
+			break;
+		}
+		if (info.si_pid == pid || now_ms() >= deadline)
+			break;
+		sleep_ms(5);
+	}
+	if (lost)
+		return;
+	signal_group(pid, SIGKILL);
+	for (;;) {
+		int status = 0;
+		pid_t r = waitpid(pid, &status, 0);
+
+		if (r == pid) {
+			o->status = status;
+			o->status_known = 1;
+			return;
+		}
+		if (r < 0 && errno != EINTR)
+			return;
+	}
+}
+
+static void format_timeout(int ms, char *buf, size_t size)
+{
+	if (ms % 1000 == 0)
+		snprintf(buf, size, "%d s", ms / 1000);
+	else
+		snprintf(buf, size, "%d ms", ms);
+}
+
+/* Turns the outcome into the result: the token, or the one message that
+ * says what went wrong. */
+static sao_err_t judge(const outcome_t *o, const plan_t *p, const char *what, const char *shown, int timeout_ms,
+                       sao_secret_t *token_r, sao_error_t *err)
+{
+	char line[STDERR_LINE_MAX + 4];
+	char tail[STDERR_LINE_MAX + 8];
+	char ebuf[128];
+	char tbuf[32];
+	const unsigned char *b = o->out.data;
+	size_t len = o->out.len, start = 0, end;
+	const unsigned char *nl;
+
+	stderr_line(o, line, STDERR_LINE_MAX);
+	snprintf(tail, sizeof(tail), "%s%s", line[0] != '\0' ? ": " : "", line);
+	if (o->timed_out) {
+		format_timeout(timeout_ms, tbuf, sizeof(tbuf));
+		return sao_error_set(err, SAO_ERR_TIMEOUT, "%s ('%s') timed out after %s and was killed%s", what, shown,
+		                     tbuf, tail);
+	}
+	if (o->over_cap)
+		return sao_error_set(err, SAO_ERR_CMD, "%s ('%s') produced more than %zu bytes on stdout%s", what, shown,
+		                     o->out.max, tail);
+	if (o->exec_len == sizeof(int)) {
+		int e;
+
+		memcpy(&e, o->exec_errno, sizeof(e));
+		if (e == ENOENT && strchr(p->argv[0], '/') == NULL)
+			return sao_error_set(err, SAO_ERR_CMD,
+			                     "cannot run %s ('%s'): program '%s' not found in PATH; "
+			                     "give its full path or install it",
+			                     what, shown, p->argv[0]);
+		return sao_error_set(err, SAO_ERR_CMD, "cannot run %s ('%s'): '%s': %s", what, shown,
+		                     p->n_programs == 1 ? p->programs[0] : p->argv[0], error_text(e, ebuf, sizeof(ebuf)));
+	}
+	if (!o->status_known)
+		return sao_error_set(err, SAO_ERR_CMD,
+		                     "%s ('%s') ended with an unknown exit status (the calling program ignores "
+		                     "SIGCHLD, so the system discarded it); its output is not trusted",
+		                     what, shown);
+	if (WIFSIGNALED(o->status))
+		return sao_error_set(err, SAO_ERR_CMD, "%s ('%s') was killed by signal %d%s", what, shown,
+		                     WTERMSIG(o->status), tail);
+	if (!WIFEXITED(o->status) || WEXITSTATUS(o->status) != 0)
+		return sao_error_set(err, SAO_ERR_CMD, "%s ('%s') exited with status %d%s", what, shown,
+		                     WIFEXITED(o->status) ? WEXITSTATUS(o->status) : -1, tail);
+	if (len > 0 && memchr(b, '\0', len) != NULL)
+		return sao_error_set(err, SAO_ERR_CMD, "%s ('%s') printed a NUL byte on stdout; a token is text", what,
+		                     shown);
+	nl = len > 0 ? memchr(b, '\n', len) : NULL;
+	end = nl != NULL ? (size_t)(nl - b) : len;
+	while (start < end && is_space(b[start]))
+		start++;
+	while (end > start && is_space(b[end - 1]))
+		end--;
+	if (start == end) {
+		for (size_t i = 0; i < len; i++) {
+			if (!is_space(b[i]))
+				return sao_error_set(err, SAO_ERR_CMD,
+				                     "%s ('%s') printed an empty first line on stdout; "
+				                     "the token must be on the first line",
+				                     what, shown);
+		}
+		return sao_error_set(err, SAO_ERR_CMD, "%s ('%s') printed nothing on stdout%s", what, shown, tail);
+	}
+	for (size_t i = start; i < end; i++) {
+		/* \001 would end an XOAUTH2/OAUTHBEARER field early. */
+		if (b[i] < 0x20 || b[i] == 0x7f)
+			return sao_error_set(err, SAO_ERR_CMD,
+			                     "%s ('%s') printed a control character in its first line; "
+			                     "a token is printable text",
+			                     what, shown);
+	}
+	return sao_secret_set(token_r, b + start, end - start, err);
+}
+
+sao_err_t sao_cmd_run(const char *command, const char *what, int timeout_ms, sao_secret_t *token_r,
+                      sao_error_t *err)
+{
+	char shown[COMMAND_SHOWN_MAX + 4];
+	char ebuf[128];
+	plan_t plan;
+	outcome_t *o = NULL;
+	int out_p[2] = { -1, -1 }, err_p[2] = { -1, -1 }, exec_p[2] = { -1, -1 };
+	int null_fd = -1;
+	int fds[3];
+	sigset_t all, old;
+	pid_t pid;
+	int fork_errno;
+	int64_t deadline;
+	sao_err_t rc = SAO_ERR_CMD;
+
+	sao_secret_clear(token_r);
+	memset(&plan, 0, sizeof(plan));
+	printable(command, strlen(command), shown, COMMAND_SHOWN_MAX);
+	if (timeout_ms <= 0) {
+		rc = sao_error_set(err, SAO_ERR_INTERNAL, "%s: invalid time limit %d ms", what, timeout_ms);
+		goto out;
+	}
+	rc = plan_build(command, what, shown, &plan, err);
+	if (rc != SAO_OK)
+		goto out;
+	/* The outcome holds 4 KB of stderr: keep it off a guest's stack. */
+	o = calloc(1, sizeof(*o));
+	if (o == NULL) {
+		rc = sao_error_set(err, SAO_ERR_NOMEM, "out of memory preparing %s", what);
+		goto out;
+	}
+	sao_secret_init(&o->out, SAO_TOKEN_MAX);
+	null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (null_fd < 0 || make_pipe(out_p) < 0 || make_pipe(err_p) < 0 || make_pipe(exec_p) < 0) {
+		rc = sao_error_set(err, SAO_ERR_CMD, "cannot run %s ('%s'): cannot set up its input and output: %s",
+		                   what, shown, error_text(errno, ebuf, sizeof(ebuf)));
+		goto out;
+	}
+	/* Signals stay blocked across fork() so that no handler of the host
+	 * runs in the child before it has reset them all. */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	deadline = now_ms() + timeout_ms;
+	pid = fork();
+	if (pid == 0)
+		child_exec(&plan, null_fd, out_p[1], err_p[1], exec_p[1]);
+	fork_errno = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close_fd(&null_fd);
+	close_fd(&out_p[1]);
+	close_fd(&err_p[1]);
+	close_fd(&exec_p[1]);
+	if (pid < 0) {
+		rc = sao_error_set(err, SAO_ERR_CMD, "cannot run %s ('%s'): fork failed: %s", what, shown,
+		                   error_text(fork_errno, ebuf, sizeof(ebuf)));
+		goto out;
+	}
+	fds[0] = out_p[0];
+	fds[1] = err_p[0];
+	fds[2] = exec_p[0];
+	rc = collect(fds, deadline, o, what, err);
+	out_p[0] = fds[0];
+	err_p[0] = fds[1];
+	exec_p[0] = fds[2];
+	/* Closing our ends first: a child still writing gets EPIPE, not a
+	 * full pipe it would block on. */
+	close_fd(&out_p[0]);
+	close_fd(&err_p[0]);
+	close_fd(&exec_p[0]);
+	if (rc != SAO_OK || o->timed_out || o->over_cap) {
+		terminate(pid, o);
+	} else {
+		int r = reap_until(pid, deadline, o);
+
+		if (r == 0) {
+			o->timed_out = 1;
+			terminate(pid, o);
+		}
+	}
+	if (rc != SAO_OK)
+		goto out;
+	rc = judge(o, &plan, what, shown, timeout_ms, token_r, err);
+out:
+	close_fd(&null_fd);
+	close_fd(&out_p[0]);
+	close_fd(&out_p[1]);
+	close_fd(&err_p[0]);
+	close_fd(&err_p[1]);
+	close_fd(&exec_p[0]);
+	close_fd(&exec_p[1]);
+	if (o != NULL) {
+		sao_secret_clear(&o->out);
+		sao_wipe(o, sizeof(*o));
+		free(o);
+	}
+	plan_free(&plan);
+	if (rc != SAO_OK)
+		sao_secret_clear(token_r);
+	return rc;
+}

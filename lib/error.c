@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "sasl-oauth/error.h"
+
+const char *sao_strerror(sao_err_t code)
+{
+	switch (code) {
+	case SAO_OK: return "success";
+	case SAO_ERR_NOMEM: return "out of memory";
+	case SAO_ERR_CONFIG: return "configuration error";
+	case SAO_ERR_PERM: return "unsafe file permissions";
+	case SAO_ERR_IO: return "input/output error";
+	case SAO_ERR_NOTFOUND: return "not found";
+	case SAO_ERR_CORRUPT: return "corrupt token cache";
+	case SAO_ERR_TOOBIG: return "input too large";
+	case SAO_ERR_PROTO: return "malformed input";
+	case SAO_ERR_CMD: return "token command failed";
+	case SAO_ERR_TIMEOUT: return "timed out";
+	case SAO_ERR_STALE: return "token expired or rejected";
+	case SAO_ERR_REJECTED: return "server rejected the token";
+	case SAO_ERR_NOCRED: return "no token for this user";
+	case SAO_ERR_INTERNAL: return "internal error";
+	}
+	return "unknown error";
+}
+
+sao_err_t sao_error_set(sao_error_t *err, sao_err_t code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || err->code != SAO_OK)
+		return code;
+	err->code = code;
+	va_start(ap, fmt);
+	if (vsnprintf(err->msg, sizeof(err->msg), fmt, ap) < 0)
+		err->msg[0] = '\0';
+	va_end(ap);
+	return code;
+}
+
+void sao_error_clear(sao_error_t *err)
+{
+	err->code = SAO_OK;
+	err->msg[0] = '\0';
+}

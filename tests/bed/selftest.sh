@@ -1,0 +1,481 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Proves the test bed before anything is built on it: the identity provider
+# answers like Entra ID (rotation, error shape, PKCE, device flow, client
+# credentials with secret and signed assertion, injected faults), and the
+# bed's Dovecot accepts XOAUTH2 and OAUTHBEARER over IMAP (STARTTLS and
+# implicit TLS), POP3 and submission, relays mail to the sink, sends the
+# error challenge for a revoked token, still takes PLAIN, and leaves no
+# process behind.  Exit 0 pass, 1 fail, 77 skip.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=bed.sh
+. "$here/bed.sh"
+
+skip() { echo "SKIP: $*"; exit 77; }
+for t in dovecot doveadm openssl setsid; do
+	command -v "$t" >/dev/null 2>&1 || skip "$t is not installed"
+done
+[ -x "$BED_PY" ] || skip "$BED_PY is not installed"
+[ "$(id -u)" = 0 ] || skip "the bed runs Dovecot as root (it drops privileges itself)"
+
+t0=$(date +%s%N)
+dir=$(mktemp -d /tmp/sao-bed-selftest-XXXXXX)
+trap 'bed_teardown; rm -rf "$dir"' EXIT
+bed_setup "$dir" || { echo "FAIL: bed_setup"; bed_logs; exit 1; }
+echo "ok: bed up in $(( ($(date +%s%N) - t0) / 1000000 )) ms (imap $BED_IMAP_PORT, imaps $BED_IMAPS_PORT," \
+	"pop3 $BED_POP3_PORT, submission $BED_SUBMISSION_PORT, sink $BED_SINK_PORT, idp $BED_IDP_URL)"
+
+failed=0
+bed_add_user alice@example.com || { echo "FAIL: bed_add_user"; failed=1; }
+printf 'From: bob@example.com\r\nTo: alice@example.com\r\nSubject: seed\r\n\r\nhello\r\n' > "$dir/seed.eml"
+bed_deliver alice@example.com "$dir/seed.eml" || { echo "FAIL: bed_deliver"; failed=1; }
+issued=$(bed_issue alice@example.com 600) || { echo "FAIL: bed_issue"; failed=1; }
+export SELFTEST_ISSUED="$issued" SELFTEST_DIR="$dir" BED_CTL_PY
+
+"$BED_PY" - <<'PY' || failed=1
+import base64, hashlib, json, os, socket, ssl, subprocess, sys, time
+import urllib.error, urllib.parse, urllib.request
+
+E = os.environ
+IDP = E["BED_IDP_URL"]
+CTX = ssl.create_default_context(cafile=E["BED_CA"])   # verifies DNS:localhost
+FAILS = []
+
+
+def check(cond, what, detail=""):
+    if cond:
+        print("ok: " + what)
+    else:
+        FAILS.append(what)
+        print("FAIL: %s %s" % (what, detail))
+
+
+def ctl(method, path, obj=None):
+    data = json.dumps(obj).encode() if obj is not None else None
+    req = urllib.request.Request(IDP + path, data=data, method=method)
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def http(method, path, form=None, headers=None):
+    """(status, headers, parsed-or-raw body) from the identity provider."""
+    data = urllib.parse.urlencode(form).encode() if form is not None else None
+    req = urllib.request.Request(IDP + path, data=data, method=method, headers=headers or {})
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *a, **k):
+            return None
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        r = opener.open(req, timeout=10)
+        status, hdrs, raw = r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        status, hdrs, raw = e.code, e.headers, e.read()
+    try:
+        return status, hdrs, json.loads(raw)
+    except ValueError:
+        return status, hdrs, raw
+
+
+def b64(s):
+    return base64.b64encode(s.encode() if isinstance(s, str) else s).decode()
+
+
+def xoauth2(user, token):
+    return b64("user=%s\x01auth=Bearer %s\x01\x01" % (user, token))
+
+
+def oauthbearer(user, token, port):
+    return b64("n,a=%s,\x01host=localhost\x01port=%d\x01auth=Bearer %s\x01\x01" % (user, port, token))
+
+
+class Conn:
+    """A line-oriented client; TLS from the start or after STARTTLS."""
+
+    def __init__(self, port, implicit=False):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        if implicit:
+            self.sock = CTX.wrap_socket(self.sock, server_hostname="localhost")
+        self.buf = b""
+
+    def starttls(self):
+        self.sock = CTX.wrap_socket(self.sock, server_hostname="localhost")
+
+    def send(self, line):
+        self.sock.sendall(line.encode() + b"\r\n")
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError("connection closed; got %r" % self.buf)
+            self.buf += chunk
+        out, self.buf = self.buf.split(b"\r\n", 1)
+        return out.decode("utf-8", "replace")
+
+    def until(self, pred):
+        while True:
+            ln = self.line()
+            if pred(ln):
+                return ln
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def imap(port, mode):
+    c = Conn(port, mode == "implicit")
+    c.until(lambda l: l.startswith("* OK"))
+    if mode == "starttls":
+        c.send("s STARTTLS")
+        c.until(lambda l: l.startswith("s "))
+        c.starttls()
+    return c
+
+
+def imap_auth(port, mode, mech, ir):
+    c = imap(port, mode)
+    c.send("a AUTHENTICATE %s %s" % (mech, ir))
+    first = c.until(lambda l: l.startswith("a ") or l.startswith("+"))
+    return c, first
+
+
+ISSUED = json.loads(E["SELFTEST_ISSUED"])
+TOKEN = ISSUED["access_token"]
+USER = "alice@example.com"
+check(ISSUED.get("refresh_token") and ISSUED.get("expires_in") == 600, "bed_issue returned a token pair")
+
+# --- IMAP -------------------------------------------------------------------
+for mode, port in (("starttls", int(E["BED_IMAP_PORT"])), ("implicit", int(E["BED_IMAPS_PORT"]))):
+    c, r = imap_auth(port, mode, "XOAUTH2", xoauth2(USER, TOKEN))
+    check(r.startswith("a OK"), "IMAP %s XOAUTH2 login" % mode, r)
+    if r.startswith("a OK"):
+        c.send("b STATUS INBOX (MESSAGES)")
+        st = c.until(lambda l: l.startswith("* STATUS"))
+        check("MESSAGES 1" in st, "IMAP %s sees the delivered message" % mode, st)
+    c.close()
+    c, r = imap_auth(port, mode, "OAUTHBEARER", oauthbearer(USER, TOKEN, port))
+    check(r.startswith("a OK"), "IMAP %s OAUTHBEARER login" % mode, r)
+    c.close()
+
+# --- POP3: AUTH XOAUTH2, then the response on its own line --------------------
+c = Conn(int(E["BED_POP3_PORT"]))
+c.until(lambda l: l.startswith("+OK"))
+c.send("STLS")
+c.until(lambda l: l.startswith("+OK") or l.startswith("-ERR"))
+c.starttls()
+c.send("AUTH XOAUTH2")
+r1 = c.line()
+c.send(xoauth2(USER, TOKEN))
+r2 = c.line()
+check(r1.startswith("+") and r2.startswith("+OK"), "POP3 STLS XOAUTH2 login (two-step)", "%r %r" % (r1, r2))
+c.send("STAT")
+st = c.line()
+check(st.startswith("+OK 1 "), "POP3 STAT shows the delivered message", st)
+c.send("QUIT")
+c.close()
+
+# --- submission: AUTH XOAUTH2 two-step (the AUTH line is capped near 1 KB) ---
+def smtp_reply(c):
+    lines = [c.line()]
+    while lines[-1][3:4] == "-":
+        lines.append(c.line())
+    return lines
+
+
+sink = os.path.join(E["SELFTEST_DIR"], "sink")
+before = len(os.listdir(sink))
+c = Conn(int(E["BED_SUBMISSION_PORT"]))
+smtp_reply(c)
+c.send("EHLO selftest")
+smtp_reply(c)
+c.send("STARTTLS")
+smtp_reply(c)
+c.starttls()
+c.send("EHLO selftest")
+ehlo = smtp_reply(c)
+check(any("XOAUTH2" in l and "OAUTHBEARER" in l for l in ehlo), "submission offers XOAUTH2 and OAUTHBEARER")
+c.send("AUTH XOAUTH2")
+r1 = smtp_reply(c)[0]
+c.send(xoauth2(USER, TOKEN))
+r2 = smtp_reply(c)[0]
+check(r1.startswith("334") and r2.startswith("235"), "submission XOAUTH2 login (two-step)", "%r %r" % (r1, r2))
+replies = []
+for cmd in ("MAIL FROM:<alice@example.com>", "RCPT TO:<bob@example.com>", "DATA"):
+    c.send(cmd)
+    replies.append(smtp_reply(c)[0])
+c.send("From: alice@example.com\r\nTo: bob@example.com\r\nSubject: selftest relay\r\n\r\n"
+       "..a line starting with a dot\r\n.")
+replies.append(smtp_reply(c)[0])
+c.send("QUIT")
+c.close()
+check([r[:3] for r in replies] == ["250", "250", "354", "250"], "submission accepted a message", replies)
+for _ in range(100):
+    if len(os.listdir(sink)) > before:
+        break
+    time.sleep(0.05)
+files = sorted(os.listdir(sink))
+got = open(os.path.join(sink, files[-1]), "rb").read() if len(files) > before else b""
+check(b"Subject: selftest relay" in got and b"\r\n.a line starting" in got,
+      "the sink received the relayed message (dot-unstuffed)", files)
+
+# --- big tokens: Entra ID tokens are often longer than 4 KB ------------------
+# Dovecot 2.3's login processes refuse a SASL response longer than 8192
+# base64 bytes ("Authentication response too large"), so about 6100 bytes
+# is the largest token this bed can accept.
+ctl("POST", "/control/config", {"big_tokens": 6000})
+big = ctl("POST", "/control/issue", {"upn": USER})["access_token"]
+ctl("POST", "/control/config", {"big_tokens": 0})
+c, r = imap_auth(int(E["BED_IMAPS_PORT"]), "implicit", "XOAUTH2", xoauth2(USER, big))
+check(len(big) in (6000, 6001) and r.startswith("a OK"), "IMAP XOAUTH2 login with a %d-byte token" % len(big), r)
+c.close()
+
+# --- revocation: the error challenge, then NO ----------------------------------
+n0 = ctl("GET", "/control/stats")["introspect"]["total"]
+ctl("POST", "/control/revoke", {"token": TOKEN})
+t = time.time()
+c, r = imap_auth(int(E["BED_IMAPS_PORT"]), "implicit", "XOAUTH2", xoauth2(USER, TOKEN))
+chal = {}
+if r.startswith("+ "):
+    chal = json.loads(base64.b64decode(r[2:]))
+    print("    XOAUTH2 challenge: %s" % json.dumps(chal, separators=(",", ":")))
+check(chal.get("status") == "401" and chal.get("schemes") == "bearer" and chal.get("scope") == "mail",
+      "IMAP sends the XOAUTH2 error challenge with status 401 for a revoked token", r)
+c.send("")
+r = c.until(lambda l: l.startswith("a "))
+check(r.startswith("a NO [AUTHENTICATIONFAILED]"), "after the empty response: NO [AUTHENTICATIONFAILED]", r)
+c.close()
+c, r = imap_auth(int(E["BED_IMAP_PORT"]), "starttls", "OAUTHBEARER",
+                 oauthbearer(USER, TOKEN, int(E["BED_IMAP_PORT"])))
+chal = json.loads(base64.b64decode(r[2:])) if r.startswith("+ ") else {}
+print("    OAUTHBEARER challenge: %s" % json.dumps(chal, separators=(",", ":")))
+c.send(b64("\x01"))
+r2 = c.until(lambda l: l.startswith("a "))
+check(chal.get("status") == "invalid_token" and r2.startswith("a NO [AUTHENTICATIONFAILED]"),
+      "OAUTHBEARER challenge (status invalid_token), answered with %x01, then NO", r + " / " + r2)
+c.close()
+elapsed = time.time() - t
+n1 = ctl("GET", "/control/stats")["introspect"]["total"]
+check(n1 - n0 == 2, "each failed login asked the IdP (no auth cache)", "%d requests" % (n1 - n0))
+check(elapsed < 1.8, "failed logins are not delayed (no auth penalty): %.2f s for two" % elapsed)
+
+# --- the identity provider down: no challenge, a temporary failure -------------
+ctl("POST", "/control/config", {"fault_endpoints": ["introspect"], "fail_status": 503})
+good = ctl("POST", "/control/issue", {"upn": USER})["access_token"]
+c, r = imap_auth(int(E["BED_IMAPS_PORT"]), "implicit", "XOAUTH2", xoauth2(USER, good))
+check(r.startswith("a NO [UNAVAILABLE]"), "introspection answering 503 gives NO [UNAVAILABLE]", r)
+c.close()
+ctl("POST", "/control/config", {"fault_endpoints": ["token", "devicecode"], "fail_status": 0})
+# Dovecot reuses its connection to the IdP; the fault must not have broken it.
+c, r = imap_auth(int(E["BED_IMAPS_PORT"]), "implicit", "XOAUTH2", xoauth2(USER, good))
+check(r.startswith("a OK"), "after the fault, XOAUTH2 logins work again", r)
+c.close()
+
+# --- PLAIN with the password user still works ---------------------------------
+c, r = imap_auth(int(E["BED_IMAP_PORT"]), "starttls", "PLAIN",
+                 b64("\0plainuser@example.com\0" + E["BED_PLAIN_PASSWORD"]))
+check(r.startswith("a OK"), "IMAP PLAIN login of the password user", r)
+c.close()
+c, r = imap_auth(int(E["BED_IMAP_PORT"]), "starttls", "PLAIN", b64("\0plainuser@example.com\0wrong"))
+check(r.startswith("a NO"), "a wrong password is refused", r)
+c.close()
+
+# --- the identity provider on its own -------------------------------------------
+TOK = "/contoso.onmicrosoft.com/oauth2/v2.0/token"
+CID = "00000000-0000-0000-0000-000000000000"
+rt = ISSUED["refresh_token"]
+s, _, a = http("POST", TOK, {"grant_type": "refresh_token", "client_id": CID, "refresh_token": rt})
+s2, _, b = http("POST", TOK, {"grant_type": "refresh_token", "client_id": CID, "refresh_token": rt})
+check(s == 200 and s2 == 200 and a["refresh_token"] != rt and a["refresh_token"] != b["refresh_token"]
+      and a["token_type"] == "Bearer" and a["ext_expires_in"] == a["expires_in"],
+      "refresh grant rotates the refresh token; the old one stays valid")
+t2 = ctl("POST", "/control/issue", {"upn": USER})
+ctl("POST", "/control/revoke", {"token": t2["refresh_token"], "reason": "inactive"})
+s, _, e = http("POST", TOK, {"grant_type": "refresh_token", "client_id": CID, "refresh_token": t2["refresh_token"]})
+check(e.get("error_codes") == [700082], "refresh token expired by inactivity: AADSTS700082", e)
+s, _, i1 = http("GET", "/introspect?" + urllib.parse.urlencode({"token": t2["access_token"]}))
+s, _, i2 = http("GET", "/introspect", headers={"Authorization": "Bearer " + t2["access_token"]})
+check(i1.get("active") is True and i2.get("username") == USER, "introspection by GET and by Bearer header")
+ctl("POST", "/control/revoke", {"token": rt})
+s, h, e = http("POST", TOK, {"grant_type": "refresh_token", "client_id": CID, "refresh_token": rt})
+keys = {"error", "error_description", "error_codes", "timestamp", "trace_id", "correlation_id", "error_uri"}
+check(s == 400 and e.get("error") == "invalid_grant" and e.get("error_codes") == [50173]
+      and set(e) == keys and e["error_description"].startswith("AADSTS50173: ")
+      and "Correlation ID: " + e["correlation_id"] in e["error_description"]
+      and h["Content-Type"].startswith("application/json"),
+      "revoked refresh token: 400 invalid_grant AADSTS50173 in Microsoft's error shape", e)
+s, _, e = http("POST", TOK, {"grant_type": "refresh_token", "client_id": CID, "refresh_token": "nope"})
+check(e.get("error_codes") == [70000], "unknown refresh token: AADSTS70000", e)
+s, _, e = http("POST", TOK, {"grant_type": "refresh_token", "client_id": CID})
+check(s == 400 and e.get("error_codes") == [900144], "missing parameter: AADSTS900144", e)
+s, _, e = http("POST", TOK, {"grant_type": "password", "client_id": CID})
+check(e.get("error") == "unsupported_grant_type", "unsupported grant type", e)
+
+# Authorization code with PKCE S256.
+verifier = base64.urlsafe_b64encode(os.urandom(32)).rstrip(b"=").decode()
+challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+redirect = "http://localhost:53682/"
+
+
+def authorize():
+    q = urllib.parse.urlencode({"client_id": CID, "response_type": "code", "redirect_uri": redirect,
+                                "scope": "https://outlook.office.com/IMAP.AccessAsUser.All offline_access",
+                                "state": "xyz", "code_challenge": challenge,
+                                "code_challenge_method": "S256"})
+    s, h, _ = http("GET", "/organizations/oauth2/v2.0/authorize?" + q)
+    loc = urllib.parse.urlsplit(h.get("Location", ""))
+    return s, {k: v[0] for k, v in urllib.parse.parse_qs(loc.query).items()}
+
+
+s, q = authorize()
+check(s == 302 and q.get("state") == "xyz" and q.get("code"), "authorize redirects with code and state")
+form = {"grant_type": "authorization_code", "client_id": CID, "code": q.get("code", ""),
+        "redirect_uri": redirect, "code_verifier": verifier}
+s, _, tok = http("POST", "/organizations/oauth2/v2.0/token", form)
+check(s == 200 and tok.get("refresh_token") and tok.get("access_token"), "code + verifier redeemed", tok)
+s, _, e = http("POST", "/organizations/oauth2/v2.0/token", form)
+check(e.get("error_codes") == [54005], "a code redeemed twice: AADSTS54005", e)
+s, q = authorize()
+form.update(code=q.get("code", ""), code_verifier=verifier[:-1] + ("A" if verifier[-1] != "A" else "B"))
+s, _, e = http("POST", "/organizations/oauth2/v2.0/token", form)
+check(e.get("error_codes") == [501481], "wrong PKCE verifier: AADSTS501481", e)
+ctl("POST", "/control/config", {"authorize_mode": "deny"})
+s, q = authorize()
+check(q.get("error") == "access_denied" and q.get("state") == "xyz", "authorize_mode deny: error=access_denied")
+ctl("POST", "/control/config", {"authorize_mode": "approve"})
+
+# Device code: pending once, then tokens.
+ctl("POST", "/control/config", {"device_interval": 0, "device_approve_after": 1})
+s, _, d = http("POST", "/common/oauth2/v2.0/devicecode",
+               {"client_id": CID, "scope": "https://outlook.office.com/IMAP.AccessAsUser.All offline_access"})
+check(s == 200 and d["expires_in"] == 900 and d["interval"] == 0
+      and d["verification_uri"] == IDP + "/devicelogin" and d["user_code"] in d["message"],
+      "devicecode answer", d)
+poll = {"grant_type": "urn:ietf:params:oauth:grant-type:device_code", "client_id": CID,
+        "device_code": d["device_code"]}
+s, _, e = http("POST", "/common/oauth2/v2.0/token", poll)
+s2, _, tok = http("POST", "/common/oauth2/v2.0/token", poll)
+check(e.get("error") == "authorization_pending" and e.get("error_codes") == [70016]
+      and s2 == 200 and tok.get("refresh_token"), "device flow: pending (AADSTS70016), then tokens", (e, s2))
+ctl("POST", "/control/config", {"device_mode": "expire"})
+s, _, d = http("POST", "/common/oauth2/v2.0/devicecode", {"client_id": CID, "scope": "offline_access"})
+s, _, e = http("POST", "/common/oauth2/v2.0/token", dict(poll, device_code=d["device_code"]))
+check(e.get("error") == "expired_token" and e.get("error_codes") == [70019], "device_mode expire", e)
+for mode, want in (("decline", "authorization_declined"), ("slow_down", "slow_down")):
+    ctl("POST", "/control/config", {"device_mode": mode})
+    s, _, d = http("POST", "/common/oauth2/v2.0/devicecode", {"client_id": CID, "scope": "offline_access"})
+    s, _, e = http("POST", "/common/oauth2/v2.0/token", dict(poll, device_code=d["device_code"]))
+    check(e.get("error") == want, "device_mode %s answers %s" % (mode, want), e)
+ctl("POST", "/control/config", {"device_mode": "approve", "device_interval": 5})
+
+# Client credentials: secret, then a certificate assertion (PS256 and RS256).
+APP = "11111111-2222-3333-4444-555555555555"
+ctl("POST", "/control/users", {"client_id": APP, "client_secret": "s3cret~value"})
+cc = {"grant_type": "client_credentials", "client_id": APP, "scope": "https://outlook.office365.com/.default"}
+s, _, e = http("POST", TOK, dict(cc, client_secret="wrong"))
+check(s == 401 and e.get("error") == "invalid_client" and e.get("error_codes") == [7000215],
+      "wrong client secret: 401 invalid_client AADSTS7000215", e)
+s, _, tok = http("POST", TOK, dict(cc, client_secret="s3cret~value"))
+claims = json.loads(base64.urlsafe_b64decode(tok.get("access_token", "e30.e30.").split(".")[1] + "=="))
+check(s == 200 and "refresh_token" not in tok and "IMAP.AccessAsApp" in claims.get("roles", [])
+      and "scp" not in claims, "client secret: app-only token with roles, no refresh token", claims)
+basic = "Basic " + b64("%s:%s" % (APP, "s3cret~value"))
+s, _, tok = http("POST", TOK, {k: v for k, v in cc.items() if k != "client_id"}, {"Authorization": basic})
+check(s == 200, "client secret in HTTP Basic", tok)
+
+work = E["SELFTEST_DIR"]
+key, crt = os.path.join(work, "app.key"), os.path.join(work, "app.crt")
+subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", crt,
+                "-days", "1", "-subj", "/CN=selftest app"], check=True, capture_output=True)
+CERT_APP = "22222222-3333-4444-5555-666666666666"
+ctl("POST", "/control/users", {"client_id": CERT_APP, "certificate_pem_path": crt})
+der = ssl.PEM_cert_to_DER_cert(open(crt).read())
+
+
+def assertion(alg, sign=True, jti=None, aud=None, x5t=True):
+    u = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+    hdr = {"alg": alg, "typ": "JWT"}
+    if x5t:
+        if alg == "PS256":
+            hdr["x5t#S256"] = u(hashlib.sha256(der).digest())
+        else:
+            hdr["x5t"] = u(hashlib.sha1(der).digest())
+    now = int(time.time())
+    body = {"aud": aud or IDP + TOK, "iss": CERT_APP, "sub": CERT_APP, "jti": jti or os.urandom(8).hex(),
+            "nbf": now, "iat": now, "exp": now + 300}
+    si = u(json.dumps(hdr).encode()) + "." + u(json.dumps(body).encode())
+    argv = ["openssl", "dgst", "-sha256", "-sign", key]
+    if alg == "PS256":
+        argv += ["-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:32"]
+    sig = subprocess.run(argv, input=si.encode(), capture_output=True, check=True).stdout
+    if not sign:
+        sig = bytes([sig[0] ^ 1]) + sig[1:]
+    return si + "." + u(sig)
+
+
+ja = {"grant_type": "client_credentials", "client_id": CERT_APP, "scope": "https://outlook.office365.com/.default",
+      "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"}
+s, _, tok = http("POST", TOK, dict(ja, client_assertion=assertion("PS256", jti="j1")))
+check(s == 200 and tok.get("access_token"), "PS256 assertion with x5t#S256 accepted (signature verified)", tok)
+s, _, e = http("POST", TOK, dict(ja, client_assertion=assertion("PS256", jti="j1")))
+check(s == 401 and e.get("error") == "invalid_client", "assertion jti replay refused", e)
+s, _, tok = http("POST", TOK, dict(ja, client_assertion=assertion("RS256",
+                 aud="https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token")))
+check(s == 200, "RS256 assertion with x5t (SHA-1), Microsoft-style audience", tok)
+s, _, e = http("POST", TOK, dict(ja, client_assertion=assertion("PS256", sign=False)))
+check(e.get("error_codes") == [700027], "bad signature: AADSTS700027", e)
+s, _, e = http("POST", TOK, dict(ja, client_assertion=assertion("PS256", x5t=False)))
+check(e.get("error_codes") == [700027], "unregistered thumbprint: AADSTS700027", e)
+s, _, e = http("POST", "/common/oauth2/v2.0/token", dict(ja, client_assertion=assertion("PS256")))
+check(e.get("error_codes") == [9001023], "client credentials on /common: AADSTS9001023", e)
+
+# Faults: a 503 with Retry-After once, a truncated body, a delay.
+ctl("POST", "/control/config", {"fail_status": 503, "retry_after": 7, "fault_count": 1})
+s, h, e = http("POST", TOK, {"grant_type": "refresh_token", "client_id": CID, "refresh_token": a["refresh_token"]})
+s2, _, _ = http("POST", TOK, {"grant_type": "refresh_token", "client_id": CID, "refresh_token": a["refresh_token"]})
+check(s == 503 and h.get("Retry-After") == "7" and s2 == 200, "fail_status 503 + Retry-After, once", (s, s2))
+ctl("POST", "/control/config", {"truncate": True, "fault_count": 1, "retry_after": None})
+s, _, raw = http("POST", TOK, {"grant_type": "refresh_token", "client_id": CID, "refresh_token": a["refresh_token"]})
+check(s == 200 and isinstance(raw, bytes) and raw.startswith(b"{"), "truncate sends half a JSON body")
+ctl("POST", "/control/config", {"oversize": True, "fault_count": 1})
+s, h, big_body = http("POST", TOK, {"grant_type": "refresh_token", "client_id": CID,
+                                     "refresh_token": a["refresh_token"]})
+check(s == 200 and int(h["Content-Length"]) >= 4 << 20, "oversize sends a 4 MiB body")
+ctl("POST", "/control/config", {"delay_ms": 300})
+t = time.time()
+http("POST", TOK, {"grant_type": "refresh_token", "client_id": CID, "refresh_token": a["refresh_token"]})
+check(time.time() - t >= 0.3, "delay_ms delays token answers")
+ctl("POST", "/control/reset")
+st = ctl("GET", "/control/stats")
+check(st["endpoints"]["token"] == 0 and "alice@example.com" in st["users"], "reset clears counters, keeps users")
+
+log = open(os.path.join(work, "idp.log")).read()
+leaked = [x for x in (TOKEN, rt, big, a["refresh_token"]) if x in log or x[:40] in log]
+check(not leaked, "no token value in the IdP log")
+sys.exit(1 if FAILS else 0)
+PY
+
+grep -q 'Fatal\|Panic' "$dir/dovecot.log" && { echo "FAIL: Dovecot logged a fatal error"; failed=1; }
+mapfile -t pids < <(bed_pids)
+[ "$failed" = 0 ] || bed_logs
+bed_teardown
+left=""
+for p in "${pids[@]}"; do
+	# A zombie is not running; PID 1 of some containers reaps late.
+	st=$(ps -o stat= -p "$p" 2>/dev/null)
+	[ -n "$st" ] && [ "${st#Z}" = "$st" ] && left="$left $p"
+done
+if [ -z "$left" ] && [ "${#pids[@]}" -gt 0 ]; then
+	echo "ok: teardown left none of the bed's ${#pids[@]} processes"
+else
+	echo "FAIL: processes left after teardown:$left"
+	ps -o pid,cmd -p "${left# }"
+	failed=1
+fi
+echo "selftest took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+[ "$failed" = 0 ] && echo PASS || echo FAILED
+exit "$failed"

@@ -1,0 +1,23 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Installs what building and testing need on Debian 12 (run as root).
+# Everything the test suite starts (Dovecot, mbsync, ...) comes from here.
+set -eu
+pkgs=(
+	# build
+	autoconf automake libtool pkg-config make gcc
+	libsasl2-dev libjson-c-dev libcurl4-openssl-dev libssl-dev
+	# run and test
+	libsasl2-modules sasl2-bin binutils valgrind python3 openssl procps
+	dovecot-core dovecot-imapd dovecot-pop3d dovecot-submissiond isync
+)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,77 @@
+# SPDX-License-Identifier: MIT
+# Shared by the integration tests: where the build is, how to skip, how to
+# point libsasl2 at the built plugin, and how to seed a token cache.
+set -u
+: "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+PLUGIN_DIR="$top_builddir/plugin/.libs"
+SYSTEM_PLUGIN_DIR="$(pkg-config --variable=libdir libsasl2)/sasl2"
+SASL_CLIENT="$top_builddir/tests/integration/sasl-client"
+PY=/usr/bin/python3
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*"; FAILED=1; }
+pass() { echo "ok: $*"; }
+FAILED=0
+finish() { [ "$FAILED" = 0 ] && echo "PASS" || echo "FAILED"; exit "$FAILED"; }
+
+need() { for t in "$@"; do command -v "$t" >/dev/null 2>&1 || skip "$t is not installed"; done; }
+
+# A private home: no user configuration leaks in, none leaks out.
+make_home() {
+	export HOME="$BED_DIR/home"
+	export XDG_CONFIG_HOME="$HOME/.config" XDG_STATE_HOME="$HOME/.local/state"
+	mkdir -p "$XDG_CONFIG_HOME/sasl-oauth" "$XDG_STATE_HOME"
+	chmod 700 "$HOME" "$XDG_CONFIG_HOME" "$XDG_CONFIG_HOME/sasl-oauth"
+	unset SASL_OAUTH_CONF
+	# libsasl2 honours SASL_PATH: the built plugin plus the system's own.
+	export SASL_PATH="$PLUGIN_DIR:$SYSTEM_PLUGIN_DIR"
+}
+
+# write_config TEXT: the user's configuration file, mode 0600.
+write_config() {
+	printf '%s\n' "$1" > "$XDG_CONFIG_HOME/sasl-oauth/config"
+	chmod 600 "$XDG_CONFIG_HOME/sasl-oauth/config"
+}
+
+# seed_cache ACCOUNT UPN [LIFETIME]: asks the local identity provider for a
+# token pair and writes the account's cache file the way the CLI would.
+seed_cache() {
+	local account=$1 upn=$2 lifetime=${3:-3600}
+	local dir="$XDG_STATE_HOME/sasl-oauth"
+	mkdir -p "$dir" && chmod 700 "$dir"
+	bed_issue "$upn" "$lifetime" | "$PY" -c '
+import json, sys, time, os
+t = json.load(sys.stdin)
+now = int(time.time())
+doc = {"format_version": 1, "account": sys.argv[1], "access_token": t["access_token"],
+       "refresh_token": t.get("refresh_token", ""), "token_type": "Bearer", "scope": t.get("scope", ""),
+       "expires_at": now + int(t["expires_in"]), "obtained_at": now, "refresh_obtained_at": now, "rejected_at": 0}
+path = sys.argv[2]
+fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+os.write(fd, json.dumps(doc, indent=2).encode())
+os.close(fd)
+os.rename(path + ".tmp", path)
+' "$account" "$dir/$account.json"
+}
+
+# cache_field ACCOUNT FIELD: prints one field of the account's cache file.
+cache_field() {
+	"$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' \
+		"$XDG_STATE_HOME/sasl-oauth/$1.json" "$2"
+}
+
+# access_token ACCOUNT: the cached access token (for revoking it in tests).
+access_token() { cache_field "$1" access_token; }
+
+start_bed() {
+	[ -z "${SAO_SKIP_INTEGRATION:-}" ] || skip "integration tests are off for this run (SAO_SKIP_INTEGRATION)"
+	need dovecot openssl
+	[ -x "$PY" ] || skip "python3 is not installed"
+	# shellcheck source=../bed/bed.sh
+	. "$top_srcdir/tests/bed/bed.sh"
+	BED_DIR=$(mktemp -d /tmp/sao-it-XXXXXX)
+	trap 'bed_teardown; rm -rf "$BED_DIR"' EXIT
+	bed_setup "$BED_DIR" || { echo "FAIL: test bed did not start"; exit 1; }
+	make_home
+}

@@ -1,0 +1,500 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Drives the built plugin through libsasl2 (found with a GETPATH callback
+ * pointing at the build tree), with scripted server data instead of a
+ * network: byte-exact initial responses, the error-challenge path, prompts
+ * (as mbsync answers them) and callbacks (as Postfix registers them), the
+ * unconfigured and misconfigured cases, and allocation failures injected
+ * through sasl_set_alloc.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sasl/sasl.h>
+
+#include "check.h"
+#include "sasl-oauth/cache.h"
+
+static char tmpdir[] = "/tmp/sao-test-plugin-XXXXXX";
+static char conf_path[512];
+static const char *cb_authname;
+static const char *cb_user;
+static const char *cb_pass;
+
+static int getpath(void *ctx, const char **path)
+{
+	(void)ctx;
+	/* The build tree first, then the system's own mechanisms (PLAIN). */
+	*path = SAO_TEST_PLUGINDIR ":" SAO_SYSTEM_PLUGINDIR;
+	return SASL_OK;
+}
+
+static int getsimple(void *ctx, int id, const char **result, unsigned *len)
+{
+	(void)ctx;
+	*result = id == SASL_CB_USER ? cb_user : cb_authname;
+	if (*result == NULL)
+		*result = "";
+	if (len != NULL)
+		*len = (unsigned)strlen(*result);
+	return SASL_OK;
+}
+
+static int getsecret(sasl_conn_t *conn, void *ctx, int id, sasl_secret_t **psecret)
+{
+	static union {
+		sasl_secret_t s;
+		char buf[sizeof(sasl_secret_t) + 256];
+	} u;
+
+	(void)conn;
+	(void)ctx;
+	(void)id;
+	if (cb_pass == NULL)
+		return SASL_FAIL;
+	u.s.len = strlen(cb_pass);
+	memcpy(u.s.data, cb_pass, u.s.len + 1);
+	*psecret = &u.s;
+	return SASL_OK;
+}
+
+/* Postfix-style: procs for everything, no interaction. */
+static sasl_callback_t callbacks[] = {
+	{ SASL_CB_GETPATH, (int (*)(void))(void (*)(void))getpath, NULL },
+	{ SASL_CB_USER, (int (*)(void))(void (*)(void))getsimple, NULL },
+	{ SASL_CB_AUTHNAME, (int (*)(void))(void (*)(void))getsimple, NULL },
+	{ SASL_CB_PASS, (int (*)(void))(void (*)(void))getsecret, NULL },
+	{ SASL_CB_LIST_END, NULL, NULL },
+};
+
+/* mbsync-style: NULL procs, so the mechanism must prompt. */
+static sasl_callback_t prompt_callbacks[] = {
+	{ SASL_CB_USER, NULL, NULL },
+	{ SASL_CB_AUTHNAME, NULL, NULL },
+	{ SASL_CB_PASS, NULL, NULL },
+	{ SASL_CB_LIST_END, NULL, NULL },
+};
+
+static void write_file(const char *path, mode_t mode, const char *fmt, ...)
+{
+	va_list ap;
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL) {
+		perror(path);
+		exit(2);
+	}
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fclose(f);
+	chmod(path, mode);
+}
+
+static void write_cache(const char *name, const char *token, int64_t expires_at)
+{
+	char path[600];
+	sao_token_t tok;
+	int fd = -1;
+
+	snprintf(path, sizeof(path), "%s/%s.json", tmpdir, name);
+	sao_token_init(&tok);
+	sao_secret_set(&tok.access_token, token, strlen(token), NULL);
+	sao_secret_set(&tok.refresh_token, "refresh-secret", 14, NULL);
+	tok.expires_at = expires_at;
+	tok.obtained_at = (int64_t)time(NULL);
+	CHECK(sao_cache_lock(path, 1000, &fd, NULL) == SAO_OK);
+	CHECK(sao_cache_write(path, &tok, NULL) == SAO_OK);
+	sao_cache_unlock(&fd);
+	sao_token_clear(&tok);
+}
+
+static int64_t cache_rejected_at(const char *name)
+{
+	char path[600];
+	sao_token_t tok;
+	int64_t r;
+
+	snprintf(path, sizeof(path), "%s/%s.json", tmpdir, name);
+	sao_token_init(&tok);
+	r = sao_cache_read(path, &tok, NULL) == SAO_OK ? tok.rejected_at : -1;
+	sao_token_clear(&tok);
+	return r;
+}
+
+static void init(void)
+{
+	CHECK(sasl_client_init(callbacks) == SASL_OK);
+}
+
+static sasl_conn_t *new_conn(const char *host, const char *remote, sasl_callback_t *cbs)
+{
+	sasl_conn_t *conn = NULL;
+
+	CHECK(sasl_client_new("imap", host, NULL, remote, cbs, 0, &conn) == SASL_OK);
+	return conn;
+}
+
+struct login {
+	int rc;
+	const char *out;
+	unsigned outlen;
+	const char *mech;
+};
+
+static struct login start(sasl_conn_t *conn, const char *mechs)
+{
+	struct login l = { 0 };
+	sasl_interact_t *interact = NULL;
+
+	l.rc = sasl_client_start(conn, mechs, &interact, &l.out, &l.outlen, &l.mech);
+	return l;
+}
+
+/* With no configuration file the plugin must not offer anything. */
+static void test_unconfigured(void)
+{
+	sasl_conn_t *conn;
+	const char *list = NULL;
+	struct login l;
+
+	unsetenv("SASL_OAUTH_CONF");
+	if (access(SAO_SYSCONFDIR "/sasl-oauth.conf", F_OK) == 0) {
+		fprintf(stderr, "test-plugin: %s exists; skipping the unconfigured case\n",
+		        SAO_SYSCONFDIR "/sasl-oauth.conf");
+		return;
+	}
+	init();
+	conn = new_conn("imap.example.com", NULL, NULL);
+	CHECK(sasl_listmech(conn, NULL, "", " ", "", &list, NULL, NULL) == SASL_OK);
+	CHECK_MSG(list != NULL && strstr(list, "XOAUTH2") == NULL && strstr(list, "OAUTHBEARER") == NULL, "list: %s",
+	          list ? list : "(null)");
+	cb_authname = "alice@example.com";
+	l = start(conn, "XOAUTH2 OAUTHBEARER");
+	CHECK(l.rc == SASL_NOMECH);
+	/* PLAIN keeps working as before. */
+	cb_pass = "password";
+	l = start(conn, "PLAIN XOAUTH2");
+	CHECK_MSG(l.rc == SASL_OK && l.mech != NULL && strcmp(l.mech, "PLAIN") == 0, "rc %d", l.rc);
+	cb_pass = NULL;
+	sasl_dispose(&conn);
+	sasl_done();
+}
+
+static const char *xo_expect(const char *user, const char *token, char *buf, size_t size, unsigned *len)
+{
+	*len = (unsigned)snprintf(buf, size, "user=%s\001auth=Bearer %s\001\001", user, token);
+	return buf;
+}
+
+static void test_configured(void)
+{
+	sasl_conn_t *conn;
+	struct login l;
+	char want[512];
+	unsigned wantlen;
+	const char *out;
+	unsigned outlen;
+	int rc;
+	sasl_interact_t *interact = NULL;
+	const char *detail;
+	int64_t now = (int64_t)time(NULL);
+
+	snprintf(conf_path, sizeof(conf_path), "%s/sasl-oauth.conf", tmpdir);
+	write_file(conf_path, 0600,
+	           "# test configuration\n"
+	           "[account work]\n"
+	           "users = alice@example.com, shared@example.com\n"
+	           "cache = %s/work.json\n"
+	           "\n[account expired]\nusers = old@example.com\ncache = %s/expired.json\n"
+	           "\n[account cmd]\nusers = cmd@example.com\ntoken_command = printf 'cmd-token.1\\n'\n"
+	           "\n[account badcmd]\nusers = bad@example.com\ntoken_command = sh -c 'echo no such thing >&2; exit 3'\n"
+	           "\n[account nocache]\nusers = new@example.com\ncache = %s/nocache.json\n",
+	           tmpdir, tmpdir, tmpdir);
+	setenv("SASL_OAUTH_CONF", conf_path, 1);
+	write_cache("work", "work-token.abc", now + 3600);
+	write_cache("expired", "old-token", now - 60);
+	init();
+
+	/* Callbacks (Postfix-style), XOAUTH2, byte-exact, then success. */
+	cb_authname = "alice@example.com";
+	cb_user = NULL;
+	conn = new_conn("imap.example.com", "127.0.0.1;993", NULL);
+	l = start(conn, "XOAUTH2");
+	CHECK_MSG(l.rc == SASL_CONTINUE, "rc %d %s", l.rc, sasl_errdetail(conn));
+	xo_expect("alice@example.com", "work-token.abc", want, sizeof(want), &wantlen);
+	CHECK_BYTES(l.out, l.outlen, want, wantlen);
+	rc = sasl_client_step(conn, NULL, 0, &interact, &out, &outlen);
+	CHECK_MSG(rc == SASL_OK, "final step rc %d", rc);
+	sasl_dispose(&conn);
+
+	/* OAUTHBEARER carries host and the port from ipremoteport. */
+	conn = new_conn("imap.example.com", "127.0.0.1;993", NULL);
+	l = start(conn, "OAUTHBEARER");
+	CHECK_MSG(l.rc == SASL_CONTINUE, "rc %d %s", l.rc, sasl_errdetail(conn));
+	CHECK_BYTES(l.out, l.outlen,
+	            "n,a=alice@example.com,\001host=imap.example.com\001port=993\001auth=Bearer work-token.abc\001\001",
+	            strlen("n,a=alice@example.com,\001host=imap.example.com\001port=993\001auth=Bearer work-token.abc"
+	                   "\001\001"));
+	/* mbsync without SASL-IR: the server's empty "+" comes first... the
+	 * state machine does not confuse it with success after the response. */
+	rc = sasl_client_step(conn, "", 0, &interact, &out, &outlen);
+	CHECK(rc == SASL_OK);
+	sasl_dispose(&conn);
+
+	/* Shared mailbox: authorization id is the mailbox, token is work's. */
+	cb_user = "shared@example.com";
+	conn = new_conn("imap.example.com", NULL, NULL);
+	l = start(conn, "XOAUTH2");
+	xo_expect("shared@example.com", "work-token.abc", want, sizeof(want), &wantlen);
+	CHECK_BYTES(l.out, l.outlen, want, wantlen);
+	sasl_dispose(&conn);
+	cb_user = NULL;
+
+	/* Token command. */
+	cb_authname = "cmd@example.com";
+	conn = new_conn("imap.example.com", NULL, NULL);
+	l = start(conn, "XOAUTH2");
+	xo_expect("cmd@example.com", "cmd-token.1", want, sizeof(want), &wantlen);
+	CHECK_BYTES(l.out, l.outlen, want, wantlen);
+	sasl_dispose(&conn);
+
+	/* Failing token command: the detail names the command, status, stderr. */
+	cb_authname = "bad@example.com";
+	conn = new_conn("imap.example.com", NULL, NULL);
+	l = start(conn, "XOAUTH2");
+	detail = sasl_errdetail(conn);
+	CHECK(l.rc != SASL_OK && l.rc != SASL_CONTINUE);
+	CHECK_MSG(strstr(detail, "status 3") != NULL && strstr(detail, "no such thing") != NULL &&
+	              strstr(detail, "badcmd") != NULL,
+	          "detail: %s", detail);
+	sasl_dispose(&conn);
+
+	/* Expired cache: refused before anything is sent, with the fix. */
+	cb_authname = "old@example.com";
+	conn = new_conn("imap.example.com", NULL, NULL);
+	l = start(conn, "XOAUTH2");
+	detail = sasl_errdetail(conn);
+	CHECK(l.rc == SASL_EXPIRED);
+	CHECK_MSG(strstr(detail, "expired at") != NULL && strstr(detail, "sasl-oauth refresh expired") != NULL,
+	          "detail: %s", detail);
+	sasl_dispose(&conn);
+
+	/* Nothing cached yet. */
+	cb_authname = "new@example.com";
+	conn = new_conn("imap.example.com", NULL, NULL);
+	l = start(conn, "XOAUTH2");
+	CHECK_MSG(strstr(sasl_errdetail(conn), "sasl-oauth login nocache") != NULL, "detail: %s", sasl_errdetail(conn));
+	sasl_dispose(&conn);
+
+	/* No account: the application's password is the bearer token. */
+	cb_authname = "bob@example.com";
+	cb_pass = "password-token.xyz";
+	conn = new_conn("imap.example.com", NULL, NULL);
+	l = start(conn, "XOAUTH2");
+	xo_expect("bob@example.com", "password-token.xyz", want, sizeof(want), &wantlen);
+	CHECK_BYTES(l.out, l.outlen, want, wantlen);
+	sasl_dispose(&conn);
+	cb_pass = NULL;
+	conn = new_conn("imap.example.com", NULL, NULL);
+	l = start(conn, "XOAUTH2");
+	CHECK(l.rc == SASL_BADPARAM);
+	CHECK_MSG(strstr(sasl_errdetail(conn), "no account") != NULL, "detail: %s", sasl_errdetail(conn));
+	sasl_dispose(&conn);
+
+	/* Error challenge (Dovecot's XOAUTH2 JSON): answered with an empty
+	 * response, the decoded reason in errdetail, the cached token marked. */
+	cb_authname = "alice@example.com";
+	conn = new_conn("imap.example.com", NULL, NULL);
+	l = start(conn, "XOAUTH2");
+	{
+		const char *ch = "{\"status\":\"401\",\"schemes\":\"bearer\",\"scope\":\"mail\","
+		                 "\"openid-configuration\":\"http://127.0.0.1:1/.well-known/openid-configuration\"}";
+
+		out = "not touched";
+		rc = sasl_client_step(conn, ch, (unsigned)strlen(ch), &interact, &out, &outlen);
+		detail = sasl_errdetail(conn);
+		CHECK(rc == SASL_CONTINUE);
+		CHECK(out != NULL && outlen == 0);
+		CHECK_MSG(strstr(detail, "invalid, expired or revoked") != NULL && strstr(detail, "'work'") != NULL &&
+		              strstr(detail, "status 401") != NULL,
+		          "detail: %s", detail);
+		CHECK(strstr(detail, "work-token") == NULL);
+		/* Any further step repeats the failure instead of succeeding. */
+		rc = sasl_client_step(conn, NULL, 0, &interact, &out, &outlen);
+		CHECK(rc == SASL_BADAUTH);
+	}
+	sasl_dispose(&conn);
+	CHECK(cache_rejected_at("work") >= now);
+
+	/* The next login does not reuse the rejected token. */
+	conn = new_conn("imap.example.com", NULL, NULL);
+	l = start(conn, "XOAUTH2");
+	CHECK(l.rc == SASL_EXPIRED);
+	CHECK_MSG(strstr(sasl_errdetail(conn), "rejected") != NULL, "detail: %s", sasl_errdetail(conn));
+	sasl_dispose(&conn);
+
+	/* OAUTHBEARER answers an error challenge with 0x01. */
+	write_cache("work", "work-token.def", now + 3600);
+	conn = new_conn("imap.example.com", NULL, NULL);
+	l = start(conn, "OAUTHBEARER");
+	CHECK(l.rc == SASL_CONTINUE);
+	rc = sasl_client_step(conn, "{\"status\":\"invalid_token\"}", 26, &interact, &out, &outlen);
+	CHECK(rc == SASL_CONTINUE);
+	CHECK_BYTES(out, outlen, "\001", 1);
+	sasl_dispose(&conn);
+
+	/* A malformed challenge is still a refusal, reported as such. */
+	write_cache("work", "work-token.ghi", now + 3600);
+	conn = new_conn("imap.example.com", NULL, NULL);
+	l = start(conn, "XOAUTH2");
+	rc = sasl_client_step(conn, "\x00\xff garbage", 10, &interact, &out, &outlen);
+	CHECK(rc == SASL_CONTINUE && outlen == 0);
+	CHECK_MSG(strstr(sasl_errdetail(conn), "could not be read") != NULL, "detail: %s", sasl_errdetail(conn));
+	sasl_dispose(&conn);
+	write_cache("work", "work-token.abc", now + 3600);
+
+	/* Prompts (mbsync-style): user names asked, the password never is
+	 * when an account serves the user. */
+	conn = new_conn("imap.example.com", NULL, prompt_callbacks);
+	interact = NULL;
+	rc = sasl_client_start(conn, "XOAUTH2", &interact, &out, &outlen, NULL);
+	CHECK(rc == SASL_INTERACT && interact != NULL);
+	for (sasl_interact_t *p = interact; rc == SASL_INTERACT && p->id != SASL_CB_LIST_END; p++) {
+		CHECK(p->id != SASL_CB_PASS);
+		p->result = "alice@example.com";
+		p->len = 17;
+	}
+	rc = sasl_client_step(conn, NULL, 0, &interact, &out, &outlen);
+	CHECK_MSG(rc == SASL_CONTINUE, "rc %d %s", rc, sasl_errdetail(conn));
+	xo_expect("alice@example.com", "work-token.abc", want, sizeof(want), &wantlen);
+	CHECK_BYTES(out, outlen, want, wantlen);
+	sasl_dispose(&conn);
+
+	/* Prompts for a user without an account: the password is asked next. */
+	conn = new_conn("imap.example.com", NULL, prompt_callbacks);
+	interact = NULL;
+	rc = sasl_client_start(conn, "XOAUTH2", &interact, &out, &outlen, NULL);
+	for (sasl_interact_t *p = interact; rc == SASL_INTERACT && p->id != SASL_CB_LIST_END; p++) {
+		p->result = "bob@example.com";
+		p->len = 15;
+	}
+	rc = sasl_client_step(conn, NULL, 0, &interact, &out, &outlen);
+	CHECK(rc == SASL_INTERACT && interact != NULL && interact[0].id == SASL_CB_PASS);
+	if (rc == SASL_INTERACT) {
+		interact[0].result = "prompted-token";
+		interact[0].len = 14;
+		rc = sasl_client_step(conn, NULL, 0, &interact, &out, &outlen);
+	}
+	xo_expect("bob@example.com", "prompted-token", want, sizeof(want), &wantlen);
+	CHECK_BYTES(out, outlen, want, wantlen);
+	sasl_dispose(&conn);
+	sasl_done();
+}
+
+/* A broken configuration still registers, and says precisely what is wrong. */
+static void test_misconfigured(void)
+{
+	sasl_conn_t *conn;
+	const char *list = NULL;
+	struct login l;
+
+	write_file(conf_path, 0600, "[account work]\nusers = alice@example.com\nbogus_key = 1\n");
+	init();
+	conn = new_conn("imap.example.com", NULL, NULL);
+	CHECK(sasl_listmech(conn, NULL, "", " ", "", &list, NULL, NULL) == SASL_OK);
+	CHECK_MSG(list != NULL && strstr(list, "XOAUTH2") != NULL, "list: %s", list ? list : "(null)");
+	cb_authname = "alice@example.com";
+	l = start(conn, "XOAUTH2");
+	CHECK(l.rc == SASL_FAIL);
+	CHECK_MSG(strstr(sasl_errdetail(conn), "sasl-oauth.conf:3:") != NULL &&
+	              strstr(sasl_errdetail(conn), "bogus_key") != NULL,
+	          "detail: %s", sasl_errdetail(conn));
+	sasl_dispose(&conn);
+	sasl_done();
+}
+
+/* Allocation failures anywhere give an error, never a crash or a leak. */
+static long alloc_budget = -1;
+
+static void *fail_malloc(size_t n)
+{
+	if (alloc_budget == 0)
+		return NULL;
+	if (alloc_budget > 0)
+		alloc_budget--;
+	return malloc(n);
+}
+
+static void *fail_calloc(size_t a, size_t b)
+{
+	if (alloc_budget == 0)
+		return NULL;
+	if (alloc_budget > 0)
+		alloc_budget--;
+	return calloc(a, b);
+}
+
+static void *fail_realloc(void *p, size_t n)
+{
+	if (alloc_budget == 0)
+		return NULL;
+	if (alloc_budget > 0)
+		alloc_budget--;
+	return realloc(p, n);
+}
+
+static void test_alloc_failures(void)
+{
+	int succeeded = 0;
+
+	write_file(conf_path, 0600, "[account work]\nusers = alice@example.com\ncache = %s/work.json\n", tmpdir);
+	sasl_set_alloc(fail_malloc, fail_calloc, fail_realloc, free);
+	cb_authname = "alice@example.com";
+	for (long budget = 0; budget < 400 && !succeeded; budget++) {
+		sasl_conn_t *conn = NULL;
+		const char *out = NULL, *mech = NULL;
+		unsigned outlen = 0;
+		sasl_interact_t *interact = NULL;
+
+		alloc_budget = budget;
+		if (sasl_client_init(callbacks) == SASL_OK) {
+			if (sasl_client_new("imap", "imap.example.com", NULL, NULL, NULL, 0, &conn) == SASL_OK &&
+			    sasl_client_start(conn, "XOAUTH2", &interact, &out, &outlen, &mech) == SASL_CONTINUE)
+				succeeded = 1;
+			sasl_dispose(&conn);
+		}
+		alloc_budget = -1;
+		sasl_done();
+	}
+	CHECK(succeeded);
+}
+
+int main(void)
+{
+	char cmd[600];
+
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		return 2;
+	}
+	chmod(tmpdir, 0700);
+	setenv("HOME", tmpdir, 1);
+	setenv("XDG_CONFIG_HOME", tmpdir, 1);
+	setenv("XDG_STATE_HOME", tmpdir, 1);
+	test_unconfigured();
+	test_configured();
+	test_misconfigured();
+	test_alloc_failures();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "test-plugin: could not remove %s\n", tmpdir);
+	return check_done("test-plugin");
+}

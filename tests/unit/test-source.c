@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/* Token sources: the command replaces the cache; the cache is read-only and
+ * refuses expired, rejected and missing tokens with the fix in the message. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "sasl-oauth/cache.h"
+#include "sasl-oauth/source.h"
+
+static char dir[] = "/tmp/sao-test-source-XXXXXX";
+
+static void put_cache(const char *path, const char *access, int64_t expires_at, int64_t rejected_at)
+{
+	sao_token_t tok;
+	int fd = -1;
+
+	sao_token_init(&tok);
+	sao_secret_set(&tok.access_token, access, strlen(access), NULL);
+	sao_secret_set(&tok.refresh_token, "rt", 2, NULL);
+	tok.expires_at = expires_at;
+	tok.rejected_at = rejected_at;
+	CHECK(sao_cache_lock(path, 1000, &fd, NULL) == SAO_OK);
+	CHECK(sao_cache_write(path, &tok, NULL) == SAO_OK);
+	sao_cache_unlock(&fd);
+	sao_token_clear(&tok);
+}
+
+struct row {
+	const char *name;
+	const char *command;       /* token_command, or NULL for the cache */
+	const char *access;        /* cache content; NULL = no file */
+	int64_t expires_in;        /* relative to now */
+	int rejected;
+	sao_err_t want_rc;
+	const char *want_token;
+	const char *want_msg;      /* substring of the error */
+	const char *want_source;
+};
+
+static const struct row rows[] = {
+	{ "valid cache", NULL, "tok.valid", 3600, 0, SAO_OK, "tok.valid", NULL, "cache" },
+	{ "inside margin still used", NULL, "tok.soon", 30, 0, SAO_OK, "tok.soon", NULL, "cache" },
+	{ "expired", NULL, "tok.old", -10, 0, SAO_ERR_STALE, NULL, "expired at", "cache" },
+	{ "rejected", NULL, "tok.bad", 3600, 1, SAO_ERR_STALE, NULL, "rejected by the server", "cache" },
+	{ "missing", NULL, NULL, 0, 0, SAO_ERR_NOTFOUND, NULL, "run: sasl-oauth login acct", "cache" },
+	{ "command wins over cache", "printf 'from-cmd\\n'", "tok.valid", 3600, 0, SAO_OK, "from-cmd", NULL,
+	  "token_command" },
+	{ "failing command", "false", "tok.valid", 3600, 0, SAO_ERR_CMD, NULL, "'false'", "token_command" },
+};
+
+int main(void)
+{
+	char path[256];
+	int64_t now = (int64_t)time(NULL);
+
+	if (mkdtemp(dir) == NULL)
+		return 2;
+	snprintf(path, sizeof(path), "%s/acct.json", dir);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct row *r = &rows[i];
+		sao_account_t a;
+		sao_secret_t token;
+		sao_source_result_t res;
+		sao_error_t err;
+		sao_err_t rc;
+
+		memset(&a, 0, sizeof(a));
+		a.name = "acct";
+		a.cache = path;
+		a.token_command = (char *)r->command;
+		a.command_timeout = 5;
+		a.refresh_margin = 600;
+		remove(path);
+		if (r->access != NULL)
+			put_cache(path, r->access, now + r->expires_in, r->rejected ? now - 5 : 0);
+		sao_secret_init(&token, SAO_TOKEN_MAX);
+		sao_error_clear(&err);
+		rc = sao_source_get(&a, now, &token, &res, &err);
+		CHECK_MSG(rc == r->want_rc, "%s: rc %d want %d (%s)", r->name, rc, r->want_rc, err.msg);
+		if (r->want_token != NULL)
+			CHECK_BYTES(token.data, token.len, r->want_token, strlen(r->want_token));
+		if (r->want_msg != NULL)
+			CHECK_MSG(strstr(err.msg, r->want_msg) != NULL, "%s: message '%s'", r->name, err.msg);
+		CHECK_MSG(res.source != NULL && strcmp(res.source, r->want_source) == 0, "%s: source", r->name);
+		CHECK(strstr(err.msg, "tok.") == NULL);
+		sao_secret_clear(&token);
+		sao_source_result_clear(&res);
+	}
+	remove(path);
+	snprintf(path, sizeof(path), "%s/acct.json.lock", dir);
+	remove(path);
+	rmdir(dir);
+	return check_done("test-source");
+}
