@@ -74,18 +74,6 @@ typedef struct outcome {
 	int status;
 } outcome_t;
 
-static const char *error_text(int e, char *buf, size_t size)
-{
-	/* strerror() may use a static buffer; the plugin shares threads. */
-#if defined(__GLIBC__) && defined(_GNU_SOURCE)
-	return strerror_r(e, buf, size);
-#else
-	if (strerror_r(e, buf, size) != 0)
-		snprintf(buf, size, "error %d", e);
-	return buf;
-#endif
-}
-
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -530,7 +518,7 @@ static sao_err_t collect(int fds[3], int64_t deadline, outcome_t *o, const char 
 			continue;
 		if (n < 0)
 			return sao_error_set(err, SAO_ERR_CMD, "waiting for %s failed: %s", what,
-			                     error_text(errno, ebuf, sizeof(ebuf)));
+			                     sao_errno_text(errno, ebuf, sizeof(ebuf)));
 		for (int i = 0; i < 3; i++) {
 			int r;
 
@@ -539,7 +527,7 @@ static sao_err_t collect(int fds[3], int64_t deadline, outcome_t *o, const char 
 			r = drain(i, pf[i].fd, o);
 			if (r < 0)
 				return sao_error_set(err, SAO_ERR_CMD, "reading the output of %s failed: %s", what,
-				                     error_text(errno, ebuf, sizeof(ebuf)));
+				                     sao_errno_text(errno, ebuf, sizeof(ebuf)));
 			if (r == 0) {
 				close_fd(&fds[i]);
 				pf[i].fd = -1;
@@ -668,7 +656,7 @@ static sao_err_t judge(const outcome_t *o, const plan_t *p, const char *what, co
 			                     "give its full path or install it",
 			                     what, shown, p->argv[0]);
 		return sao_error_set(err, SAO_ERR_CMD, "cannot run %s ('%s'): '%s': %s", what, shown,
-		                     p->n_programs == 1 ? p->programs[0] : p->argv[0], error_text(e, ebuf, sizeof(ebuf)));
+		                     p->n_programs == 1 ? p->programs[0] : p->argv[0], sao_errno_text(e, ebuf, sizeof(ebuf)));
 	}
 	if (!o->status_known)
 		return sao_error_set(err, SAO_ERR_CMD,
@@ -747,7 +735,7 @@ sao_err_t sao_cmd_run(const char *command, const char *what, int timeout_ms, sao
 	null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (null_fd < 0 || make_pipe(out_p) < 0 || make_pipe(err_p) < 0 || make_pipe(exec_p) < 0) {
 		rc = sao_error_set(err, SAO_ERR_CMD, "cannot run %s ('%s'): cannot set up its input and output: %s",
-		                   what, shown, error_text(errno, ebuf, sizeof(ebuf)));
+		                   what, shown, sao_errno_text(errno, ebuf, sizeof(ebuf)));
 		goto out;
 	}
 	/* Signals stay blocked across fork() so that no handler of the host
@@ -766,7 +754,7 @@ sao_err_t sao_cmd_run(const char *command, const char *what, int timeout_ms, sao
 	close_fd(&exec_p[1]);
 	if (pid < 0) {
 		rc = sao_error_set(err, SAO_ERR_CMD, "cannot run %s ('%s'): fork failed: %s", what, shown,
-		                   error_text(fork_errno, ebuf, sizeof(ebuf)));
+		                   sao_errno_text(fork_errno, ebuf, sizeof(ebuf)));
 		goto out;
 	}
 	fds[0] = out_p[0];

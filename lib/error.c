@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "sasl-oauth/error.h"
 
@@ -46,4 +47,16 @@ void sao_error_clear(sao_error_t *err)
 {
 	err->code = SAO_OK;
 	err->msg[0] = '\0';
+}
+
+const char *sao_errno_text(int errnum, char *buf, size_t size)
+{
+	/* strerror() may use a static buffer; the plugin shares threads. */
+#if defined(__GLIBC__) && defined(_GNU_SOURCE)
+	return strerror_r(errnum, buf, size);
+#else
+	if (strerror_r(errnum, buf, size) != 0)
+		snprintf(buf, size, "error %d", errnum);
+	return buf;
+#endif
 }

@@ -213,18 +213,6 @@ static char *join(const char *first, ...)
 	return s;
 }
 
-static const char *error_text(int e, char *buf, size_t size)
-{
-	/* strerror() may use a static buffer; the plugin shares threads. */
-#if defined(__GLIBC__) && defined(_GNU_SOURCE)
-	return strerror_r(e, buf, size);
-#else
-	if (strerror_r(e, buf, size) != 0)
-		snprintf(buf, size, "error %d", e);
-	return buf;
-#endif
-}
-
 /* In a set-id program (one that loaded the plugin with privileges the
  * caller lacks) the caller's environment chooses no files. */
 static int privileged(void)
@@ -353,11 +341,11 @@ static sao_err_t read_file(const char *path, char **buf_r, size_t *len_r, sao_er
 		if (errno == ENOENT || errno == ENOTDIR)
 			return SAO_ERR_NOTFOUND;
 		return sao_error_set(err, SAO_ERR_IO, "cannot open configuration file '%s': %s", path,
-		                     error_text(errno, ebuf, sizeof(ebuf)));
+		                     sao_errno_text(errno, ebuf, sizeof(ebuf)));
 	}
 	if (fstat(fd, &st) < 0) {
 		rc = sao_error_set(err, SAO_ERR_IO, "cannot read configuration file '%s': %s", path,
-		                   error_text(errno, ebuf, sizeof(ebuf)));
+		                   sao_errno_text(errno, ebuf, sizeof(ebuf)));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
@@ -414,7 +402,7 @@ static sao_err_t read_file(const char *path, char **buf_r, size_t *len_r, sao_er
 			continue;
 		if (r < 0) {
 			rc = sao_error_set(err, SAO_ERR_IO, "cannot read configuration file '%s': %s", path,
-			                   error_text(errno, ebuf, sizeof(ebuf)));
+			                   sao_errno_text(errno, ebuf, sizeof(ebuf)));
 			goto out;
 		}
 		if (r == 0)

@@ -47,6 +47,9 @@ const char *sao_strerror(sao_err_t code);
 sao_err_t sao_error_set(sao_error_t *err, sao_err_t code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Thread-safe strerror: the text for errnum, in buf or a static string. */
+const char *sao_errno_text(int errnum, char *buf, size_t size);
+
 /* Resets the record to SAO_OK with an empty message. */
 void sao_error_clear(sao_error_t *err);
 
