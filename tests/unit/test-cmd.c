@@ -404,10 +404,10 @@ static void test_signals(void)
 	          "%s", err.msg);
 	CHECK(token.len == 17);
 	if (token.len == 17) {
-		unsigned long ign = strtoul((const char *)token.data, NULL, 16);
-		unsigned long blk = strtoul((const char *)token.data + 9, NULL, 16);
+		unsigned long ign_mask = strtoul((const char *)token.data, NULL, 16);
+		unsigned long blk_mask = strtoul((const char *)token.data + 9, NULL, 16);
 
-		CHECK_MSG((ign & 0x7fffffffUL) == 0 && (blk & 0x7fffffffUL) == 0, "SigIgn/SigBlk %s", token.data);
+		CHECK_MSG((ign_mask & 0x7fffffffUL) == 0 && (blk_mask & 0x7fffffffUL) == 0, "SigIgn/SigBlk %s", token.data);
 	}
 	sao_secret_clear(&token);
 	sigprocmask(SIG_SETMASK, NULL, &now);
