@@ -4,10 +4,13 @@
  * Initialises libsasl2 once with a GETPATH callback, then loops
  * sasl_client_new + sasl_client_start + sasl_dispose and times only
  * sasl_client_start. Callbacks are registered the way Postfix does
- * (AUTHNAME, USER, PASS procs), so PLAIN and token-as-password peers work.
+ * (AUTHNAME, USER, PASS procs); with --interact yes they are registered
+ * without procs and the prompts are answered the way mbsync does (needed
+ * for kdexoauth2, which calls the PASS callback with the getsimple
+ * prototype and so crashes a Postfix-style client).
  *
  *   first --path DIR --mech MECH --user U [--password P] [--count N]
- *         [--expect PREFIX]
+ *         [--expect PREFIX] [--interact yes]
  *
  * Prints "us_per_call=F maxrss_kb=N calls=N". Exit 0 on success, 1 when a
  * call fails or the first response does not start with PREFIX, 2 on usage.
@@ -61,6 +64,21 @@ static int cb_pass(sasl_conn_t *conn, void *ctx, int id, sasl_secret_t **psecret
 	return SASL_OK;
 }
 
+/* Answers libsasl2 prompts as mbsync does: names with the user, the
+ * password prompt with the password. Returns 0, or -1 on an unknown prompt. */
+static int answer(sasl_interact_t *p)
+{
+	for (; p != NULL && p->id != SASL_CB_LIST_END; p++) {
+		const char *v = p->id == SASL_CB_PASS ? opt_password : opt_user;
+
+		if (v == NULL)
+			return -1;
+		p->result = v;
+		p->len = (unsigned)strlen(v);
+	}
+	return 0;
+}
+
 static double now_us(void)
 {
 	struct timespec ts;
@@ -81,7 +99,15 @@ int main(int argc, char **argv)
 		{ SASL_CB_PASS, (int (*)(void))(void *)cb_pass, NULL },
 		{ SASL_CB_LIST_END, NULL, NULL },
 	};
+	/* NULL procs: libsasl2 answers SASL_INTERACT, as for mbsync. */
+	static sasl_callback_t prompted[] = {
+		{ SASL_CB_AUTHNAME, NULL, NULL },
+		{ SASL_CB_USER, NULL, NULL },
+		{ SASL_CB_PASS, NULL, NULL },
+		{ SASL_CB_LIST_END, NULL, NULL },
+	};
 	const char *mech = NULL, *expect = NULL;
+	int interact = 0;
 	long count = 10000;
 	double total = 0;
 	struct rusage ru;
@@ -105,6 +131,8 @@ int main(int argc, char **argv)
 				goto usage;
 		} else if (strcmp(a, "--expect") == 0)
 			expect = v;
+		else if (strcmp(a, "--interact") == 0)
+			interact = strcmp(v, "yes") == 0;
 		else
 			goto usage;
 	}
@@ -116,17 +144,21 @@ int main(int argc, char **argv)
 	}
 	for (long i = 0; i < count; i++) {
 		sasl_conn_t *conn = NULL;
+		sasl_interact_t *prompts = NULL;
 		const char *out = NULL, *chosen = NULL;
 		unsigned outlen = 0;
 		double t0;
 		int rc;
 
-		if (sasl_client_new("imap", "localhost", NULL, "127.0.0.1;993", per_conn, 0, &conn) != SASL_OK) {
+		if (sasl_client_new("imap", "localhost", NULL, "127.0.0.1;993", interact ? prompted : per_conn, 0,
+		                    &conn) != SASL_OK) {
 			fprintf(stderr, "first: sasl_client_new failed\n");
 			return 1;
 		}
 		t0 = now_us();
-		rc = sasl_client_start(conn, mech, NULL, &out, &outlen, &chosen);
+		rc = sasl_client_start(conn, mech, &prompts, &out, &outlen, &chosen);
+		while (rc == SASL_INTERACT && answer(prompts) == 0)
+			rc = sasl_client_start(conn, mech, &prompts, &out, &outlen, &chosen);
 		total += now_us() - t0;
 		if (rc != SASL_OK && rc != SASL_CONTINUE) {
 			fprintf(stderr, "first: sasl_client_start %s: %s\n", mech, sasl_errdetail(conn));
@@ -144,6 +176,6 @@ int main(int argc, char **argv)
 	sasl_done();
 	return 0;
 usage:
-	fprintf(stderr, "usage: first --path DIR --mech MECH --user U [--password P] [--count N] [--expect PREFIX]\n");
+	fprintf(stderr, "usage: first --path DIR --mech MECH --user U [--password P] [--count N] [--expect PREFIX] [--interact yes]\n");
 	return 2;
 }

@@ -31,6 +31,7 @@
  *     "obtained_at": 1700000000,             digit strings), absent = 0
  *     "refresh_obtained_at": 1700000000,
  *     "rejected_at": 0,
+ *     "rejected_reason": "...",            string, optional: the server's words
  *     "scope": "...", "token_type": "Bearer"   strings, optional, no NUL
  *   }
  *
@@ -59,6 +60,7 @@ void sao_token_init(sao_token_t *tok)
 	tok->scope = NULL;
 	tok->token_type = NULL;
 	tok->account = NULL;
+	tok->rejected_reason = NULL;
 	tok->format_version = SAO_CACHE_FORMAT_VERSION;
 }
 
@@ -69,6 +71,7 @@ void sao_token_clear(sao_token_t *tok)
 	free(tok->scope);
 	free(tok->token_type);
 	free(tok->account);
+	free(tok->rejected_reason);
 	sao_token_init(tok);
 }
 
@@ -384,8 +387,8 @@ static int decode_string(const sao_json_t *obj, const char *key, char **dst, cha
 static sao_err_t decode(const char *path, const sao_json_t *obj, sao_token_t *tok, char *why, size_t whysize,
                         sao_error_t *err)
 {
-	static const char *const strings[] = { "scope", "token_type", "account" };
-	char **const dsts[] = { &tok->scope, &tok->token_type, &tok->account };
+	static const char *const strings[] = { "scope", "token_type", "account", "rejected_reason" };
+	char **const dsts[] = { &tok->scope, &tok->token_type, &tok->account, &tok->rejected_reason };
 	int64_t v;
 
 	if (sao_json_get_int64(obj, "format_version", &v)) {
@@ -681,6 +684,8 @@ static sao_err_t encode(const sao_token_t *tok, sao_secret_t *out, sao_error_t *
 		rc = sao_json_set_int64(obj, "obtained_at", tok->obtained_at, err);
 	if (rc == SAO_OK)
 		rc = sao_json_set_int64(obj, "rejected_at", tok->rejected_at, err);
+	if (rc == SAO_OK && tok->rejected_reason != NULL)
+		rc = sao_json_set_string(obj, "rejected_reason", tok->rejected_reason, strlen(tok->rejected_reason), err);
 	if (rc == SAO_OK && tok->refresh_token.len > 0)
 		rc = sao_json_set_string(obj, "refresh_token", tok->refresh_token.data, tok->refresh_token.len, err);
 	if (rc == SAO_OK)
@@ -903,7 +908,8 @@ void sao_cache_unlock(int *fd)
 	*fd = -1;
 }
 
-sao_err_t sao_cache_mark_rejected(const char *path, const sao_secret_t *access_token, int64_t now, sao_error_t *err)
+sao_err_t sao_cache_mark_rejected(const char *path, const sao_secret_t *access_token, int64_t now, const char *reason,
+                                  sao_error_t *err)
 {
 	sao_token_t tok;
 	int fd = -1;
@@ -927,6 +933,12 @@ sao_err_t sao_cache_mark_rejected(const char *path, const sao_secret_t *access_t
 		goto out;
 	}
 	tok.rejected_at = now;
+	free(tok.rejected_reason);
+	tok.rejected_reason = strdup(reason);
+	if (tok.rejected_reason == NULL) {
+		rc = sao_error_set(err, SAO_ERR_NOMEM, "out of memory marking cache file '%s' rejected", path);
+		goto out;
+	}
 	rc = sao_cache_write(path, &tok, err);
 out:
 	sao_cache_unlock(&fd);

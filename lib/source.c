@@ -70,9 +70,10 @@ static sao_err_t cache_get(const sao_account_t *a, int64_t now, sao_secret_t *to
 	if (tok.rejected_at != 0) {
 		format_utc(tok.rejected_at, when, sizeof(when));
 		rc = sao_error_set(err, SAO_ERR_STALE,
-		                   "the access token cached for account '%s' was rejected by the server at %s; "
+		                   "the access token cached for account '%s' was rejected by the server at %s%s%s; "
 		                   "run: sasl-oauth refresh %s (or sasl-oauth login %s if that fails)",
-		                   a->name, when, a->name, a->name);
+		                   a->name, when, tok.rejected_reason != NULL ? ": " : "",
+		                   tok.rejected_reason != NULL ? tok.rejected_reason : "", a->name, a->name);
 		goto out;
 	}
 	if (tok.access_token.len == 0) {

@@ -34,6 +34,7 @@ typedef struct sao_token {
 	char *scope;                 /* may be NULL */
 	char *token_type;            /* may be NULL */
 	char *account;               /* may be NULL */
+	char *rejected_reason;       /* the server's refusal in words, may be NULL */
 	int64_t format_version;
 } sao_token_t;
 
@@ -55,9 +56,10 @@ sao_err_t sao_cache_lock(const char *path, int timeout_ms, int *fd_r, sao_error_
 void sao_cache_unlock(int *fd);
 
 /* Records that a server refused access_token: under the lock, re-reads the
- * file and, if it still holds that same token, sets rejected_at = now. A
- * token rotated meanwhile is left alone (returns SAO_OK). */
+ * file and, if it still holds that same token, sets rejected_at = now and
+ * rejected_reason = reason (so the next login can say why). A token rotated
+ * meanwhile is left alone (returns SAO_OK). */
 sao_err_t sao_cache_mark_rejected(const char *path, const sao_secret_t *access_token,
-                                  int64_t now, sao_error_t *err);
+                                  int64_t now, const char *reason, sao_error_t *err);
 
 #endif

@@ -61,9 +61,10 @@ else
 	fail "cache not marked rejected"
 fi
 run_mbsync
-if [ "$MBSYNC_RC" != 0 ] && echo "$MBSYNC_OUT" | grep -q "was rejected by the server" &&
+if [ "$MBSYNC_RC" != 0 ] &&
+	echo "$MBSYNC_OUT" | grep -q "was rejected by the server at .*: the access token is invalid, expired or revoked (status 401" &&
 	! echo "$MBSYNC_OUT" | grep -q "^> .*AUTHENTICATE"; then
-	pass "the rejected token is not sent again"
+	pass "the rejected token is not sent again; mbsync prints the server's decoded reason"
 else
 	fail "the rejected token was reused"
 fi

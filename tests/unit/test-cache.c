@@ -676,28 +676,30 @@ static void test_mark_rejected(void)
 
 	/* No cache: nothing to mark. */
 	sao_error_clear(&err);
-	CHECK_MSG(sao_cache_mark_rejected(path, &tok.access_token, 1234, &err) == SAO_OK, "%s", err.msg);
+	CHECK_MSG(sao_cache_mark_rejected(path, &tok.access_token, 1234, "status 401", &err) == SAO_OK, "%s", err.msg);
 	CHECK(!exists(path));
 
 	CHECK(sao_cache_write(path, &tok, NULL) == SAO_OK);
 	/* A different (rotated) token: untouched. */
-	CHECK(sao_cache_mark_rejected(path, &other, 1234, &err) == SAO_OK);
+	CHECK(sao_cache_mark_rejected(path, &other, 1234, "x", &err) == SAO_OK);
 	CHECK(sao_cache_read(path, &back, NULL) == SAO_OK && back.rejected_at == 0);
 	/* The same token: marked; everything else kept. */
-	CHECK(sao_cache_mark_rejected(path, &tok.access_token, 1234, &err) == SAO_OK);
+	CHECK(sao_cache_mark_rejected(path, &tok.access_token, 1234, "status 401", &err) == SAO_OK);
 	CHECK(sao_cache_read(path, &back, NULL) == SAO_OK && back.rejected_at == 1234);
+	CHECK(back.rejected_reason != NULL && strcmp(back.rejected_reason, "status 401") == 0);
 	CHECK(sao_secret_equal(&back.refresh_token, &tok.refresh_token) && back.expires_at == 1700003600);
 	CHECK(back.scope != NULL && strcmp(back.scope, "s") == 0);
 	CHECK(mode_of(path) == 0600);
 	/* Already marked: the first time is kept. */
-	CHECK(sao_cache_mark_rejected(path, &tok.access_token, 5678, &err) == SAO_OK);
+	CHECK(sao_cache_mark_rejected(path, &tok.access_token, 5678, "later", &err) == SAO_OK);
 	CHECK(sao_cache_read(path, &back, NULL) == SAO_OK && back.rejected_at == 1234);
+	CHECK(back.rejected_reason != NULL && strcmp(back.rejected_reason, "status 401") == 0);
 	CHECK(err.code == SAO_OK);
 
 	/* A corrupt file met under our own lock is moved aside, not copied. */
 	CHECK(put_file(path, S("{oops"), 0600) == 0);
 	sao_error_clear(&err);
-	CHECK(sao_cache_mark_rejected(path, &tok.access_token, 1, &err) == SAO_ERR_CORRUPT);
+	CHECK(sao_cache_mark_rejected(path, &tok.access_token, 1, "x", &err) == SAO_ERR_CORRUPT);
 	CHECK(strstr(err.msg, "; it was kept as '") != NULL);
 	CHECK(!exists(path));
 
@@ -770,7 +772,7 @@ static void test_owner(void)
 				_exit(2);
 			if (sao_cache_read(path, &t, NULL) != SAO_OK || t.access_token.len != 3)
 				_exit(3);
-			if (sao_cache_mark_rejected(path, &t.access_token, 99, NULL) != SAO_OK)
+			if (sao_cache_mark_rejected(path, &t.access_token, 99, "x", NULL) != SAO_OK)
 				_exit(6);
 			sao_token_clear(&t);
 			_exit(0);

@@ -338,7 +338,9 @@ static void test_configured(void)
 	conn = new_conn("imap.example.com", NULL, NULL);
 	l = start(conn, "XOAUTH2");
 	CHECK(l.rc == SASL_EXPIRED);
-	CHECK_MSG(strstr(sasl_errdetail(conn), "rejected") != NULL, "detail: %s", sasl_errdetail(conn));
+	CHECK_MSG(strstr(sasl_errdetail(conn), "rejected by the server at") != NULL &&
+	              strstr(sasl_errdetail(conn), "invalid, expired or revoked (status 401, scope mail)") != NULL,
+	          "detail: %s", sasl_errdetail(conn));
 	sasl_dispose(&conn);
 
 	/* OAUTHBEARER answers an error challenge with 0x01. */
