@@ -405,33 +405,32 @@ static int step_challenge(conn_t *c, sasl_client_params_t *params, const char *s
 	sao_error_t perr;
 	sao_error_t merr;
 	const char *who = c->account != NULL ? c->account->name : NULL;
+	const char *user = c->authzid[0] != '\0' ? c->authzid : c->authid;
+	char reason[sizeof(ch.status) + sizeof(ch.scope) + 256];
 
 	sao_error_clear(&perr);
 	sao_error_clear(&merr);
 	if (sao_challenge_parse(serverin, serverinlen, &ch, &perr) != SAO_OK) {
 		sao_error_set(&c->err, SAO_ERR_REJECTED,
 		              "the server refused the token for '%s' and sent an error challenge that could not be read (%s)",
-		              c->authzid[0] != '\0' ? c->authzid : c->authid, perr.msg);
-	} else if (who != NULL && c->source.cache_path != NULL) {
-		char reason[sizeof(ch.status) + sizeof(ch.scope) + 256];
-
-		snprintf(reason, sizeof(reason), "%s (status %s%s%s)", sao_challenge_cause(&ch), ch.status,
-		         ch.scope[0] != '\0' ? ", scope " : "", ch.scope);
-		if (sao_cache_mark_rejected(c->source.cache_path, &c->token, (int64_t)time(NULL), reason, &merr) !=
-		    SAO_OK)
-			params->utils->log(params->utils->conn, SASL_LOG_WARN, "sasl-oauth: %s", merr.msg);
-		sao_error_set(&c->err, SAO_ERR_REJECTED,
-		              "the server refused the token of account '%s' for '%s': %s; "
-		              "the cached token is marked rejected; run: sasl-oauth refresh %s (or sasl-oauth login %s)",
-		              who, c->authzid[0] != '\0' ? c->authzid : c->authid, reason, who, who);
-	} else {
-		sao_error_set(&c->err, SAO_ERR_REJECTED,
-		              "the server refused the token %s for '%s': %s (status %s%s%s); check what the token source "
-		              "prints",
-		              who != NULL ? "from the token command" : "given as the password",
-		              c->authzid[0] != '\0' ? c->authzid : c->authid, sao_challenge_cause(&ch), ch.status,
-		              ch.scope[0] != '\0' ? ", scope " : "", ch.scope);
+		              user, perr.msg);
+		goto out;
 	}
+	snprintf(reason, sizeof(reason), "%s (status %s%s%s)", sao_challenge_cause(&ch), ch.status,
+	         ch.scope[0] != '\0' ? ", scope " : "", ch.scope);
+	if (who == NULL || c->source.cache_path == NULL) {
+		sao_error_set(&c->err, SAO_ERR_REJECTED,
+		              "the server refused the token %s for '%s': %s; check what the token source prints",
+		              who != NULL ? "from the token command" : "given as the password", user, reason);
+		goto out;
+	}
+	if (sao_cache_mark_rejected(c->source.cache_path, &c->token, (int64_t)time(NULL), reason, &merr) != SAO_OK)
+		params->utils->log(params->utils->conn, SASL_LOG_WARN, "sasl-oauth: %s", merr.msg);
+	sao_error_set(&c->err, SAO_ERR_REJECTED,
+	              "the server refused the token of account '%s' for '%s': %s; "
+	              "the cached token is marked rejected; run: sasl-oauth refresh %s (or sasl-oauth login %s)",
+	              who, user, reason, who, who);
+out:
 	report(c, params->utils);
 	*clientout = c->def->error_reply;
 	*clientoutlen = c->def->error_reply_len;
