@@ -39,7 +39,7 @@
 #define SHELL_CHARS "$`|&;<>()*?[]~{}\\\n"
 
 #define STDERR_KEEP 4096      /* bytes of stderr kept for the message */
-#define STDERR_LINE_MAX 200   /* bytes of its first line shown */
+#define STDERR_LINE_MAX 700   /* bytes of its first line shown: room for sasl-oauth's cause and fix */
 #define COMMAND_SHOWN_MAX 200 /* bytes of the command shown */
 #define KILL_GRACE_MS 1000    /* between SIGTERM and SIGKILL */
 #define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"

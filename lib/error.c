@@ -24,6 +24,9 @@ const char *sao_strerror(sao_err_t code)
 	case SAO_ERR_STALE: return "token expired or rejected";
 	case SAO_ERR_REJECTED: return "server rejected the token";
 	case SAO_ERR_NOCRED: return "no token for this user";
+	case SAO_ERR_NET: return "identity provider unreachable";
+	case SAO_ERR_OAUTH: return "identity provider refused the request";
+	case SAO_ERR_LOGIN: return "a new login is needed";
 	case SAO_ERR_INTERNAL: return "internal error";
 	}
 	return "unknown error";

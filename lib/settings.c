@@ -24,6 +24,10 @@
 #define SAO_STATEDIR "/var/lib/sasl-oauth"
 #endif
 
+#ifndef SAO_CLI_PATH
+#define SAO_CLI_PATH "/usr/bin/sasl-oauth"
+#endif
+
 #define SYSTEM_CONF SAO_SYSCONFDIR "/sasl-oauth.conf"
 #define CONF_MAX (1024 * 1024) /* a configuration file is small */
 #define ACCOUNT_NAME_MAX 64
@@ -59,7 +63,8 @@ typedef enum {
 	KW_TENANT,   /* a tenant name or id: goes into a URL path */
 	KW_PATH,     /* absolute path */
 	KW_SECRET,   /* absolute path of a file that must not be readable by others */
-	KW_SECONDS   /* whole number of seconds in [min, max] */
+	KW_SECONDS,  /* whole number of seconds in [min, max] */
+	KW_URL       /* an http:// or https:// URL */
 } kw_kind_t;
 
 typedef enum {
@@ -78,6 +83,21 @@ typedef enum {
 	KEY_CACHE,
 	KEY_REFRESH_MARGIN,
 	KEY_COMMAND_TIMEOUT,
+	KEY_SERVICES,
+	KEY_AUTHORITY,
+	KEY_TOKEN_ENDPOINT,
+	KEY_DEVICE_ENDPOINT,
+	KEY_AUTHORIZE_ENDPOINT,
+	KEY_REVOKE_ENDPOINT,
+	KEY_CLIENT_SECRET_CREDENTIAL,
+	KEY_PKCS12,
+	KEY_PKCS12_PASSWORD_FILE,
+	KEY_ASSERTION_ALG,
+	KEY_THUMBPRINT,
+	KEY_PROXY,
+	KEY_CA_FILE,
+	KEY_CA_PATH,
+	KEY_HTTP_TIMEOUT,
 	N_KEYS
 } key_id_t;
 
@@ -96,6 +116,9 @@ typedef struct keyword {
 static const char *const providers[] = { "microsoft", "google", "generic", NULL };
 static const char *const clouds[] = { "global", "usgov", "usgov-dod", "china", NULL };
 static const char *const flows[] = { "device", "authcode", "client_credentials", NULL };
+static const char *const algs[] = { "RS256", "PS256", NULL };
+static const char *const thumbprints[] = { "sha256", "sha1", NULL };
+static const char *const services[] = { "imap", "pop", "smtp", NULL };
 
 #define FIELD(f) offsetof(sao_account_t, f)
 
@@ -120,6 +143,27 @@ static const keyword_t keywords[N_KEYS] = {
 	                         .max = 86400, .ldef = SAO_REFRESH_MARGIN_DEFAULT },
 	[KEY_COMMAND_TIMEOUT] = { .name = "command_timeout", .kind = KW_SECONDS, .off = FIELD(command_timeout),
 	                          .min = 1, .max = 600, .ldef = SAO_COMMAND_TIMEOUT_DEFAULT },
+	[KEY_SERVICES] = { .name = "services", .kind = KW_LIST, .off = FIELD(services), .count_off = FIELD(n_services),
+	                   .choices = services, .what = "imap, pop, smtp" },
+	[KEY_AUTHORITY] = { .name = "authority", .kind = KW_URL, .off = FIELD(authority) },
+	[KEY_TOKEN_ENDPOINT] = { .name = "token_endpoint", .kind = KW_URL, .off = FIELD(token_endpoint) },
+	[KEY_DEVICE_ENDPOINT] = { .name = "device_endpoint", .kind = KW_URL, .off = FIELD(device_endpoint) },
+	[KEY_AUTHORIZE_ENDPOINT] = { .name = "authorize_endpoint", .kind = KW_URL, .off = FIELD(authorize_endpoint) },
+	[KEY_REVOKE_ENDPOINT] = { .name = "revoke_endpoint", .kind = KW_URL, .off = FIELD(revoke_endpoint) },
+	[KEY_CLIENT_SECRET_CREDENTIAL] = { .name = "client_secret_credential", .kind = KW_STRING,
+	                                   .off = FIELD(client_secret_credential) },
+	[KEY_PKCS12] = { .name = "pkcs12", .kind = KW_SECRET, .off = FIELD(pkcs12), .what = "PKCS#12 file" },
+	[KEY_PKCS12_PASSWORD_FILE] = { .name = "pkcs12_password_file", .kind = KW_SECRET,
+	                               .off = FIELD(pkcs12_password_file), .what = "PKCS#12 password file" },
+	[KEY_ASSERTION_ALG] = { .name = "assertion_alg", .kind = KW_CHOICE, .off = FIELD(assertion_alg),
+	                        .choices = algs, .def = "RS256" },
+	[KEY_THUMBPRINT] = { .name = "thumbprint", .kind = KW_CHOICE, .off = FIELD(thumbprint), .choices = thumbprints,
+	                     .def = "sha256" },
+	[KEY_PROXY] = { .name = "proxy", .kind = KW_STRING, .off = FIELD(proxy) },
+	[KEY_CA_FILE] = { .name = "ca_file", .kind = KW_PATH, .off = FIELD(ca_file) },
+	[KEY_CA_PATH] = { .name = "ca_path", .kind = KW_PATH, .off = FIELD(ca_path) },
+	[KEY_HTTP_TIMEOUT] = { .name = "http_timeout", .kind = KW_SECONDS, .off = FIELD(http_timeout), .min = 1,
+	                       .max = 300, .ldef = SAO_HTTP_TIMEOUT_SECONDS_DEFAULT },
 };
 
 /* One file being parsed. */
@@ -307,6 +351,20 @@ static void account_clear(sao_account_t *a)
 	free(a->scope);
 	free(a->token_command);
 	free(a->cache);
+	free_list(a->services, a->n_services);
+	free(a->authority);
+	free(a->token_endpoint);
+	free(a->device_endpoint);
+	free(a->authorize_endpoint);
+	free(a->revoke_endpoint);
+	free(a->client_secret_credential);
+	free(a->pkcs12);
+	free(a->pkcs12_password_file);
+	free(a->assertion_alg);
+	free(a->thumbprint);
+	free(a->proxy);
+	free(a->ca_file);
+	free(a->ca_path);
 	free(a->file);
 	memset(a, 0, sizeof(*a));
 }
@@ -429,7 +487,16 @@ static sao_err_t nomem(parser_t *p, sao_error_t *err)
 	return sao_error_set(err, SAO_ERR_NOMEM, "%s:%d: out of memory", p->path, p->line);
 }
 
-/* Splits a users/hosts value at commas and blanks, lower-cased. */
+static int is_choice(const char *const *choices, const char *v)
+{
+	for (size_t i = 0; choices[i] != NULL; i++) {
+		if (strcmp(choices[i], v) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Splits a users/hosts/services value at commas and blanks, lower-cased. */
 static sao_err_t set_list(parser_t *p, const keyword_t *k, const char *v, sao_error_t *err)
 {
 	char ***list = (char ***)((char *)p->cur + k->off);
@@ -454,6 +521,12 @@ static sao_err_t set_list(parser_t *p, const keyword_t *k, const char *v, sao_er
 			return nomem(p, err);
 		for (size_t i = 0; i < len; i++)
 			item[i] = to_lower(item[i]);
+		if (k->choices != NULL && !is_choice(k->choices, item)) {
+			sao_error_set(err, SAO_ERR_CONFIG, "%s:%d: invalid %s '%s'; expected: %s", p->path, p->line,
+			              k->name, item, k->what);
+			free(item);
+			return SAO_ERR_CONFIG;
+		}
 		for (size_t i = 0; i < n; i++) {
 			if (strcmp((*list)[i], item) == 0) {
 				sao_error_set(err, SAO_ERR_CONFIG, "%s:%d: '%s' is listed twice in '%s'", p->path, p->line,
@@ -562,6 +635,11 @@ static sao_err_t set_value(parser_t *p, key_id_t key, const char *v, sao_error_t
 				return rc;
 		}
 		break;
+	case KW_URL:
+		if (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0)
+			return sao_error_set(err, SAO_ERR_CONFIG, "%s:%d: '%s' must be an https:// URL, not '%s'", p->path,
+			                     p->line, k->name, v);
+		break;
 	case KW_STRING:
 		break;
 	}
@@ -610,11 +688,27 @@ static sao_err_t finish_account(parser_t *p, sao_error_t *err)
 		                     line, a->name, a->certificate != NULL ? "certificate" : "private_key",
 		                     a->certificate != NULL ? "private_key" : "certificate");
 	}
-	if (strcmp(a->flow, "client_credentials") == 0 && a->client_secret_file == NULL && a->certificate == NULL)
+	if (strcmp(a->flow, "client_credentials") == 0 && a->client_secret_file == NULL &&
+	    a->client_secret_credential == NULL && a->certificate == NULL && a->pkcs12 == NULL)
 		return sao_error_set(err, SAO_ERR_CONFIG,
-		                     "%s:%d: account '%s' uses flow client_credentials but sets neither "
-		                     "client_secret_file nor certificate and private_key",
+		                     "%s:%d: account '%s' uses flow client_credentials but sets none of "
+		                     "client_secret_file, client_secret_credential, certificate and private_key, pkcs12",
 		                     p->path, p->key_line[KEY_FLOW], a->name);
+	if (a->pkcs12 != NULL && a->certificate != NULL)
+		return sao_error_set(err, SAO_ERR_CONFIG, "%s:%d: account '%s' sets both 'pkcs12' and 'certificate'; keep one",
+		                     p->path, p->key_line[KEY_PKCS12], a->name);
+	if (a->pkcs12_password_file != NULL && a->pkcs12 == NULL)
+		return sao_error_set(err, SAO_ERR_CONFIG, "%s:%d: account '%s' sets 'pkcs12_password_file' without 'pkcs12'",
+		                     p->path, p->key_line[KEY_PKCS12_PASSWORD_FILE], a->name);
+	if (strcmp(a->provider, "generic") == 0 && a->token_command == NULL && a->token_endpoint == NULL)
+		return sao_error_set(err, SAO_ERR_CONFIG,
+		                     "%s:%d: account '%s' uses provider generic but sets no 'token_endpoint'; give the "
+		                     "provider's token endpoint URL",
+		                     p->path, a->line, a->name);
+	if (a->authority != NULL && strcmp(a->provider, "microsoft") != 0)
+		return sao_error_set(err, SAO_ERR_CONFIG,
+		                     "%s:%d: 'authority' applies only to provider microsoft; give the endpoint URLs instead",
+		                     p->path, p->key_line[KEY_AUTHORITY]);
 	return SAO_OK;
 }
 
@@ -685,6 +779,7 @@ static sao_err_t open_section(parser_t *p, const char *t, size_t n, sao_error_t 
 	memset(a, 0, sizeof(*a));
 	a->refresh_margin = UNSET;
 	a->command_timeout = UNSET;
+	a->http_timeout = UNSET;
 	a->system = p->system;
 	a->line = p->line;
 	a->name = dup_span(name, name_len);
@@ -1063,4 +1158,11 @@ sao_err_t sao_settings_cache_path(const sao_account_t *a, char **path_r, sao_err
 out:
 	free(dir);
 	return rc;
+}
+
+const char *sao_settings_cli_path(void)
+{
+	const char *v = env("SASL_OAUTH_CLI");
+
+	return v != NULL ? v : SAO_CLI_PATH;
 }

@@ -3,6 +3,8 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "sasl-oauth/cache.h"
@@ -47,48 +49,109 @@ static void format_utc(int64_t t, char *buf, size_t size)
 		snprintf(buf, size, "%lld", (long long)t);
 }
 
+/* Why the cached token cannot be sent as it is, or SAO_OK when it can
+ * (then *soon_r says whether it is inside refresh_margin). */
+static sao_err_t judge_cached(const sao_account_t *a, const sao_token_t *tok, int64_t now, int *soon_r,
+                              sao_error_t *err)
+{
+	char when[64];
+
+	*soon_r = 0;
+	if (tok->rejected_at != 0) {
+		format_utc(tok->rejected_at, when, sizeof(when));
+		return sao_error_set(err, SAO_ERR_STALE,
+		                     "the access token cached for account '%s' was rejected by the server at %s%s%s; "
+		                     "run: sasl-oauth refresh %s (or sasl-oauth login %s if that fails)",
+		                     a->name, when, tok->rejected_reason != NULL ? ": " : "",
+		                     tok->rejected_reason != NULL ? tok->rejected_reason : "", a->name, a->name);
+	}
+	if (tok->access_token.len == 0)
+		return sao_error_set(err, SAO_ERR_STALE,
+		                     "the cache for account '%s' holds no access token; run: sasl-oauth refresh %s", a->name,
+		                     a->name);
+	if (tok->expires_at != 0 && tok->expires_at <= now) {
+		format_utc(tok->expires_at, when, sizeof(when));
+		return sao_error_set(err, SAO_ERR_STALE,
+		                     "the access token cached for account '%s' expired at %s; run: sasl-oauth refresh %s",
+		                     a->name, when, a->name);
+	}
+	*soon_r = tok->expires_at != 0 && tok->expires_at - a->refresh_margin <= now;
+	return SAO_OK;
+}
+
+/* The slow path (DESIGN.md §2): "sasl-oauth token NAME" takes the lock,
+ * re-reads, refreshes once for everybody and prints the token. The plugin
+ * itself never talks to the network. */
+static sao_err_t refresh_with_cli(const sao_account_t *a, sao_secret_t *token_r, sao_error_t *err)
+{
+	const char *cli = sao_settings_cli_path();
+	char command[4096 + 128];
+	char what[256];
+
+	if ((size_t)snprintf(command, sizeof(command), "'%s' token %s", cli, a->name) >= sizeof(command) ||
+	    strchr(cli, '\'') != NULL)
+		return sao_error_set(err, SAO_ERR_CONFIG, "the sasl-oauth command path '%s' cannot be run", cli);
+	snprintf(what, sizeof(what), "refreshing the token of account '%s' with sasl-oauth", a->name);
+	/* Room for the CLI to wait for another refresher's lock and then make
+	 * its own request, each bounded by http_timeout. */
+	return sao_cmd_run(command, what, (int)(2 * a->http_timeout + 20) * 1000, token_r, err);
+}
+
 static sao_err_t cache_get(const sao_account_t *a, int64_t now, sao_secret_t *token_r, sao_source_result_t *res,
                            sao_error_t *err)
 {
 	sao_token_t tok;
+	sao_error_t why;
+	sao_error_t cli_err;
+	int soon = 0, have_cli;
 	sao_err_t rc;
-	char when[64];
 
 	sao_token_init(&tok);
+	sao_error_clear(&why);
+	sao_error_clear(&cli_err);
 	rc = sao_settings_cache_path(a, &res->cache_path, err);
 	if (rc != SAO_OK)
 		goto out;
-	rc = sao_cache_read(res->cache_path, &tok, err);
+	/* Inside a chroot there is no sasl-oauth: the cache must be kept fresh
+	 * from outside (refresh --all on a timer), and the message says so. */
+	have_cli = access(sao_settings_cli_path(), X_OK) == 0;
+	rc = sao_cache_read(res->cache_path, &tok, &why);
 	if (rc == SAO_ERR_NOTFOUND) {
+		if (have_cli && strcmp(a->flow, "client_credentials") == 0)
+			goto refresh;
 		rc = sao_error_set(err, rc, "no token is cached for account '%s' (looked for '%s'); run: sasl-oauth login %s",
 		                   a->name, res->cache_path, a->name);
 		goto out;
 	}
-	if (rc != SAO_OK)
+	if (rc != SAO_OK) {
+		sao_error_set(err, rc, "%s", why.msg);
 		goto out;
+	}
 	res->expires_at = tok.expires_at;
-	if (tok.rejected_at != 0) {
-		format_utc(tok.rejected_at, when, sizeof(when));
-		rc = sao_error_set(err, SAO_ERR_STALE,
-		                   "the access token cached for account '%s' was rejected by the server at %s%s%s; "
-		                   "run: sasl-oauth refresh %s (or sasl-oauth login %s if that fails)",
-		                   a->name, when, tok.rejected_reason != NULL ? ": " : "",
-		                   tok.rejected_reason != NULL ? tok.rejected_reason : "", a->name, a->name);
+	rc = judge_cached(a, &tok, now, &soon, &why);
+	if (rc == SAO_OK && !soon)
+		goto use_cached;
+	if (!have_cli) {
+		if (rc == SAO_OK)
+			goto use_cached;
+		rc = sao_error_set(err, rc, "%s (sasl-oauth is not at '%s' to refresh it; keep this cache fresh with "
+		                   "'sasl-oauth refresh --all' from outside a chroot)",
+		                   why.msg, sao_settings_cli_path());
 		goto out;
 	}
-	if (tok.access_token.len == 0) {
-		rc = sao_error_set(err, SAO_ERR_STALE,
-		                   "the cache for account '%s' holds no access token; run: sasl-oauth refresh %s", a->name,
-		                   a->name);
+refresh:
+	res->source = "sasl-oauth token";
+	rc = refresh_with_cli(a, token_r, &cli_err);
+	if (rc == SAO_OK)
 		goto out;
-	}
-	if (tok.expires_at != 0 && tok.expires_at <= now) {
-		format_utc(tok.expires_at, when, sizeof(when));
-		rc = sao_error_set(err, SAO_ERR_STALE,
-		                   "the access token cached for account '%s' expired at %s; run: sasl-oauth refresh %s",
-		                   a->name, when, a->name);
-		goto out;
-	}
+	/* A refresh that failed ahead of expiry still leaves a token that
+	 * works; the next login tries again. */
+	if (tok.access_token.len > 0 && why.code == SAO_OK)
+		goto use_cached;
+	rc = sao_error_set(err, rc, "%s", cli_err.msg);
+	goto out;
+use_cached:
+	res->source = "cache";
 	rc = sao_secret_set(token_r, tok.access_token.data, tok.access_token.len, err);
 out:
 	sao_token_clear(&tok);

@@ -6,10 +6,10 @@ set -eu
 pkgs=(
 	# build
 	autoconf automake libtool pkg-config make gcc
-	libsasl2-dev libjson-c-dev libcurl4-openssl-dev libssl-dev
+	libsasl2-dev libjson-c-dev libcurl4-openssl-dev libssl-dev libqrencode-dev
 	# run and test
 	libsasl2-modules sasl2-bin binutils valgrind python3 openssl procps
-	dovecot-core dovecot-imapd dovecot-pop3d dovecot-submissiond isync
+	dovecot-core dovecot-imapd dovecot-pop3d dovecot-submissiond isync mutt
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -28,6 +28,9 @@ typedef enum {
 	SAO_ERR_STALE,    /* cached token expired or was rejected */
 	SAO_ERR_REJECTED, /* the server refused the token */
 	SAO_ERR_NOCRED,   /* no token source for this user */
+	SAO_ERR_NET,      /* the identity provider could not be reached or failed (5xx) */
+	SAO_ERR_OAUTH,    /* the identity provider refused the request (OAuth error) */
+	SAO_ERR_LOGIN,    /* the grant is gone: only a new interactive login helps */
 	SAO_ERR_INTERNAL  /* a bug: an invariant did not hold */
 } sao_err_t;
 

@@ -29,6 +29,7 @@
 
 #define SAO_REFRESH_MARGIN_DEFAULT 600
 #define SAO_COMMAND_TIMEOUT_DEFAULT 30
+#define SAO_HTTP_TIMEOUT_SECONDS_DEFAULT 30
 
 typedef struct sao_account {
 	char *name;
@@ -47,8 +48,24 @@ typedef struct sao_account {
 	char *scope;
 	char *token_command;
 	char *cache;        /* explicit cache path, or NULL for the default */
+	char **services;    /* imap, pop, smtp: what the token is for (scopes) */
+	size_t n_services;
+	char *authority;    /* replaces the provider's login host (https://host[:port]) */
+	char *token_endpoint;     /* explicit endpoint URLs (required for generic) */
+	char *device_endpoint;
+	char *authorize_endpoint;
+	char *revoke_endpoint;
+	char *client_secret_credential; /* name in $CREDENTIALS_DIRECTORY (systemd) */
+	char *pkcs12;             /* certificate and key in one PKCS#12 file */
+	char *pkcs12_password_file;
+	char *assertion_alg;      /* RS256 | PS256 */
+	char *thumbprint;         /* sha256 (x5t#S256) | sha1 (x5t) */
+	char *proxy;              /* "none" disables libcurl's environment proxy */
+	char *ca_file;
+	char *ca_path;
 	long refresh_margin;   /* seconds */
 	long command_timeout;  /* seconds, for token_command */
+	long http_timeout;     /* seconds, per identity provider request */
 	int system;         /* defined in the system file */
 	char *file;         /* where it was defined, for messages */
 	int line;
@@ -80,6 +97,11 @@ const sao_account_t *sao_settings_get(const sao_settings_t *s, const char *name)
  * /var/lib/sasl-oauth/NAME.json for system accounts, else
  * $XDG_STATE_HOME/sasl-oauth/NAME.json (default ~/.local/state/...). */
 sao_err_t sao_settings_cache_path(const sao_account_t *a, char **path_r, sao_error_t *err);
+
+/* The sasl-oauth command the plugin runs to refresh a stale token:
+ * $SASL_OAUTH_CLI when set (never in set-id programs), else the installed
+ * one (SAO_CLI_PATH, from configure). */
+const char *sao_settings_cli_path(void);
 
 void sao_settings_free(sao_settings_t **s);
 

@@ -5,9 +5,14 @@
  * const table of name + function; the first source an account configures is
  * the one used (a command replaces the cache, it does not fall back to it).
  *
- * The cache source is read-only here: a token that is expired or was marked
- * rejected is SAO_ERR_STALE with a message naming the fix. Never touches the
- * network.
+ * The cache source never touches the network: a fresh token is sent as it
+ * is. A token that is rejected, expired, or inside refresh_margin (and a
+ * missing cache of a client_credentials account) is handed to the slow path:
+ * "sasl-oauth token NAME" run as a child (sao_cmd_run), which refreshes once
+ * under the cache lock and prints the token. If that fails while the cached
+ * token is still valid, the cached token is sent; otherwise the CLI's own
+ * message (cause and fix) is the error. Without the CLI (a chroot) a stale
+ * token is SAO_ERR_STALE with a message naming the fix.
  */
 #ifndef SAO_SOURCE_H
 #define SAO_SOURCE_H
@@ -19,7 +24,7 @@
 #include "sasl-oauth/settings.h"
 
 typedef struct sao_source_result {
-	const char *source;  /* "token_command" or "cache", static */
+	const char *source;  /* "token_command", "cache" or "sasl-oauth token", static */
 	char *cache_path;    /* set for the cache source, owned */
 	int64_t expires_at;  /* 0 if unknown */
 } sao_source_result_t;

@@ -396,7 +396,9 @@ ctl("POST", "/control/users", {"client_id": CERT_APP, "certificate_pem_path": cr
 der = ssl.PEM_cert_to_DER_cert(open(crt).read())
 
 
-def assertion(alg, sign=True, jti=None, aud=None, x5t=True):
+def assertion(alg, sign=True, jti=None, aud=None, x5t=True, exp=None):
+    """A signed client assertion; exp (UTC seconds) moves its validity
+    window so that it ends then."""
     u = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
     hdr = {"alg": alg, "typ": "JWT"}
     if x5t:
@@ -405,8 +407,10 @@ def assertion(alg, sign=True, jti=None, aud=None, x5t=True):
         else:
             hdr["x5t"] = u(hashlib.sha1(der).digest())
     now = int(time.time())
+    exp = now + 300 if exp is None else exp
+    start = min(now, exp - 300)
     body = {"aud": aud or IDP + TOK, "iss": CERT_APP, "sub": CERT_APP, "jti": jti or os.urandom(8).hex(),
-            "nbf": now, "iat": now, "exp": now + 300}
+            "nbf": start, "iat": start, "exp": exp}
     si = u(json.dumps(hdr).encode()) + "." + u(json.dumps(body).encode())
     argv = ["openssl", "dgst", "-sha256", "-sign", key]
     if alg == "PS256":
@@ -430,6 +434,13 @@ s, _, e = http("POST", TOK, dict(ja, client_assertion=assertion("PS256", sign=Fa
 check(e.get("error_codes") == [700027], "bad signature: AADSTS700027", e)
 s, _, e = http("POST", TOK, dict(ja, client_assertion=assertion("PS256", x5t=False)))
 check(e.get("error_codes") == [700027], "unregistered thumbprint: AADSTS700027", e)
+s, _, e = http("POST", TOK, dict(ja, client_assertion=assertion("PS256", aud="https://login.example.net/"
+                                                                + "contoso.onmicrosoft.com/oauth2/v2.0/token")))
+check(s == 401 and e.get("error") == "invalid_client" and e.get("error_codes") == [50027],
+      "assertion for another audience: 401 invalid_client AADSTS50027", e)
+s, _, e = http("POST", TOK, dict(ja, client_assertion=assertion("PS256", exp=int(time.time()) - 3600)))
+check(s == 401 and e.get("error") == "invalid_client" and e.get("error_codes") == [700024],
+      "assertion expired an hour ago: 401 invalid_client AADSTS700024", e)
 s, _, e = http("POST", "/common/oauth2/v2.0/token", dict(ja, client_assertion=assertion("PS256")))
 check(e.get("error_codes") == [9001023], "client credentials on /common: AADSTS9001023", e)
 

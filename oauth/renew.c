@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sasl-oauth/grant.h"
+#include "sasl-oauth/renew.h"
+
+/* Long enough for the holder to finish one request with its retry. */
+static int lock_timeout_ms(const sao_account_t *a)
+{
+	return (int)(a->http_timeout + 15) * 1000;
+}
+
+int sao_renew_fresh(const sao_account_t *a, const sao_token_t *tok, int64_t now)
+{
+	if (tok->access_token.len == 0 || tok->rejected_at != 0)
+		return 0;
+	return tok->expires_at == 0 || tok->expires_at - a->refresh_margin > now;
+}
+
+static int is_client_credentials(const sao_account_t *a)
+{
+	return strcmp(a->flow, "client_credentials") == 0;
+}
+
+/* Reads the cache; a missing file is an empty token for client credentials
+ * accounts (they can get one unattended) and the login hint for others. */
+static sao_err_t read_cache(const sao_account_t *a, const char *path, sao_token_t *tok, sao_error_t *err)
+{
+	sao_err_t rc;
+
+	sao_token_clear(tok);
+	rc = sao_cache_read(path, tok, err);
+	if (rc == SAO_ERR_NOTFOUND && is_client_credentials(a)) {
+		sao_error_clear(err);
+		return SAO_OK;
+	}
+	if (rc == SAO_ERR_NOTFOUND)
+		return sao_error_set(err, SAO_ERR_LOGIN, "no token is cached for account '%s' (looked for '%s'); run: sasl-oauth login %s",
+		                     a->name, path, a->name);
+	return rc;
+}
+
+/* The request itself; tok holds the cached state and receives the answer. */
+static sao_err_t request(sao_client_t *c, const char *path, sao_token_t *tok, sao_error_t *err)
+{
+	const sao_account_t *a = c->account;
+	sao_token_t again;
+	sao_error_t first;
+	sao_err_t rc;
+
+	if (is_client_credentials(a))
+		return sao_grant_client_credentials(c, (int64_t)time(NULL), tok, err);
+	sao_error_clear(&first);
+	rc = sao_grant_refresh(c, (int64_t)time(NULL), tok, &first);
+	if (rc != SAO_ERR_LOGIN) {
+		if (rc != SAO_OK)
+			sao_error_set(err, rc, "%s", first.msg);
+		return rc;
+	}
+	/* The grant was refused: if another writer stored a different refresh
+	 * token meanwhile, that one is the current one. */
+	sao_token_init(&again);
+	if (sao_cache_read(path, &again, NULL) == SAO_OK && again.refresh_token.len > 0 &&
+	    !sao_secret_equal(&again.refresh_token, &tok->refresh_token)) {
+		sao_token_clear(tok);
+		*tok = again;
+		return sao_grant_refresh(c, (int64_t)time(NULL), tok, err);
+	}
+	sao_token_clear(&again);
+	return sao_error_set(err, rc, "%s", first.msg);
+}
+
+static sao_err_t set_account(sao_token_t *tok, const sao_account_t *a, sao_error_t *err)
+{
+	if (tok->account != NULL && strcmp(tok->account, a->name) == 0)
+		return SAO_OK;
+	free(tok->account);
+	tok->account = strdup(a->name);
+	return tok->account != NULL ? SAO_OK : sao_error_set(err, SAO_ERR_NOMEM, "out of memory");
+}
+
+sao_err_t sao_renew_token(const sao_account_t *a, int force, sao_token_t *tok_r, int *refreshed_r, sao_error_t *err)
+{
+	sao_client_t client;
+	char *path = NULL;
+	int64_t seen_obtained = -1;
+	int lock = -1, have_client = 0;
+	sao_err_t rc;
+
+	if (refreshed_r != NULL)
+		*refreshed_r = 0;
+	rc = sao_settings_cache_path(a, &path, err);
+	if (rc != SAO_OK)
+		goto out;
+	/* Fast path without the lock: most calls end here. */
+	if (sao_cache_read(path, tok_r, NULL) == SAO_OK) {
+		if (!force && sao_renew_fresh(a, tok_r, (int64_t)time(NULL)))
+			goto out;
+		seen_obtained = tok_r->obtained_at;
+	}
+	rc = sao_cache_lock(path, lock_timeout_ms(a), &lock, err);
+	if (rc != SAO_OK)
+		goto out;
+	rc = read_cache(a, path, tok_r, err);
+	if (rc != SAO_OK)
+		goto out;
+	/* Someone refreshed while we waited for the lock: use theirs. */
+	if (sao_renew_fresh(a, tok_r, (int64_t)time(NULL)) && (!force || tok_r->obtained_at != seen_obtained))
+		goto out;
+	rc = sao_client_init(&client, a, err);
+	if (rc != SAO_OK)
+		goto out;
+	have_client = 1;
+	rc = request(&client, path, tok_r, err);
+	if (rc == SAO_OK)
+		rc = set_account(tok_r, a, err);
+	if (rc == SAO_OK)
+		rc = sao_cache_write(path, tok_r, err);
+	if (rc == SAO_OK && refreshed_r != NULL)
+		*refreshed_r = 1;
+out:
+	if (have_client)
+		sao_client_clear(&client);
+	sao_cache_unlock(&lock);
+	free(path);
+	if (rc != SAO_OK)
+		sao_token_clear(tok_r);
+	return rc;
+}
+
+sao_err_t sao_renew_store(const sao_account_t *a, const sao_token_t *tok, sao_error_t *err)
+{
+	char *path = NULL;
+	int lock = -1;
+	sao_err_t rc;
+
+	rc = sao_settings_cache_path(a, &path, err);
+	if (rc == SAO_OK)
+		rc = sao_cache_lock(path, lock_timeout_ms(a), &lock, err);
+	if (rc == SAO_OK)
+		rc = sao_cache_write(path, tok, err);
+	sao_cache_unlock(&lock);
+	free(path);
+	return rc;
+}

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "sasl-oauth/grant.h"
+#include "sasl-oauth/json.h"
+
+/* Parses text as a token response into tok (which keeps what it held). */
+static sao_err_t parse(const char *text, sao_token_t *tok, sao_error_t *err)
+{
+	sao_json_t *j = NULL;
+	sao_err_t rc;
+
+	sao_error_clear(err);
+	rc = sao_json_parse(text, strlen(text), "test", &j, err);
+	if (rc == SAO_OK)
+		rc = sao_grant_parse_token(j, 1000, "refreshing the token of account 'work'", tok, err);
+	sao_json_free(&j);
+	return rc;
+}
+
+static void test_rotation_and_keep(void)
+{
+	sao_token_t tok;
+	sao_error_t err;
+
+	sao_token_init(&tok);
+	CHECK(sao_secret_set(&tok.refresh_token, "old-rt", 6, NULL) == SAO_OK);
+	tok.refresh_obtained_at = 5;
+	tok.rejected_at = 7;
+	tok.rejected_reason = strdup("refused");
+	/* A new refresh token replaces the old one and dates it. */
+	CHECK(parse("{\"token_type\":\"Bearer\",\"access_token\":\"at1\",\"expires_in\":3599,"
+	            "\"refresh_token\":\"new-rt\",\"scope\":\"a b\"}",
+	            &tok, &err) == SAO_OK);
+	CHECK_BYTES(tok.access_token.data, tok.access_token.len, "at1", 3);
+	CHECK_BYTES(tok.refresh_token.data, tok.refresh_token.len, "new-rt", 6);
+	CHECK(tok.expires_at == 1000 + 3599 && tok.obtained_at == 1000 && tok.refresh_obtained_at == 1000);
+	CHECK(tok.rejected_at == 0 && tok.rejected_reason == NULL);
+	CHECK(tok.scope != NULL && strcmp(tok.scope, "a b") == 0);
+	CHECK(tok.token_type != NULL && strcmp(tok.token_type, "Bearer") == 0);
+	/* Google sends no refresh token on refresh: keep the one we have.
+	 * expires_in as a string, as some providers send it. */
+	tok.refresh_obtained_at = 5;
+	CHECK(parse("{\"token_type\":\"bearer\",\"access_token\":\"at2\",\"expires_in\":\"60\"}", &tok, &err) == SAO_OK);
+	CHECK_BYTES(tok.access_token.data, tok.access_token.len, "at2", 3);
+	CHECK_BYTES(tok.refresh_token.data, tok.refresh_token.len, "new-rt", 6);
+	CHECK(tok.refresh_obtained_at == 5 && tok.expires_at == 1060);
+	CHECK(tok.scope != NULL && strcmp(tok.scope, "a b") == 0);
+	/* No expires_in: RFC 6749 only recommends it; one hour is assumed. */
+	CHECK(parse("{\"access_token\":\"at3\"}", &tok, &err) == SAO_OK);
+	CHECK(tok.expires_at == 1000 + 3600);
+	sao_token_clear(&tok);
+}
+
+static const struct {
+	const char *text;
+	const char *want; /* a part of the message */
+} bad[] = {
+	{ "{\"token_type\":\"Bearer\",\"expires_in\":10}", "has no usable access_token" },
+	{ "{\"access_token\":\"\"}", "has no usable access_token" },
+	{ "{\"access_token\":\"a b\"}", "has no usable access_token" },
+	{ "{\"access_token\":\"at\",\"token_type\":\"mac\"}", "issued a 'mac' token, not a bearer token" },
+	{ "{\"access_token\":\"at\",\"refresh_token\":\"r\\u0001t\"}", "refresh_token in the answer is not printable" },
+	{ "{\"access_token\":\"at\",\"expires_in\":0}", "expires_in (0) is out of range" },
+	{ "{\"access_token\":\"at\",\"expires_in\":-5}", "expires_in (-5) is out of range" },
+};
+
+static void test_refused_answers(void)
+{
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		sao_token_t tok;
+		sao_error_t err;
+
+		sao_token_init(&tok);
+		CHECK(sao_secret_set(&tok.access_token, "keep", 4, NULL) == SAO_OK);
+		CHECK(sao_secret_set(&tok.refresh_token, "rt", 2, NULL) == SAO_OK);
+		CHECK_MSG(parse(bad[i].text, &tok, &err) == SAO_ERR_PROTO, "row %zu", i);
+		CHECK_MSG(strstr(err.msg, bad[i].want) != NULL, "row %zu: %s", i, err.msg);
+		CHECK(strncmp(err.msg, "refreshing the token of account 'work' failed: ", 47) == 0);
+		/* Nothing of a refused answer is taken. */
+		CHECK_BYTES(tok.access_token.data, tok.access_token.len, "keep", 4);
+		CHECK_BYTES(tok.refresh_token.data, tok.refresh_token.len, "rt", 2);
+		sao_token_clear(&tok);
+	}
+}
+
+int main(void)
+{
+	test_rotation_and_keep();
+	test_refused_answers();
+	return check_done("test-grant");
+}
