@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: MIT
 # The live demo: installs dependencies, builds, starts a real Dovecot and the
 # local identity provider, and lets mbsync fetch mail with XOAUTH2 through
-# the built plugin, with a token from the identity provider. Nothing is
+# the built plugin, with a token that `sasl-oauth login` obtained from the
+# identity provider (device code flow); then the token expires and the plugin
+# refreshes it through `sasl-oauth token`. Nothing is
 # installed system-wide besides Debian packages; everything else lives in a
 # temporary directory that is removed at the end.
 set -eu
@@ -26,13 +28,20 @@ done
 echo "== delivered 2 messages to alice@example.com"
 
 write_config "[account demo]
-users = alice@example.com"
-echo "== configuration ($XDG_CONFIG_HOME/sasl-oauth/config):"
+users     = alice@example.com
+authority = $BED_IDP_URL
+tenant    = contoso.onmicrosoft.com
+client_id = 00000000-0000-0000-0000-000000000000
+flow      = device"
+echo "== configuration ($XDG_CONFIG_HOME/sasl-oauth/config; authority points at the local identity provider):"
 sed 's/^/     /' "$XDG_CONFIG_HOME/sasl-oauth/config"
+export SASL_OAUTH_CLI=$PWD/cli/sasl-oauth
 
-# The identity provider stands in for Alice signing in; the token pair is
-# stored in the cache the plugin reads (mode 0600, directory 0700).
-seed_cache demo alice@example.com
+# The identity provider approves the device code after one poll, standing in
+# for Alice entering the code in her browser.
+bed_config '{"device_interval": 1, "device_approve_after": 1}'
+echo "== sasl-oauth login demo (device code flow):"
+timeout 60 cli/sasl-oauth login --browser "" demo 2>&1 | sed 's/^/     /'
 echo "== token cache $XDG_STATE_HOME/sasl-oauth/demo.json (mode $(stat -c %a "$XDG_STATE_HOME/sasl-oauth/demo.json")), expires $(date -u -d @"$(cache_field demo expires_at)")"
 
 write_mbsyncrc alice@example.com XOAUTH2
@@ -42,9 +51,32 @@ run_mbsync
 count=$(local_count)
 echo "== Dovecot says:"
 grep -h "Login: user=<alice@example.com>" "$BED_DIR"/*.log 2>/dev/null | tail -1 | sed 's/^/     /' || true
-if [ "$MBSYNC_RC" = 0 ] && [ "$count" = 2 ]; then
-	echo "== success: mbsync logged in with XOAUTH2 and fetched $count messages into $MAILDIR/INBOX"
-else
+if [ "$MBSYNC_RC" != 0 ] || [ "$count" != 2 ]; then
 	echo "== the demo failed (mbsync exit $MBSYNC_RC, $count messages)"
+	exit 1
+fi
+echo "== success: mbsync logged in with XOAUTH2 and fetched $count messages into $MAILDIR/INBOX"
+
+# An hour later: the access token has expired. The plugin runs
+# "sasl-oauth token demo", which refreshes it once and rotates the refresh token.
+"$PY" - "$XDG_STATE_HOME/sasl-oauth/demo.json" <<'PY'
+import json, os, sys, time
+p = sys.argv[1]
+doc = json.load(open(p))
+doc["expires_at"] = int(time.time()) - 1
+fd = os.open(p + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+os.write(fd, json.dumps(doc).encode())
+os.close(fd)
+os.rename(p + ".tmp", p)
+PY
+echo "== the cached access token has expired; running mbsync again"
+rm -rf "$MAILDIR"
+write_mbsyncrc alice@example.com XOAUTH2
+run_mbsync
+refreshes=$(bed_stats | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["grants"].get("refresh_token", 0))')
+if [ "$MBSYNC_RC" = 0 ] && [ "$(local_count)" = 2 ] && [ "$refreshes" = 1 ]; then
+	echo "== success: the plugin refreshed the token ($refreshes request to the identity provider) and mbsync logged in again"
+else
+	echo "== the refresh step failed (mbsync exit $MBSYNC_RC, $refreshes refresh requests)"
 	exit 1
 fi
