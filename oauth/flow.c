@@ -850,6 +850,15 @@ static int browser_start(const char *browser, const char *url)
 			}
 			_exit(0);
 		}
+		/* With stdin or stdout closed, the pipe may sit on 0..2,
+		 * where the dup2() calls below would overwrite it. */
+		if (pfd[1] < 3) {
+			int moved = fcntl(pfd[1], F_DUPFD_CLOEXEC, 3);
+
+			if (moved < 0)
+				_exit(127);
+			pfd[1] = moved;
+		}
 		/* Our own session: closing the terminal or ^C in the CLI
 		 * must not take the browser down with it. */
 		(void)setsid();
@@ -1417,8 +1426,7 @@ static sao_err_t device_poll(sao_client_t *c, const sao_flow_opts_t *o, device_t
 		} else if (strcmp(oauth_error, "slow_down") == 0) {
 			net_failures = 0;
 			interval += DEVICE_SLOW_DOWN;
-		} else if ((rc == SAO_ERR_NET || rc == SAO_ERR_TIMEOUT) && oauth_error[0] == '\0' &&
-		           ++net_failures < DEVICE_NET_TRIES) {
+		} else if ((rc == SAO_ERR_NET || rc == SAO_ERR_TIMEOUT) && ++net_failures < DEVICE_NET_TRIES) {
 			/* One lost request should not throw away a sign-in that
 			 * may be half done; the next poll tries again. */
 		} else {

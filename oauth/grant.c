@@ -213,6 +213,25 @@ static long split_description(const char *desc, const char **text_r, size_t *len
 	return code;
 }
 
+/* RFC 6749 §5.2's general codes say less than the AADSTS number that comes
+ * with them; the device flow's codes (RFC 8628 §3.5) and access_denied say
+ * more than Entra's generic number for them (AADSTS70000 with
+ * authorization_declined). */
+static int specific_error(const char *error)
+{
+	static const char *const general[] = { "invalid_request", "invalid_client", "invalid_grant",
+		                               "unauthorized_client", "unsupported_grant_type", "invalid_scope",
+		                               "interaction_required", "temporarily_unavailable", "server_error" };
+
+	if (error == NULL)
+		return 0;
+	for (size_t i = 0; i < sizeof(general) / sizeof(general[0]); i++) {
+		if (strcmp(error, general[i]) == 0)
+			return 0;
+	}
+	return 1;
+}
+
 /* The three-part message for an OAuth error answer (DESIGN.md §7). */
 static sao_err_t oauth_failure(const sao_client_t *c, const sao_json_t *j, long status, const char *what,
                                char *oauth_error_r, sao_error_t *err)
@@ -222,11 +241,13 @@ static sao_err_t oauth_failure(const sao_client_t *c, const sao_json_t *j, long 
 	const char *text;
 	size_t text_len;
 	long code = split_description(sao_json_get_string(j, "error_description", NULL), &text, &text_len);
-	const sao_catalog_entry_t *e = code != 0 ? sao_catalog_code(code) : NULL;
+	const sao_catalog_entry_t *e = specific_error(error) ? sao_catalog_error(error) : NULL;
 	char aadsts[32] = "";
 	char fix[256];
 	char corr_text[128] = "";
 
+	if (e == NULL && code != 0)
+		e = sao_catalog_code(code);
 	if (e == NULL)
 		e = sao_catalog_error(error);
 	if (oauth_error_r != NULL)
