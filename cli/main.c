@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sasl-oauth/clock.h"
 #include "sasl-oauth/cache.h"
 #include "sasl-oauth/crypto.h"
 #include "sasl-oauth/flow.h"
@@ -72,15 +73,6 @@ static int usage_error(const command_t *cmd, const char *what)
 {
 	fprintf(stderr, "sasl-oauth: %s\nusage: sasl-oauth %s %s\n", what, cmd->name, cmd->usage);
 	return EXIT_USAGE;
-}
-
-static void format_utc(int64_t t, char *buf, size_t size)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t == 0 || gmtime_r(&tt, &tm) == NULL || strftime(buf, size, "%Y-%m-%d %H:%M:%SZ", &tm) == 0)
-		snprintf(buf, size, "%s", t == 0 ? "unknown" : "?");
 }
 
 /* An account by its name, or by a user name it serves (so that mutt's
@@ -186,7 +178,7 @@ static int cmd_login(sao_settings_t *s, int argc, char **argv)
 	rc = sao_renew_store(a, &tok, &err);
 out:
 	if (rc == SAO_OK) {
-		format_utc(tok.expires_at, when, sizeof(when));
+		sao_clock_utc(tok.expires_at, when, sizeof(when));
 		fprintf(stderr, "sasl-oauth: logged in account '%s'; the access token expires at %s%s\n", a->name, when,
 		        tok.refresh_token.len > 0 ? "; a refresh token is stored and renews it" : "");
 	}
@@ -327,7 +319,7 @@ static int refresh_one(const sao_account_t *a, int force)
 	sao_token_init(&tok);
 	rc = sao_renew_token(a, force, &tok, &refreshed, &err);
 	if (rc == SAO_OK) {
-		format_utc(tok.expires_at, when, sizeof(when));
+		sao_clock_utc(tok.expires_at, when, sizeof(when));
 		printf("%s: %s; the access token expires at %s\n", a->name, refreshed ? "refreshed" : "still fresh", when);
 	}
 	code = rc == SAO_OK ? EXIT_OK : report(&err);

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sasl-oauth/clock.h"
 #include "sasl-oauth/cmd.h"
 
 /*
@@ -73,26 +74,6 @@ typedef struct outcome {
 	int status_known;
 	int status;
 } outcome_t;
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int64_t ms)
-{
-	struct timespec ts;
-
-	if (ms <= 0)
-		return;
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	/* An interrupted sleep is only a shorter poll interval. */
-	(void)nanosleep(&ts, NULL);
-}
 
 static void close_fd(int *fd)
 {
@@ -506,7 +487,7 @@ static sao_err_t collect(int fds[3], int64_t deadline, outcome_t *o, const char 
 		pf[i].revents = 0;
 	}
 	while (pf[0].fd >= 0 || pf[1].fd >= 0 || pf[2].fd >= 0) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - sao_clock_ms();
 		int n;
 
 		if (left <= 0) {
@@ -558,10 +539,10 @@ static int reap_until(pid_t pid, int64_t deadline, outcome_t *o)
 			continue;
 		if (r < 0)
 			return -1;
-		left = deadline - now_ms();
+		left = deadline - sao_clock_ms();
 		if (left <= 0)
 			return 0;
-		sleep_ms(left < 5 ? left : 5);
+		sao_clock_sleep_ms(left < 5 ? left : 5);
 	}
 }
 
@@ -578,7 +559,7 @@ static void signal_group(pid_t pid, int sig)
  * so its pid, and with it the group id, cannot have been reused. */
 static void terminate(pid_t pid, outcome_t *o)
 {
-	int64_t deadline = now_ms() + KILL_GRACE_MS;
+	int64_t deadline = sao_clock_ms() + KILL_GRACE_MS;
 	int lost = 0;
 
 	signal_group(pid, SIGTERM);
@@ -594,9 +575,9 @@ static void terminate(pid_t pid, outcome_t *o)
 			lost = 1;
 			break;
 		}
-		if (info.si_pid == pid || now_ms() >= deadline)
+		if (info.si_pid == pid || sao_clock_ms() >= deadline)
 			break;
-		sleep_ms(5);
+		sao_clock_sleep_ms(5);
 	}
 	if (lost)
 		return;
@@ -742,7 +723,7 @@ sao_err_t sao_cmd_run(const char *command, const char *what, int timeout_ms, sao
 	 * runs in the child before it has reset them all. */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
-	deadline = now_ms() + timeout_ms;
+	deadline = sao_clock_ms() + timeout_ms;
 	pid = fork();
 	if (pid == 0)
 		child_exec(&plan, null_fd, out_p[1], err_p[1], exec_p[1]);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <time.h>
 
+#include "sasl-oauth/clock.h"
 #include "sasl-oauth/cache.h"
 #include "sasl-oauth/cmd.h"
 #include "sasl-oauth/source.h"
@@ -40,15 +41,6 @@ static sao_err_t command_get(const sao_account_t *a, int64_t now, sao_secret_t *
 	return sao_cmd_run(a->token_command, what, (int)(a->command_timeout * 1000), token_r, err);
 }
 
-static void format_utc(int64_t t, char *buf, size_t size)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, size, "%Y-%m-%d %H:%M:%SZ", &tm) == 0)
-		snprintf(buf, size, "%lld", (long long)t);
-}
-
 /* Why the cached token cannot be sent as it is, or SAO_OK when it can
  * (then *soon_r says whether it is inside refresh_margin). */
 static sao_err_t judge_cached(const sao_account_t *a, const sao_token_t *tok, int64_t now, int *soon_r,
@@ -58,7 +50,7 @@ static sao_err_t judge_cached(const sao_account_t *a, const sao_token_t *tok, in
 
 	*soon_r = 0;
 	if (tok->rejected_at != 0) {
-		format_utc(tok->rejected_at, when, sizeof(when));
+		sao_clock_utc(tok->rejected_at, when, sizeof(when));
 		return sao_error_set(err, SAO_ERR_STALE,
 		                     "the access token cached for account '%s' was rejected by the server at %s%s%s; "
 		                     "run: sasl-oauth refresh %s (or sasl-oauth login %s if that fails)",
@@ -70,7 +62,7 @@ static sao_err_t judge_cached(const sao_account_t *a, const sao_token_t *tok, in
 		                     "the cache for account '%s' holds no access token; run: sasl-oauth refresh %s", a->name,
 		                     a->name);
 	if (tok->expires_at != 0 && tok->expires_at <= now) {
-		format_utc(tok->expires_at, when, sizeof(when));
+		sao_clock_utc(tok->expires_at, when, sizeof(when));
 		return sao_error_set(err, SAO_ERR_STALE,
 		                     "the access token cached for account '%s' expired at %s; run: sasl-oauth refresh %s",
 		                     a->name, when, a->name);

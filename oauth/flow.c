@@ -22,6 +22,7 @@
 #include <qrencode.h>
 #endif
 
+#include "sasl-oauth/clock.h"
 #include "sasl-oauth/catalog.h"
 #include "sasl-oauth/crypto.h"
 #include "sasl-oauth/flow.h"
@@ -48,26 +49,6 @@
 #define NATIVE_CLIENT_PATH "/common/oauth2/nativeclient"
 
 /* --- small helpers ------------------------------------------------------ */
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int64_t ms)
-{
-	struct timespec ts;
-
-	if (ms <= 0)
-		return;
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	/* A signal only shortens one step; callers loop on the clock. */
-	(void)nanosleep(&ts, NULL);
-}
 
 static const char *account_name(const sao_client_t *c)
 {
@@ -695,7 +676,7 @@ static void listener_accept(listener_t *l)
 			/* Out of descriptors: the listener stays readable, so
 			 * pause instead of spinning; the deadline still holds. */
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-				sleep_ms(100);
+				sao_clock_sleep_ms(100);
 			return;
 		}
 		if (plen < sizeof(peer) || peer.sin_family != AF_INET ||
@@ -713,7 +694,7 @@ static void listener_accept(listener_t *l)
 		}
 		conn_reset(k);
 		k->fd = fd;
-		k->since_ms = now_ms();
+		k->since_ms = sao_clock_ms();
 	}
 }
 
@@ -728,7 +709,7 @@ static sao_err_t listener_wait(listener_t *l, int64_t deadline, const char *name
 	char ebuf[128];
 
 	for (;;) {
-		int64_t now = now_ms();
+		int64_t now = sao_clock_ms();
 		int64_t wait = deadline - now;
 		nfds_t n = 1;
 		int rv;
@@ -1029,7 +1010,7 @@ static sao_err_t paste_read(FILE *in, int64_t deadline, const char *name, int ti
 
 		if (fd >= 0) {
 			struct pollfd p = {.fd = fd, .events = POLLIN, .revents = 0};
-			int64_t wait = deadline - now_ms();
+			int64_t wait = deadline - sao_clock_ms();
 			int rv;
 
 			if (wait <= 0) {
@@ -1164,7 +1145,7 @@ sao_err_t sao_flow_authcode(sao_client_t *c, const sao_flow_opts_t *o, sao_token
 		                   name);
 		goto out;
 	}
-	deadline = now_ms() + (int64_t)timeout_s * 1000;
+	deadline = sao_clock_ms() + (int64_t)timeout_s * 1000;
 	rc = sao_crypto_pkce(verifier, challenge, err);
 	if (rc == SAO_OK)
 		rc = sao_crypto_uuid(state_text, err);
@@ -1373,7 +1354,7 @@ static void countdown_clear(FILE *out)
 static void device_wait(FILE *out, int tty, int64_t until, int64_t deadline)
 {
 	for (;;) {
-		int64_t now = now_ms();
+		int64_t now = sao_clock_ms();
 		int64_t step = until - now;
 
 		if (step <= 0)
@@ -1382,7 +1363,7 @@ static void device_wait(FILE *out, int tty, int64_t until, int64_t deadline)
 			countdown(out, deadline - now);
 		if (step > WAIT_STEP_MS)
 			step = WAIT_STEP_MS;
-		sleep_ms(step);
+		sao_clock_sleep_ms(step);
 	}
 }
 
@@ -1394,7 +1375,7 @@ static sao_err_t device_poll(sao_client_t *c, const sao_flow_opts_t *o, device_t
 	const char *name = account_name(c);
 	int tty = fileno(o->out) >= 0 && isatty(fileno(o->out));
 	int64_t limit_s = d->expires_in < timeout_of(o) ? d->expires_in : timeout_of(o);
-	int64_t start = now_ms();
+	int64_t start = sao_clock_ms();
 	int64_t deadline = start + limit_s * 1000;
 	int64_t interval = d->interval;
 	int net_failures = 0;
@@ -1407,7 +1388,7 @@ static sao_err_t device_poll(sao_client_t *c, const sao_flow_opts_t *o, device_t
 	for (;;) {
 		char oauth_error[SAO_OAUTH_ERROR_MAX];
 		sao_error_t perr;
-		int64_t next = now_ms() + interval * 1000;
+		int64_t next = sao_clock_ms() + interval * 1000;
 
 		device_wait(o->out, tty, next < deadline ? next : deadline, deadline);
 		oauth_error[0] = '\0';
@@ -1433,7 +1414,7 @@ static sao_err_t device_poll(sao_client_t *c, const sao_flow_opts_t *o, device_t
 			rc = sao_error_set(err, rc, "%s", perr.msg[0] != '\0' ? perr.msg : sao_strerror(rc));
 			goto out;
 		}
-		if (now_ms() >= deadline)
+		if (sao_clock_ms() >= deadline)
 			break;
 	}
 	if (limit_s < d->expires_in) {

@@ -13,6 +13,7 @@
 
 #include <curl/curl.h>
 
+#include "sasl-oauth/clock.h"
 #include "sasl-oauth/http.h"
 
 /*
@@ -54,27 +55,6 @@ typedef struct transfer {
 	int over_cap;
 	int no_memory;
 } transfer_t;
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int64_t ms)
-{
-	struct timespec ts, rem;
-
-	if (ms <= 0)
-		return;
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	/* A signal the host handles must not shorten the wait the server asked for. */
-	while (nanosleep(&ts, &rem) != 0 && errno == EINTR)
-		ts = rem;
-}
 
 static int is_alpha(unsigned char c)
 {
@@ -557,7 +537,7 @@ static sao_err_t transfer_error(CURLcode cc, const transfer_t *t, const char *er
 	if (t->no_memory || cc == CURLE_OUT_OF_MEMORY)
 		return sao_error_set(err, SAO_ERR_NOMEM, "%s failed: out of memory", what);
 	if (cc == CURLE_OPERATION_TIMEDOUT) {
-		now = now_ms();
+		now = sao_clock_ms();
 		/* Short of the deadline, it was the connect timeout that fired. */
 		if (deadline - now > 100)
 			return sao_error_set(err, SAO_ERR_TIMEOUT,
@@ -717,7 +697,7 @@ sao_err_t sao_http_post_form(const sao_http_opts_t *o, const char *url, const sa
 	if (o == NULL)
 		o = &defaults;
 
-	start = now_ms();
+	start = sao_clock_ms();
 	if (!url_split(url, &u)) {
 		url_shown(url != NULL ? url : "", shown, sizeof(shown));
 		rc = sao_error_set(err, SAO_ERR_CONFIG,
@@ -757,7 +737,7 @@ sao_err_t sao_http_post_form(const sao_http_opts_t *o, const char *url, const sa
 	}
 
 	for (int attempt = 0;; attempt++) {
-		attempt_start = now_ms();
+		attempt_start = sao_clock_ms();
 		left = deadline - attempt_start;
 		if (left <= 0) {
 			rc = sao_error_set(err, SAO_ERR_TIMEOUT,
@@ -787,10 +767,10 @@ sao_err_t sao_http_post_form(const sao_http_opts_t *o, const char *url, const sa
 		    t.retry_after == RETRY_AFTER_NONE)
 			break;
 		/* Retry only when the wait still leaves time for the request. */
-		left = deadline - now_ms();
+		left = deadline - sao_clock_ms();
 		if (t.retry_after > INT32_MAX || (int64_t)t.retry_after * 1000 >= left)
 			break;
-		sleep_ms((int64_t)t.retry_after * 1000);
+		sao_clock_sleep_ms((int64_t)t.retry_after * 1000);
 	}
 
 	if (curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ctype) == CURLE_OK && ctype != NULL)
