@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Token sources: the command replaces the cache; the cache is read-only and
- * refuses expired, rejected and missing tokens with the fix in the message. */
+/* Token sources: the command replaces the cache; a fresh cached token is
+ * sent as it is; a stale one goes through "sasl-oauth token NAME" (a fake
+ * here, named by SASL_OAUTH_CLI), and without it is refused with the fix. */
 #include "config.h"
 
 #include <stdio.h>
@@ -32,8 +33,14 @@ static void put_cache(const char *path, const char *access, int64_t expires_at, 
 	sao_token_clear(&tok);
 }
 
+/* Fake sasl-oauth commands: they check their arguments like the real one. */
+#define CLI_OK "#!/bin/sh\n[ \"$1 $2\" = 'token acct' ] || exit 9\necho tok.new\n"
+#define CLI_FAIL "#!/bin/sh\necho 'sasl-oauth: refreshing failed: invalid_grant AADSTS50173; run: sasl-oauth login acct' >&2\nexit 3\n"
+
 struct row {
 	const char *name;
+	const char *cli;           /* fake sasl-oauth script, or NULL for none installed */
+	const char *flow;
 	const char *command;       /* token_command, or NULL for the cache */
 	const char *access;        /* cache content; NULL = no file */
 	int64_t expires_in;        /* relative to now */
@@ -45,15 +52,47 @@ struct row {
 };
 
 static const struct row rows[] = {
-	{ "valid cache", NULL, "tok.valid", 3600, 0, SAO_OK, "tok.valid", NULL, "cache" },
-	{ "inside margin still used", NULL, "tok.soon", 30, 0, SAO_OK, "tok.soon", NULL, "cache" },
-	{ "expired", NULL, "tok.old", -10, 0, SAO_ERR_STALE, NULL, "expired at", "cache" },
-	{ "rejected", NULL, "tok.bad", 3600, 1, SAO_ERR_STALE, NULL, "rejected by the server", "cache" },
-	{ "missing", NULL, NULL, 0, 0, SAO_ERR_NOTFOUND, NULL, "run: sasl-oauth login acct", "cache" },
-	{ "command wins over cache", "printf 'from-cmd\\n'", "tok.valid", 3600, 0, SAO_OK, "from-cmd", NULL,
+	{ "valid cache", CLI_OK, "device", NULL, "tok.valid", 3600, 0, SAO_OK, "tok.valid", NULL, "cache" },
+	{ "inside margin, no CLI: still used", NULL, "device", NULL, "tok.soon", 30, 0, SAO_OK, "tok.soon", NULL,
+	  "cache" },
+	{ "expired, no CLI", NULL, "device", NULL, "tok.old", -10, 0, SAO_ERR_STALE, NULL,
+	  "expired at", "cache" },
+	{ "expired, no CLI: says how to keep it fresh", NULL, "device", NULL, "tok.old", -10, 0, SAO_ERR_STALE, NULL,
+	  "'sasl-oauth refresh --all' from outside a chroot", "cache" },
+	{ "rejected, no CLI", NULL, "device", NULL, "tok.bad", 3600, 1, SAO_ERR_STALE, NULL, "rejected by the server",
+	  "cache" },
+	{ "missing", CLI_OK, "device", NULL, NULL, 0, 0, SAO_ERR_NOTFOUND, NULL, "run: sasl-oauth login acct", "cache" },
+	{ "inside margin: refreshed", CLI_OK, "device", NULL, "tok.soon", 30, 0, SAO_OK, "tok.new", NULL,
+	  "sasl-oauth token" },
+	{ "expired: refreshed", CLI_OK, "device", NULL, "tok.old", -10, 0, SAO_OK, "tok.new", NULL, "sasl-oauth token" },
+	{ "rejected: refreshed", CLI_OK, "device", NULL, "tok.bad", 3600, 1, SAO_OK, "tok.new", NULL,
+	  "sasl-oauth token" },
+	{ "inside margin, refresh fails: cached token used", CLI_FAIL, "device", NULL, "tok.soon", 30, 0, SAO_OK,
+	  "tok.soon", NULL, "cache" },
+	{ "expired, refresh fails: the CLI's cause and fix", CLI_FAIL, "device", NULL, "tok.old", -10, 0, SAO_ERR_CMD,
+	  NULL, "exited with status 3: sasl-oauth: refreshing failed: invalid_grant AADSTS50173; run: sasl-oauth login acct",
+	  "sasl-oauth token" },
+	{ "client credentials, nothing cached: obtained", CLI_OK, "client_credentials", NULL, NULL, 0, 0, SAO_OK,
+	  "tok.new", NULL, "sasl-oauth token" },
+	{ "command wins over cache", CLI_OK, "device", "printf 'from-cmd\\n'", "tok.old", -10, 0, SAO_OK, "from-cmd",
+	  NULL, "token_command" },
+	{ "failing command", CLI_OK, "device", "false", "tok.valid", 3600, 0, SAO_ERR_CMD, NULL, "'false'",
 	  "token_command" },
-	{ "failing command", "false", "tok.valid", 3600, 0, SAO_ERR_CMD, NULL, "'false'", "token_command" },
 };
+
+/* Installs the fake CLI for one row (or names one that does not exist). */
+static void set_cli(const char *script)
+{
+	char cli[256];
+	FILE *f;
+
+	snprintf(cli, sizeof(cli), "%s/%s", dir, script != NULL ? "sasl-oauth" : "missing");
+	if (script != NULL) {
+		f = fopen(cli, "w");
+		CHECK(f != NULL && fputs(script, f) >= 0 && fclose(f) == 0 && chmod(cli, 0700) == 0);
+	}
+	setenv("SASL_OAUTH_CLI", cli, 1);
+}
 
 int main(void)
 {
@@ -75,8 +114,11 @@ int main(void)
 		a.name = "acct";
 		a.cache = path;
 		a.token_command = (char *)r->command;
+		a.flow = (char *)r->flow;
 		a.command_timeout = 5;
 		a.refresh_margin = 600;
+		a.http_timeout = 5;
+		set_cli(r->cli);
 		remove(path);
 		if (r->access != NULL)
 			put_cache(path, r->access, now + r->expires_in, r->rejected ? now - 5 : 0);
@@ -95,6 +137,8 @@ int main(void)
 	}
 	remove(path);
 	snprintf(path, sizeof(path), "%s/acct.json.lock", dir);
+	remove(path);
+	snprintf(path, sizeof(path), "%s/sasl-oauth", dir);
 	remove(path);
 	rmdir(dir);
 	return check_done("test-source");
