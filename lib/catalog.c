@@ -200,7 +200,8 @@ static const sao_catalog_entry_t codes[] = {
 	  .cause = "the app is registered as a public client but a client secret or certificate was sent",
 	  .fix = "remove client_secret_file, certificate and private_key from this account" },
 	{ .code = 700027,
-	  .cause = "the signature on the client assertion did not verify",
+	  .cause = "the client assertion was refused: its certificate is not registered for the app, or its "
+	           "signature did not verify",
 	  .fix = "check that certificate and private_key match a certificate uploaded to the app registration" },
 	{ .code = 700082,
 	  .cause = "the refresh token expired after too long without use",

@@ -302,7 +302,7 @@ sao_err_t sao_grant_post(sao_client_t *c, const char *url, sao_secret_t *form, c
 			                   "tokens are unchanged)",
 			                   what, resp.status);
 		else
-			rc = sao_error_set(err, SAO_ERR_PROTO,
+			rc = sao_error_set(err, SAO_ERR_NET,
 			                   "%s failed: the identity provider's answer (HTTP %ld, %zu bytes) is not a complete "
 			                   "JSON object (%s); nothing was changed, try again",
 			                   what, resp.status, resp.body.len, perr.msg);

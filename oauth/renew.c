@@ -30,18 +30,19 @@ static int is_client_credentials(const sao_account_t *a)
  * accounts (they can get one unattended) and the login hint for others. */
 static sao_err_t read_cache(const sao_account_t *a, const char *path, sao_token_t *tok, sao_error_t *err)
 {
+	sao_error_t why;
 	sao_err_t rc;
 
 	sao_token_clear(tok);
-	rc = sao_cache_read(path, tok, err);
-	if (rc == SAO_ERR_NOTFOUND && is_client_credentials(a)) {
-		sao_error_clear(err);
+	sao_error_clear(&why);
+	rc = sao_cache_read(path, tok, &why);
+	if (rc == SAO_ERR_NOTFOUND && is_client_credentials(a))
 		return SAO_OK;
-	}
 	if (rc == SAO_ERR_NOTFOUND)
-		return sao_error_set(err, SAO_ERR_LOGIN, "no token is cached for account '%s' (looked for '%s'); run: sasl-oauth login %s",
+		return sao_error_set(err, SAO_ERR_LOGIN,
+		                     "no token is cached for account '%s' (looked for '%s'); run: sasl-oauth login %s",
 		                     a->name, path, a->name);
-	return rc;
+	return rc == SAO_OK ? SAO_OK : sao_error_set(err, rc, "%s", why.msg);
 }
 
 /* The request itself; tok holds the cached state and receives the answer. */
@@ -86,6 +87,7 @@ static sao_err_t set_account(sao_token_t *tok, const sao_account_t *a, sao_error
 sao_err_t sao_renew_token(const sao_account_t *a, int force, sao_token_t *tok_r, int *refreshed_r, sao_error_t *err)
 {
 	sao_client_t client;
+	sao_error_t first;
 	char *path = NULL;
 	int64_t seen_obtained = -1;
 	int lock = -1, have_client = 0;
@@ -96,11 +98,17 @@ sao_err_t sao_renew_token(const sao_account_t *a, int force, sao_token_t *tok_r,
 	rc = sao_settings_cache_path(a, &path, err);
 	if (rc != SAO_OK)
 		goto out;
-	/* Fast path without the lock: most calls end here. */
-	if (sao_cache_read(path, tok_r, NULL) == SAO_OK) {
-		if (!force && sao_renew_fresh(a, tok_r, (int64_t)time(NULL)))
-			goto out;
+	/* Fast path without the lock: most calls end here. A corrupt file has
+	 * been kept aside by the read; say so rather than ask for a login. */
+	sao_error_clear(&first);
+	rc = sao_cache_read(path, tok_r, &first);
+	if (rc == SAO_OK && !force && sao_renew_fresh(a, tok_r, (int64_t)time(NULL)))
+		goto out;
+	if (rc == SAO_OK) {
 		seen_obtained = tok_r->obtained_at;
+	} else if (rc != SAO_ERR_NOTFOUND) {
+		sao_error_set(err, rc, "%s", first.msg);
+		goto out;
 	}
 	rc = sao_cache_lock(path, lock_timeout_ms(a), &lock, err);
 	if (rc != SAO_OK)
