@@ -375,7 +375,7 @@ esac
 # ===========================================================================
 echo
 echo "== 4. refresh storm"
-echo "refresh storm: not measured (needs the token lifecycle, issue 3)"
+STORM_RESULTS="$RESULTS" bash "$BENCH_DIR/storm.sh"; [ $? = 2 ] && echo "  refresh storm could not run"
 
 echo
 echo "== summary"

@@ -6,7 +6,7 @@
  * Output rules: a token goes to stdout only from "token", and only there;
  * every message goes to stderr as one line "sasl-oauth: ..." (the plugin
  * quotes that first line in the mail program's error). No secret is ever
- * taken from argv. Exit codes: see EXIT_* below and sasl-oauth(1).
+ * taken from argv. Exit statuses: SAO_EXIT_* (error.h), docs/cli.md.
  */
 #include "config.h"
 
@@ -31,15 +31,6 @@
 #include "sasl-oauth/renew.h"
 #include "sasl-oauth/settings.h"
 
-enum {
-	EXIT_OK = 0,
-	EXIT_FAIL = 1,    /* anything not below */
-	EXIT_USAGE = 2,   /* bad command line */
-	EXIT_LOGIN = 3,   /* no usable grant: run "sasl-oauth login ACCOUNT" */
-	EXIT_CONFIG = 4,  /* configuration or file permissions */
-	EXIT_TEMP = 5     /* provider unreachable or failing: retry later */
-};
-
 #define LOGIN_TIMEOUT_DEFAULT 900 /* a device code lives 15 minutes */
 
 typedef struct command {
@@ -49,30 +40,16 @@ typedef struct command {
 	int (*run)(sao_settings_t *s, int argc, char **argv);
 } command_t;
 
-static int exit_code(sao_err_t rc)
-{
-	switch (rc) {
-	case SAO_OK: return EXIT_OK;
-	case SAO_ERR_LOGIN:
-	case SAO_ERR_NOTFOUND: return EXIT_LOGIN;
-	case SAO_ERR_CONFIG:
-	case SAO_ERR_PERM: return EXIT_CONFIG;
-	case SAO_ERR_NET:
-	case SAO_ERR_TIMEOUT: return EXIT_TEMP;
-	default: return EXIT_FAIL;
-	}
-}
-
 static int report(const sao_error_t *err)
 {
 	fprintf(stderr, "sasl-oauth: %s\n", err->msg[0] != '\0' ? err->msg : sao_strerror(err->code));
-	return exit_code(err->code);
+	return sao_exit_status(err->code);
 }
 
 static int usage_error(const command_t *cmd, const char *what)
 {
 	fprintf(stderr, "sasl-oauth: %s\nusage: sasl-oauth %s %s\n", what, cmd->name, cmd->usage);
-	return EXIT_USAGE;
+	return SAO_EXIT_USAGE;
 }
 
 /* An account by its name, or by a user name it serves (so that mutt's
@@ -185,7 +162,7 @@ out:
 	if (have_client)
 		sao_client_clear(&client);
 	sao_token_clear(&tok);
-	return rc == SAO_OK ? EXIT_OK : report(&err);
+	return rc == SAO_OK ? SAO_EXIT_OK : report(&err);
 }
 
 /* ---- token ---------------------------------------------------------- */
@@ -284,7 +261,7 @@ static int cmd_token(sao_settings_t *s, int argc, char **argv)
 		rc = sao_error_set(&err, SAO_ERR_IO, "cannot write the token to standard output");
 	sao_secret_clear(&out);
 	sao_token_clear(&tok);
-	return rc == SAO_OK ? EXIT_OK : report(&err);
+	return rc == SAO_OK ? SAO_EXIT_OK : report(&err);
 }
 
 /* ---- refresh -------------------------------------------------------- */
@@ -322,7 +299,7 @@ static int refresh_one(const sao_account_t *a, int force)
 		sao_clock_utc(tok.expires_at, when, sizeof(when));
 		printf("%s: %s; the access token expires at %s\n", a->name, refreshed ? "refreshed" : "still fresh", when);
 	}
-	code = rc == SAO_OK ? EXIT_OK : report(&err);
+	code = rc == SAO_OK ? SAO_EXIT_OK : report(&err);
 	sao_token_clear(&tok);
 	return code;
 }
@@ -334,7 +311,7 @@ static int cmd_refresh(sao_settings_t *s, int argc, char **argv)
 		{ "force", no_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c, all = 0, force = 0, worst = EXIT_OK;
+	int c, all = 0, force = 0, worst = SAO_EXIT_OK;
 
 	for (;;) {
 		c = getopt_long(argc, argv, "", opts, NULL);
@@ -359,7 +336,7 @@ static int cmd_refresh(sao_settings_t *s, int argc, char **argv)
 				continue;
 			}
 			code = refresh_one(a, force);
-			if (code != EXIT_OK)
+			if (code != SAO_EXIT_OK)
 				worst = code;
 		}
 		return worst;
@@ -372,7 +349,7 @@ static int cmd_refresh(sao_settings_t *s, int argc, char **argv)
 		sao_error_clear(&err);
 		a = find_account(s, argv[i], &err);
 		code = a != NULL ? refresh_one(a, force) : report(&err);
-		if (code != EXIT_OK)
+		if (code != SAO_EXIT_OK)
 			worst = code;
 	}
 	return worst;
@@ -463,7 +440,7 @@ static int cmd_forget(sao_settings_t *s, int argc, char **argv)
 		goto out;
 	}
 	fprintf(stderr, "sasl-oauth: deleted the tokens of account '%s' ('%s')\n", a->name, path);
-	code = EXIT_OK;
+	code = SAO_EXIT_OK;
 	if (do_revoke && tok.refresh_token.len > 0 && revoke_refresh_token(a, &tok, &rerr) != SAO_OK)
 		code = report(&rerr);
 out:
@@ -524,15 +501,15 @@ int main(int argc, char **argv)
 
 	if (argc < 2) {
 		usage(stderr);
-		return EXIT_USAGE;
+		return SAO_EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
 		usage(stdout);
-		return EXIT_OK;
+		return SAO_EXIT_OK;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
 		printf("sasl-oauth %s\n", PACKAGE_VERSION);
-		return EXIT_OK;
+		return SAO_EXIT_OK;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[1], commands[i].name) == 0)
@@ -541,10 +518,10 @@ int main(int argc, char **argv)
 	if (current == NULL) {
 		fprintf(stderr, "sasl-oauth: unknown command '%s'\n", argv[1]);
 		usage(stderr);
-		return EXIT_USAGE;
+		return SAO_EXIT_USAGE;
 	}
 	if (want_help(current, argc - 1, argv + 1))
-		return EXIT_OK;
+		return SAO_EXIT_OK;
 	/* Files we create hold tokens: nothing for group or others. A reader
 	 * of our stdout that goes away (mutt) must not kill a cache write. */
 	umask(077);
@@ -557,7 +534,7 @@ int main(int argc, char **argv)
 			        SAO_SYSCONFDIR);
 		else
 			report(&err);
-		return EXIT_CONFIG;
+		return SAO_EXIT_CONFIG;
 	}
 	if (sao_http_global_init(&err) != SAO_OK) {
 		sao_settings_free(&s);

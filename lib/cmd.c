@@ -40,7 +40,6 @@
 #define SHELL_CHARS "$`|&;<>()*?[]~{}\\\n"
 
 #define STDERR_KEEP 4096      /* bytes of stderr kept for the message */
-#define STDERR_LINE_MAX 700   /* bytes of its first line shown: room for sasl-oauth's cause and fix */
 #define COMMAND_SHOWN_MAX 200 /* bytes of the command shown */
 #define KILL_GRACE_MS 1000    /* between SIGTERM and SIGKILL */
 #define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
@@ -212,7 +211,11 @@ out:
 
 static int env_wanted(const char *entry)
 {
-	static const char *const keep[] = { "PATH", "HOME", "USER", "LOGNAME", "LANG", "TZ", "SASL_OAUTH_CONF" };
+	/* The proxy and CA variables let sasl-oauth, run by the plugin, reach
+	 * the identity provider the way it does from the user's shell. */
+	static const char *const keep[] = { "PATH", "HOME", "USER", "LOGNAME", "LANG", "TZ", "SASL_OAUTH_CONF",
+		                            "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY", "SSL_CERT_FILE",
+		                            "SSL_CERT_DIR", "CURL_CA_BUNDLE" };
 	const char *eq = strchr(entry, '=');
 	size_t n;
 
@@ -607,17 +610,21 @@ static void format_timeout(int ms, char *buf, size_t size)
 /* Turns the outcome into the result: the token, or the one message that
  * says what went wrong. */
 static sao_err_t judge(const outcome_t *o, const plan_t *p, const char *what, const char *shown, int timeout_ms,
-                       sao_secret_t *token_r, sao_error_t *err)
+                       sao_secret_t *token_r, sao_cmd_exit_t *exit_r, sao_error_t *err)
 {
-	char line[STDERR_LINE_MAX + 4];
-	char tail[STDERR_LINE_MAX + 8];
+	char line[SAO_CMD_LINE_MAX + 4];
+	char tail[SAO_CMD_LINE_MAX + 8];
 	char ebuf[128];
 	char tbuf[32];
 	const unsigned char *b = o->out.data;
 	size_t len = o->out.len, start = 0, end;
 	const unsigned char *nl;
 
-	stderr_line(o, line, STDERR_LINE_MAX);
+	stderr_line(o, line, SAO_CMD_LINE_MAX);
+	if (exit_r != NULL) {
+		exit_r->status = !o->timed_out && o->status_known && WIFEXITED(o->status) ? WEXITSTATUS(o->status) : -1;
+		snprintf(exit_r->line, sizeof(exit_r->line), "%s", line);
+	}
 	snprintf(tail, sizeof(tail), "%s%s", line[0] != '\0' ? ": " : "", line);
 	if (o->timed_out) {
 		format_timeout(timeout_ms, tbuf, sizeof(tbuf));
@@ -681,7 +688,7 @@ static sao_err_t judge(const outcome_t *o, const plan_t *p, const char *what, co
 }
 
 sao_err_t sao_cmd_run(const char *command, const char *what, int timeout_ms, sao_secret_t *token_r,
-                      sao_error_t *err)
+                      sao_cmd_exit_t *exit_r, sao_error_t *err)
 {
 	char shown[COMMAND_SHOWN_MAX + 4];
 	char ebuf[128];
@@ -697,6 +704,10 @@ sao_err_t sao_cmd_run(const char *command, const char *what, int timeout_ms, sao
 	sao_err_t rc = SAO_ERR_CMD;
 
 	sao_secret_clear(token_r);
+	if (exit_r != NULL) {
+		exit_r->status = -1;
+		exit_r->line[0] = '\0';
+	}
 	memset(&plan, 0, sizeof(plan));
 	printable(command, strlen(command), shown, COMMAND_SHOWN_MAX);
 	if (timeout_ms <= 0) {
@@ -762,7 +773,7 @@ sao_err_t sao_cmd_run(const char *command, const char *what, int timeout_ms, sao
 	}
 	if (rc != SAO_OK)
 		goto out;
-	rc = judge(o, &plan, what, shown, timeout_ms, token_r, err);
+	rc = judge(o, &plan, what, shown, timeout_ms, token_r, exit_r, err);
 out:
 	close_fd(&null_fd);
 	close_fd(&out_p[0]);

@@ -32,6 +32,30 @@ const char *sao_strerror(sao_err_t code)
 	return "unknown error";
 }
 
+int sao_exit_status(sao_err_t code)
+{
+	switch (code) {
+	case SAO_OK: return SAO_EXIT_OK;
+	case SAO_ERR_LOGIN:
+	case SAO_ERR_NOTFOUND: return SAO_EXIT_LOGIN;
+	case SAO_ERR_CONFIG:
+	case SAO_ERR_PERM: return SAO_EXIT_CONFIG;
+	case SAO_ERR_NET:
+	case SAO_ERR_TIMEOUT: return SAO_EXIT_TEMP;
+	default: return SAO_EXIT_FAIL;
+	}
+}
+
+sao_err_t sao_exit_error(int status)
+{
+	switch (status) {
+	case SAO_EXIT_LOGIN: return SAO_ERR_LOGIN;
+	case SAO_EXIT_CONFIG: return SAO_ERR_CONFIG;
+	case SAO_EXIT_TEMP: return SAO_ERR_NET;
+	default: return SAO_ERR_CMD;
+	}
+}
+
 sao_err_t sao_error_set(sao_error_t *err, sao_err_t code, const char *fmt, ...)
 {
 	va_list ap;

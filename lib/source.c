@@ -38,7 +38,7 @@ static sao_err_t command_get(const sao_account_t *a, int64_t now, sao_secret_t *
 	(void)now;
 	(void)res;
 	snprintf(what, sizeof(what), "token command for account '%s'", a->name);
-	return sao_cmd_run(a->token_command, what, (int)(a->command_timeout * 1000), token_r, err);
+	return sao_cmd_run(a->token_command, what, (int)(a->command_timeout * 1000), token_r, NULL, err);
 }
 
 /* Why the cached token cannot be sent as it is, or SAO_OK when it can
@@ -76,17 +76,31 @@ static sao_err_t judge_cached(const sao_account_t *a, const sao_token_t *tok, in
  * itself never talks to the network. */
 static sao_err_t refresh_with_cli(const sao_account_t *a, sao_secret_t *token_r, sao_error_t *err)
 {
+	static const char prefix[] = "sasl-oauth: ";
 	const char *cli = sao_settings_cli_path();
 	char command[4096 + 128];
 	char what[256];
+	sao_cmd_exit_t ex;
+	sao_error_t cmd_err;
+	sao_err_t rc;
 
-	if ((size_t)snprintf(command, sizeof(command), "'%s' token %s", cli, a->name) >= sizeof(command) ||
-	    strchr(cli, '\'') != NULL)
+	/* The path is quoted only when it needs it, so messages show it as is. */
+	if (strchr(cli, '\'') != NULL ||
+	    (size_t)snprintf(command, sizeof(command), strpbrk(cli, " \t") != NULL ? "'%s' token %s" : "%s token %s",
+	                     cli, a->name) >= sizeof(command))
 		return sao_error_set(err, SAO_ERR_CONFIG, "the sasl-oauth command path '%s' cannot be run", cli);
 	snprintf(what, sizeof(what), "refreshing the token of account '%s' with sasl-oauth", a->name);
+	sao_error_clear(&cmd_err);
 	/* Room for the CLI to wait for another refresher's lock and then make
 	 * its own request, each bounded by http_timeout. */
-	return sao_cmd_run(command, what, (int)(2 * a->http_timeout + 20) * 1000, token_r, err);
+	rc = sao_cmd_run(command, what, (int)(2 * a->http_timeout + 20) * 1000, token_r, &ex, &cmd_err);
+	if (rc == SAO_OK)
+		return SAO_OK;
+	/* sasl-oauth's own line already says what failed, why and the fix;
+	 * its exit status says which kind of failure it was. */
+	if (rc == SAO_ERR_CMD && ex.status > 0 && strncmp(ex.line, prefix, sizeof(prefix) - 1) == 0)
+		return sao_error_set(err, sao_exit_error(ex.status), "%s", ex.line + sizeof(prefix) - 1);
+	return sao_error_set(err, rc, "%s", cmd_err.msg);
 }
 
 static sao_err_t cache_get(const sao_account_t *a, int64_t now, sao_secret_t *token_r, sao_source_result_t *res,

@@ -9,7 +9,7 @@ pkgs=(
 	libsasl2-dev libjson-c-dev libcurl4-openssl-dev libssl-dev libqrencode-dev
 	# run and test
 	libsasl2-modules sasl2-bin binutils valgrind python3 openssl procps
-	dovecot-core dovecot-imapd dovecot-pop3d dovecot-submissiond isync mutt
+	dovecot-core dovecot-imapd dovecot-pop3d dovecot-submissiond isync mutt tmux
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -18,13 +18,22 @@
 #include "sasl-oauth/error.h"
 #include "sasl-oauth/secret.h"
 
+#define SAO_CMD_LINE_MAX 700 /* bytes of the child's first stderr line kept */
+
+/* How the child ended, for callers that know its exit statuses (the
+ * plugin running sasl-oauth). */
+typedef struct sao_cmd_exit {
+	int status;                      /* exit status; -1 if it did not exit normally */
+	char line[SAO_CMD_LINE_MAX + 4]; /* first non-blank line of stderr, cleaned up */
+} sao_cmd_exit_t;
+
 /* Runs command and leaves the first line of its stdout, without the line
  * ending, in token_r. Fails with SAO_ERR_CMD (not found, exit status, killed
  * by a signal, empty output, output over the cap, a NUL in the output) or
  * SAO_ERR_TIMEOUT; the message names the command, the status or timeout and
  * the first line of its stderr. what names the caller ("token command for
- * account 'work'"). */
+ * account 'work'"). exit_r (may be NULL) tells how the child ended. */
 sao_err_t sao_cmd_run(const char *command, const char *what, int timeout_ms, sao_secret_t *token_r,
-                      sao_error_t *err);
+                      sao_cmd_exit_t *exit_r, sao_error_t *err);
 
 #endif

@@ -41,6 +41,22 @@ typedef struct sao_error {
 	char msg[SAO_ERROR_MSG_MAX];
 } sao_error_t;
 
+/* The exit status of sasl-oauth (docs/cli.md), which the plugin reads back
+ * when it runs "sasl-oauth token" to refresh. */
+enum {
+	SAO_EXIT_OK = 0,
+	SAO_EXIT_FAIL = 1,   /* anything not below */
+	SAO_EXIT_USAGE = 2,  /* bad command line */
+	SAO_EXIT_LOGIN = 3,  /* no usable grant: run "sasl-oauth login ACCOUNT" */
+	SAO_EXIT_CONFIG = 4, /* configuration or file permissions */
+	SAO_EXIT_TEMP = 5    /* identity provider unreachable or failing: retry later */
+};
+
+/* The exit status for code, and the code an exit status stands for
+ * (SAO_ERR_CMD for those that say nothing more). */
+int sao_exit_status(sao_err_t code);
+sao_err_t sao_exit_error(int status);
+
 /* Short, constant description of a code. Never NULL. */
 const char *sao_strerror(sao_err_t code);
 

@@ -26,6 +26,9 @@ make_home() {
 	unset SASL_OAUTH_CONF
 	# libsasl2 honours SASL_PATH: the built plugin plus the system's own.
 	export SASL_PATH="$PLUGIN_DIR:$SYSTEM_PLUGIN_DIR"
+	# No sasl-oauth for the plugin to refresh with, whatever is installed;
+	# tests of the refresh path point this at the one just built.
+	export SASL_OAUTH_CLI="$BED_DIR/no-sasl-oauth"
 }
 
 # write_config TEXT: the user's configuration file, mode 0600.

@@ -8,7 +8,8 @@
 # revoked refresh token reaches the application as the CLI's cause and fix
 # and leaves the cache untouched; without the CLI (a chroot) an expired
 # token names the fix and a merely stale one is still sent; no token ever
-# appears in a command line while the refresh runs.
+# appears in a command line while the refresh runs; a failing provider
+# (503) leaves a stale token usable and an expired one explained.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mbsync.sh"
 need mbsync
@@ -107,6 +108,21 @@ else
 		"rotated refresh token $([ "$new_rt" != "$old_rt" ] && echo yes || echo no)," \
 		"expires_at $(cache_field work expires_at), rejected_at $(cache_field work rejected_at), mode $(mode_of "$CACHE")"
 fi
+
+# The same through OAUTHBEARER.
+seed_expired
+old_at=$(access_token work)
+g0=$(refresh_grants)
+write_mbsyncrc alice@example.com OAUTHBEARER
+fresh_maildir
+run_mbsync
+g1=$(refresh_grants)
+if [ "$MBSYNC_RC" = 0 ] && [ "$(local_count)" = 2 ] && [ $((g1 - g0)) = 1 ] && [ "$(access_token work)" != "$old_at" ]; then
+	pass "mbsync OAUTHBEARER with an expired cached token: 1 refresh, synced"
+else
+	fail "mbsync OAUTHBEARER with an expired cached token (exit $MBSYNC_RC, $((g1 - g0)) refreshes)"
+fi
+write_mbsyncrc alice@example.com XOAUTH2
 
 # ---------------------------------------------------------------------------
 # 2. The callback client (Postfix-like) with an expired cached token, over
@@ -366,4 +382,35 @@ elif [ "${cli_seen:-0}" = 0 ]; then
 else
 	fail "a token appeared $leaks times in command lines or environments while the plugin refreshed"
 fi
+# ---------------------------------------------------------------------------
+# 8. The identity provider fails (503): a stale but valid token is still
+#    sent; an expired one fails with the provider's answer and "try again
+#    later". One request each, the cache untouched. (Faults are answered
+#    before a grant is counted: count requests to the token endpoint.)
+token_requests() {
+	bed_stats | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["endpoints"]["token"])'
+}
+bed_config '{"fail_status": 503}'
+seed_cache work alice@example.com 60
+cp -p "$CACHE" "$BED_DIR/cache.before"
+t0=$(token_requests)
+fresh_maildir
+run_mbsync
+t1=$(token_requests)
+if [ "$MBSYNC_RC" = 0 ] && [ "$(local_count)" = 2 ] && [ $((t1 - t0)) = 1 ] && cmp -s "$BED_DIR/cache.before" "$CACHE"; then
+	pass "provider failing, token inside the margin: 1 refresh attempt, the cached token logs in, cache unchanged"
+else
+	fail "provider failing, token inside the margin: mbsync exit $MBSYNC_RC, $((t1 - t0)) token requests"
+fi
+seed_expired
+cp -p "$CACHE" "$BED_DIR/cache.before"
+run_mbsync
+t2=$(token_requests)
+if [ "$MBSYNC_RC" != 0 ] && [ "$MBSYNC_RC" != 124 ] && echo "$MBSYNC_OUT" | grep -q "503" &&
+	echo "$MBSYNC_OUT" | grep -qi "try again later" && [ $((t2 - t1)) = 1 ] && cmp -s "$BED_DIR/cache.before" "$CACHE"; then
+	pass "provider failing, expired token: mbsync names the 503 and 'try again later', cache unchanged"
+else
+	fail "provider failing, expired token: mbsync exit $MBSYNC_RC, $((t2 - t1)) token requests"
+fi
+bed_config '{"fail_status": 0}'
 finish

@@ -179,7 +179,7 @@ static void run_row(const struct row *r)
 	sao_secret_init(&token, SAO_TOKEN_MAX);
 	sao_error_clear(&err);
 	t0 = now_s();
-	rc = sao_cmd_run(command, WHAT, r->timeout_ms, &token, &err);
+	rc = sao_cmd_run(command, WHAT, r->timeout_ms, &token, NULL, &err);
 	took = now_s() - t0;
 	CHECK_MSG(rc == r->want_rc, "%s: rc %d, want %d (%s)", r->name, rc, r->want_rc, err.msg);
 	CHECK_MSG(err.code == r->want_rc, "%s: err.code %d", r->name, err.code);
@@ -200,7 +200,7 @@ static sao_err_t run(const char *command, int timeout_ms, sao_secret_t *token, s
 {
 	sao_secret_init(token, SAO_TOKEN_MAX);
 	sao_error_clear(err);
-	return sao_cmd_run(command, WHAT, timeout_ms, token, err);
+	return sao_cmd_run(command, WHAT, timeout_ms, token, NULL, err);
 }
 
 static int write_file(const char *name, mode_t mode, const char *text)
@@ -468,13 +468,25 @@ static void test_token_replaced(void)
 	sao_secret_init(&token, SAO_TOKEN_MAX);
 	sao_secret_set(&token, "old-token", 9, NULL);
 	sao_error_clear(&err);
-	CHECK(sao_cmd_run("echo new", WHAT, 5000, &token, &err) == SAO_OK);
+	CHECK(sao_cmd_run("echo new", WHAT, 5000, &token, NULL, &err) == SAO_OK);
 	CHECK_BYTES(token.data, token.len, "new", 3);
-	CHECK(sao_cmd_run("false", WHAT, 5000, &token, &err) == SAO_ERR_CMD);
+	CHECK(sao_cmd_run("false", WHAT, 5000, &token, NULL, &err) == SAO_ERR_CMD);
 	CHECK(token.len == 0);
 	sao_secret_clear(&token);
 	/* A NULL error record is allowed. */
-	CHECK(sao_cmd_run("false", WHAT, 5000, &token, NULL) == SAO_ERR_CMD);
+	CHECK(sao_cmd_run("false", WHAT, 5000, &token, NULL, NULL) == SAO_ERR_CMD);
+	/* How the child ended, for a caller that knows its statuses. */
+	{
+		sao_cmd_exit_t ex;
+
+		CHECK(sao_cmd_run("sh -c 'echo; echo \"  no grant \" >&2; exit 3'", WHAT, 5000, &token, &ex, NULL) ==
+		      SAO_ERR_CMD);
+		CHECK(ex.status == 3 && strcmp(ex.line, "no grant") == 0);
+		CHECK(sao_cmd_run("sleep 5", WHAT, 100, &token, &ex, NULL) == SAO_ERR_TIMEOUT);
+		CHECK(ex.status == -1);
+		CHECK(sao_cmd_run("echo ok", WHAT, 5000, &token, &ex, NULL) == SAO_OK);
+		CHECK(ex.status == 0 && ex.line[0] == '\0');
+	}
 	sao_secret_clear(&token);
 }
 

@@ -35,6 +35,7 @@ static void put_cache(const char *path, const char *access, int64_t expires_at, 
 
 /* Fake sasl-oauth commands: they check their arguments like the real one. */
 #define CLI_OK "#!/bin/sh\n[ \"$1 $2\" = 'token acct' ] || exit 9\necho tok.new\n"
+#define CLI_CRASH "#!/bin/sh\necho boom >&2\nexit 7\n"
 #define CLI_FAIL "#!/bin/sh\necho 'sasl-oauth: refreshing failed: invalid_grant AADSTS50173; run: sasl-oauth login acct' >&2\nexit 3\n"
 
 struct row {
@@ -69,9 +70,10 @@ static const struct row rows[] = {
 	  "sasl-oauth token" },
 	{ "inside margin, refresh fails: cached token used", CLI_FAIL, "device", NULL, "tok.soon", 30, 0, SAO_OK,
 	  "tok.soon", NULL, "cache" },
-	{ "expired, refresh fails: the CLI's cause and fix", CLI_FAIL, "device", NULL, "tok.old", -10, 0, SAO_ERR_CMD,
-	  NULL, "exited with status 3: sasl-oauth: refreshing failed: invalid_grant AADSTS50173; run: sasl-oauth login acct",
-	  "sasl-oauth token" },
+	{ "expired, refresh fails: the CLI's cause and fix", CLI_FAIL, "device", NULL, "tok.old", -10, 0, SAO_ERR_LOGIN,
+	  NULL, "refreshing failed: invalid_grant AADSTS50173; run: sasl-oauth login acct", "sasl-oauth token" },
+	{ "expired, CLI crashes: its exit told", CLI_CRASH, "device", NULL, "tok.old", -10, 0, SAO_ERR_CMD, NULL,
+	  "exited with status 7: boom", "sasl-oauth token" },
 	{ "client credentials, nothing cached: obtained", CLI_OK, "client_credentials", NULL, NULL, 0, 0, SAO_OK,
 	  "tok.new", NULL, "sasl-oauth token" },
 	{ "command wins over cache", CLI_OK, "device", "printf 'from-cmd\\n'", "tok.old", -10, 0, SAO_OK, "from-cmd",
