@@ -85,43 +85,6 @@ refresh_grants() {
 	bed_stats | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["grants"].get("refresh_token", 0))'
 }
 
-# storm N DIR CMD...: starts N copies of CMD ("@I@" in an argument becomes
-# the copy's number), holds each at a barrier until all have started, then
-# releases them with one write. Sets STORM_OK (exit status 0), STORM_MS (from
-# the release until the last one ended). Copy I: DIR/out.I, DIR/err.I, DIR/rc.I.
-storm() {
-	local n=$1 dir=$2 i go t0 t1 waited
-	shift 2
-	rm -rf "$dir"
-	mkdir -p "$dir"
-	mkfifo "$dir/go"
-	exec {go}<>"$dir/go"
-	local -a pids=()
-	for ((i = 1; i <= n; i++)); do
-		(
-			argv=("${@//@I@/$i}")
-			: > "$dir/ready.$i"
-			read -r -u "$go" _
-			exec {go}>&-
-			"${argv[@]}" > "$dir/out.$i" 2> "$dir/err.$i" </dev/null
-			echo $? > "$dir/rc.$i"
-		) &
-		pids+=($!)
-	done
-	for ((waited = 0; waited < 1200; waited++)); do
-		[ "$(find "$dir" -name 'ready.*' | wc -l)" -ge "$n" ] && break
-		sleep 0.05
-	done
-	sleep 0.2
-	t0=$(date +%s%N)
-	printf '%*s' "$n" '' | tr ' ' '\n' >&"$go"
-	wait "${pids[@]}"
-	t1=$(date +%s%N)
-	exec {go}>&-
-	STORM_MS=$(( (t1 - t0) / 1000000 ))
-	STORM_OK=$(cat "$dir"/rc.* 2>/dev/null | grep -cx 0)
-}
-
 # first_failure DIR: the first copy that failed, for the log.
 first_failure() {
 	local f

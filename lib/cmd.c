@@ -97,27 +97,6 @@ static int make_pipe(int fds[2])
 #endif
 }
 
-/* Copies at most max bytes of s into out (size max + 4), control bytes
- * replaced by '?', a cut marked with "...", never splitting a UTF-8 sequence. */
-static void printable(const char *s, size_t len, char *out, size_t max)
-{
-	size_t n = len > max ? max : len;
-
-	if (n < len) {
-		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-			n--;
-	}
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		out[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-	}
-	if (n < len) {
-		memcpy(out + n, "...", 3);
-		n += 3;
-	}
-	out[n] = '\0';
-}
-
 static int is_space(unsigned char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
@@ -142,7 +121,7 @@ static void stderr_line(const outcome_t *o, char *out, size_t max)
 		while (e > b && is_space((unsigned char)e[-1]))
 			e--;
 		if (e > b) {
-			printable(b, (size_t)(e - b), out, max);
+			sao_error_printable(b, (size_t)(e - b), out, max);
 			return;
 		}
 		p = nl != NULL ? nl + 1 : end;
@@ -709,7 +688,7 @@ sao_err_t sao_cmd_run(const char *command, const char *what, int timeout_ms, sao
 		exit_r->line[0] = '\0';
 	}
 	memset(&plan, 0, sizeof(plan));
-	printable(command, strlen(command), shown, COMMAND_SHOWN_MAX);
+	sao_error_printable(command, strlen(command), shown, COMMAND_SHOWN_MAX);
 	if (timeout_ms <= 0) {
 		rc = sao_error_set(err, SAO_ERR_INTERNAL, "%s: invalid time limit %d ms", what, timeout_ms);
 		goto out;

@@ -87,3 +87,23 @@ const char *sao_errno_text(int errnum, char *buf, size_t size)
 	return buf;
 #endif
 }
+
+void sao_error_printable(const char *s, size_t len, char *out, size_t max)
+{
+	size_t n = len > max ? max : len;
+
+	if (n < len) {
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		out[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	}
+	if (n < len) {
+		memcpy(out + n, "...", 3);
+		n += 3;
+	}
+	out[n] = '\0';
+}

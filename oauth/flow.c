@@ -61,28 +61,6 @@ static int timeout_of(const sao_flow_opts_t *o)
 	return o->timeout_s > 0 ? o->timeout_s : DEVICE_EXPIRES_DEFAULT;
 }
 
-/* Copies at most max bytes of s into out (size max + 4): control bytes
- * become '?', so provider text cannot move the cursor or forge lines on the
- * terminal; a cut is marked "...", never inside a UTF-8 sequence. */
-static void printable(const char *s, size_t len, char *out, size_t max)
-{
-	size_t n = len > max ? max : len;
-
-	if (n < len) {
-		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-			n--;
-	}
-	for (size_t i = 0; i < n; i++) {
-		unsigned char b = (unsigned char)s[i];
-		out[i] = (b < 0x20 || b == 0x7f) ? '?' : (char)b;
-	}
-	if (n < len) {
-		memcpy(out + n, "...", 3);
-		n += 3;
-	}
-	out[n] = '\0';
-}
-
 /* 1 when s is one or more visible ASCII bytes or spaces (RFC 6749
  * Appendix A VSCHAR), so printing it shows exactly what was sent. */
 static int vschar(const char *s, size_t len)
@@ -357,7 +335,7 @@ static sao_err_t redirect_error(const redirect_t *r, const char *name, sao_error
 		}
 		dl = strcspn(d, "\r\n");
 
-		printable(d, dl, desc, SHOWN_MAX);
+		sao_error_printable(d, dl, desc, SHOWN_MAX);
 	}
 	if (e == NULL) {
 		cause = desc[0] != '\0' ? desc : "the provider gave no description";
