@@ -103,13 +103,21 @@ static sao_err_t refresh_with_cli(const sao_account_t *a, sao_secret_t *token_r,
 	return sao_error_set(err, rc, "%s", cmd_err.msg);
 }
 
+/* Inside a chroot there is no sasl-oauth: the cache must be kept fresh from
+ * outside (refresh --all on a timer), and the message says so. Asked only
+ * off the fast path. */
+static int have_cli(void)
+{
+	return access(sao_settings_cli_path(), X_OK) == 0;
+}
+
 static sao_err_t cache_get(const sao_account_t *a, int64_t now, sao_secret_t *token_r, sao_source_result_t *res,
                            sao_error_t *err)
 {
 	sao_token_t tok;
 	sao_error_t why;
 	sao_error_t cli_err;
-	int soon = 0, have_cli;
+	int soon = 0;
 	sao_err_t rc;
 
 	sao_token_init(&tok);
@@ -118,12 +126,9 @@ static sao_err_t cache_get(const sao_account_t *a, int64_t now, sao_secret_t *to
 	rc = sao_settings_cache_path(a, &res->cache_path, err);
 	if (rc != SAO_OK)
 		goto out;
-	/* Inside a chroot there is no sasl-oauth: the cache must be kept fresh
-	 * from outside (refresh --all on a timer), and the message says so. */
-	have_cli = access(sao_settings_cli_path(), X_OK) == 0;
 	rc = sao_cache_read(res->cache_path, &tok, &why);
 	if (rc == SAO_ERR_NOTFOUND) {
-		if (have_cli && strcmp(a->flow, "client_credentials") == 0)
+		if (have_cli() && strcmp(a->flow, "client_credentials") == 0)
 			goto refresh;
 		rc = sao_error_set(err, rc, "no token is cached for account '%s' (looked for '%s'); run: sasl-oauth login %s",
 		                   a->name, res->cache_path, a->name);
@@ -137,7 +142,7 @@ static sao_err_t cache_get(const sao_account_t *a, int64_t now, sao_secret_t *to
 	rc = judge_cached(a, &tok, now, &soon, &why);
 	if (rc == SAO_OK && !soon)
 		goto use_cached;
-	if (!have_cli) {
+	if (!have_cli()) {
 		if (rc == SAO_OK)
 			goto use_cached;
 		rc = sao_error_set(err, rc, "%s (sasl-oauth is not at '%s' to refresh it; keep this cache fresh with "
