@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,97 @@
 
 #define SAO_JSON_DEPTH 16
 
+/*
+ * In the plugin, json-c is loaded on first use (SAO_JSON_DLOPEN): a program
+ * that loads every SASL plugin but never logs in with OAuth does not map
+ * it, which is most of what the plugin would otherwise add to its start
+ * (docs/performance.md). The table is filled once, under pthread_once, and
+ * never changes afterwards; the library is never unloaded. The CLI and the
+ * tests link json-c and call it directly.
+ */
+#define JSONC_FUNCTIONS(X)                                                                            \
+	X(json_object_array_get_idx) \
+	X(json_object_array_length) \
+	X(json_object_get_int64) \
+	X(json_object_get_string) \
+	X(json_object_get_string_len) \
+	X(json_object_get_type) \
+	X(json_object_is_type) \
+	X(json_object_iter_begin) \
+	X(json_object_iter_end) \
+	X(json_object_iter_equal) \
+	X(json_object_iter_next) \
+	X(json_object_iter_peek_value) \
+	X(json_object_new_int64) \
+	X(json_object_new_object) \
+	X(json_object_new_string_len) \
+	X(json_object_object_add) \
+	X(json_object_object_get_ex) \
+	X(json_object_put) \
+	X(json_object_to_json_string_length) \
+	X(json_tokener_error_desc) \
+	X(json_tokener_free) \
+	X(json_tokener_get_error) \
+	X(json_tokener_get_parse_end) \
+	X(json_tokener_new_ex) \
+	X(json_tokener_parse_ex) \
+	X(json_tokener_set_flags) \
+	X(json_type_to_name)
+
+#ifdef SAO_JSON_DLOPEN
+#include <dlfcn.h>
+#include <pthread.h>
+
+#define JC_MEMBER(f) __typeof__(f) *f;
+static struct {
+	JSONC_FUNCTIONS(JC_MEMBER)
+} jc;
+static pthread_once_t jc_once = PTHREAD_ONCE_INIT;
+static int jc_loaded;
+static char jc_error[256];
+
+static void jc_load(void)
+{
+	void *h = dlopen(SAO_JSONC_SONAME, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+	const char *e;
+
+	if (h == NULL) {
+		e = dlerror();
+		snprintf(jc_error, sizeof(jc_error), "%s", e != NULL ? e : "unknown error");
+		return;
+	}
+#define JC_RESOLVE(f)                                                                                 \
+	*(void **)&jc.f = dlsym(h, #f);                                                               \
+	if (jc.f == NULL) {                                                                           \
+		snprintf(jc_error, sizeof(jc_error), "%s has no symbol %s", SAO_JSONC_SONAME, #f);    \
+		return;                                                                               \
+	}
+	JSONC_FUNCTIONS(JC_RESOLVE)
+	jc_loaded = 1;
+}
+
+#define JC(f) (jc.f)
+
+/* SAO_OK once json-c is loaded; the reason otherwise. */
+static sao_err_t jc_ready(const char *what, sao_error_t *err)
+{
+	pthread_once(&jc_once, jc_load);
+	if (jc_loaded)
+		return SAO_OK;
+	return sao_error_set(err, SAO_ERR_INTERNAL, "cannot read %s: loading json-c failed (%s); install libjson-c5",
+	                     what, jc_error);
+}
+#else
+#define JC(f) (f)
+
+static sao_err_t jc_ready(const char *what, sao_error_t *err)
+{
+	(void)what;
+	(void)err;
+	return SAO_OK;
+}
+#endif
+
 struct sao_json {
 	struct json_object *root;
 };
@@ -44,8 +136,8 @@ static int is_ws(unsigned char c)
  * byte, embedded NULs included. */
 static void wipe_string(struct json_object *o)
 {
-	const char *s = json_object_get_string(o);
-	int n = json_object_get_string_len(o);
+	const char *s = JC(json_object_get_string)(o);
+	int n = JC(json_object_get_string_len)(o);
 
 	if (s != NULL && n > 0)
 		sao_wipe((void *)s, (size_t)n);
@@ -56,25 +148,25 @@ static void wipe_tree(struct json_object *o, int depth)
 {
 	if (o == NULL || depth > SAO_JSON_DEPTH + 1)
 		return;
-	switch (json_object_get_type(o)) {
+	switch (JC(json_object_get_type)(o)) {
 	case json_type_string:
 		wipe_string(o);
 		break;
 	case json_type_object: {
-		struct json_object_iterator it = json_object_iter_begin(o);
-		struct json_object_iterator end = json_object_iter_end(o);
+		struct json_object_iterator it = JC(json_object_iter_begin)(o);
+		struct json_object_iterator end = JC(json_object_iter_end)(o);
 
-		while (!json_object_iter_equal(&it, &end)) {
-			wipe_tree(json_object_iter_peek_value(&it), depth + 1);
-			json_object_iter_next(&it);
+		while (!JC(json_object_iter_equal)(&it, &end)) {
+			wipe_tree(JC(json_object_iter_peek_value)(&it), depth + 1);
+			JC(json_object_iter_next)(&it);
 		}
 		break;
 	}
 	case json_type_array: {
-		size_t n = json_object_array_length(o);
+		size_t n = JC(json_object_array_length)(o);
 
 		for (size_t i = 0; i < n; i++)
-			wipe_tree(json_object_array_get_idx(o, i), depth + 1);
+			wipe_tree(JC(json_object_array_get_idx)(o, i), depth + 1);
 		break;
 	}
 	default:
@@ -91,7 +183,7 @@ static void tokener_free_wiped(struct json_tokener *tok)
 		return;
 	if (tok->pb != NULL && tok->pb->buf != NULL && tok->pb->size > 0)
 		sao_wipe(tok->pb->buf, (size_t)tok->pb->size);
-	json_tokener_free(tok);
+	JC(json_tokener_free)(tok);
 }
 
 sao_err_t sao_json_parse(const void *text, size_t len, const char *what, sao_json_t **obj_r, sao_error_t *err)
@@ -106,6 +198,10 @@ sao_err_t sao_json_parse(const void *text, size_t len, const char *what, sao_jso
 	sao_err_t rc = SAO_ERR_PROTO;
 
 	*obj_r = NULL;
+	rc = jc_ready(what, err);
+	if (rc != SAO_OK)
+		goto out;
+	rc = SAO_ERR_PROTO;
 	if (len == 0) {
 		rc = sao_error_set(err, SAO_ERR_PROTO, "%s is empty, not a JSON object", what);
 		goto out;
@@ -120,22 +216,22 @@ sao_err_t sao_json_parse(const void *text, size_t len, const char *what, sao_jso
 		                   (size_t)(nul - p));
 		goto out;
 	}
-	tok = json_tokener_new_ex(SAO_JSON_DEPTH);
+	tok = JC(json_tokener_new_ex)(SAO_JSON_DEPTH);
 	if (tok == NULL) {
 		rc = sao_error_set(err, SAO_ERR_NOMEM, "out of memory parsing %s", what);
 		goto out;
 	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	root = json_tokener_parse_ex(tok, (const char *)p, (int)len);
-	jerr = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
+	JC(json_tokener_set_flags)(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	root = JC(json_tokener_parse_ex)(tok, (const char *)p, (int)len);
+	jerr = JC(json_tokener_get_error)(tok);
+	end = JC(json_tokener_get_parse_end)(tok);
 	if (jerr == json_tokener_continue) {
 		rc = sao_error_set(err, SAO_ERR_PROTO, "%s is not valid JSON: it ends early, at byte %zu", what, len);
 		goto out;
 	}
 	if (jerr != json_tokener_success) {
 		rc = sao_error_set(err, SAO_ERR_PROTO, "%s is not valid JSON: %s at byte %zu", what,
-		                   json_tokener_error_desc(jerr), end);
+		                   JC(json_tokener_error_desc)(jerr), end);
 		goto out;
 	}
 	/* json-c stops after the first complete value; what follows must be
@@ -149,9 +245,9 @@ sao_err_t sao_json_parse(const void *text, size_t len, const char *what, sao_jso
 		}
 	}
 	/* root is NULL for a successfully parsed JSON null. */
-	if (!json_object_is_type(root, json_type_object)) {
+	if (!JC(json_object_is_type)(root, json_type_object)) {
 		rc = sao_error_set(err, SAO_ERR_PROTO, "%s is JSON but not an object: its top level is of type %s",
-		                   what, json_type_to_name(json_object_get_type(root)));
+		                   what, JC(json_type_to_name)(JC(json_object_get_type)(root)));
 		goto out;
 	}
 	obj = malloc(sizeof(*obj));
@@ -166,7 +262,7 @@ sao_err_t sao_json_parse(const void *text, size_t len, const char *what, sao_jso
 out:
 	if (root != NULL) {
 		wipe_tree(root, 0);
-		json_object_put(root);
+		JC(json_object_put)(root);
 	}
 	tokener_free_wiped(tok);
 	return rc;
@@ -177,10 +273,12 @@ sao_err_t sao_json_new(sao_json_t **obj_r, sao_error_t *err)
 	sao_json_t *obj;
 
 	*obj_r = NULL;
+	if (jc_ready("a new JSON object", err) != SAO_OK)
+		return SAO_ERR_INTERNAL;
 	obj = malloc(sizeof(*obj));
 	if (obj == NULL)
 		return sao_error_set(err, SAO_ERR_NOMEM, "out of memory creating a JSON object");
-	obj->root = json_object_new_object();
+	obj->root = JC(json_object_new_object)();
 	if (obj->root == NULL) {
 		free(obj);
 		return sao_error_set(err, SAO_ERR_NOMEM, "out of memory creating a JSON object");
@@ -195,7 +293,7 @@ static struct json_object *member(const sao_json_t *obj, const char *key)
 
 	if (obj == NULL || key == NULL)
 		return NULL;
-	if (!json_object_object_get_ex(obj->root, key, &v))
+	if (!JC(json_object_object_get_ex)(obj->root, key, &v))
 		return NULL;
 	return v;
 }
@@ -207,12 +305,12 @@ const char *sao_json_get_string(const sao_json_t *obj, const char *key, size_t *
 
 	if (len_r != NULL)
 		*len_r = 0;
-	if (v == NULL || !json_object_is_type(v, json_type_string))
+	if (v == NULL || !JC(json_object_is_type)(v, json_type_string))
 		return NULL;
-	n = json_object_get_string_len(v);
+	n = JC(json_object_get_string_len)(v);
 	if (len_r != NULL)
 		*len_r = n > 0 ? (size_t)n : 0;
-	return json_object_get_string(v);
+	return JC(json_object_get_string)(v);
 }
 
 /* "3599": 1 to 18 ASCII digits, so the value always fits in int64_t. */
@@ -239,19 +337,19 @@ int sao_json_get_int64(const sao_json_t *obj, const char *key, int64_t *v_r)
 	*v_r = 0;
 	if (v == NULL)
 		return 0;
-	if (json_object_is_type(v, json_type_string)) {
-		int len = json_object_get_string_len(v);
+	if (JC(json_object_is_type)(v, json_type_string)) {
+		int len = JC(json_object_get_string_len)(v);
 
-		if (len <= 0 || !digits_to_int64(json_object_get_string(v), (size_t)len, &n))
+		if (len <= 0 || !digits_to_int64(JC(json_object_get_string)(v), (size_t)len, &n))
 			return 0;
 		*v_r = n;
 		return 1;
 	}
-	if (!json_object_is_type(v, json_type_int))
+	if (!JC(json_object_is_type)(v, json_type_int))
 		return 0;
 	/* json-c clamps numbers outside int64_t to its limits; a clamped value
 	 * is not the number that was sent, so both limits are refused. */
-	n = json_object_get_int64(v);
+	n = JC(json_object_get_int64)(v);
 	if (n == INT64_MAX || n == INT64_MIN)
 		return 0;
 	*v_r = n;
@@ -274,13 +372,13 @@ sao_err_t sao_json_set_string(sao_json_t *obj, const char *key, const void *val,
 
 	if (len > INT_MAX)
 		return sao_error_set(err, SAO_ERR_TOOBIG, "JSON member '%s' is %zu bytes, too large", key, len);
-	v = json_object_new_string_len(val != NULL ? (const char *)val : "", (int)len);
+	v = JC(json_object_new_string_len)(val != NULL ? (const char *)val : "", (int)len);
 	if (v == NULL)
 		return sao_error_set(err, SAO_ERR_NOMEM, "out of memory setting JSON member '%s'", key);
 	wipe_member(obj, key);
-	if (json_object_object_add(obj->root, key, v) != 0) {
+	if (JC(json_object_object_add)(obj->root, key, v) != 0) {
 		wipe_string(v);
-		json_object_put(v);
+		JC(json_object_put)(v);
 		return sao_error_set(err, SAO_ERR_NOMEM, "out of memory setting JSON member '%s'", key);
 	}
 	return SAO_OK;
@@ -288,13 +386,13 @@ sao_err_t sao_json_set_string(sao_json_t *obj, const char *key, const void *val,
 
 sao_err_t sao_json_set_int64(sao_json_t *obj, const char *key, int64_t val, sao_error_t *err)
 {
-	struct json_object *v = json_object_new_int64(val);
+	struct json_object *v = JC(json_object_new_int64)(val);
 
 	if (v == NULL)
 		return sao_error_set(err, SAO_ERR_NOMEM, "out of memory setting JSON member '%s'", key);
 	wipe_member(obj, key);
-	if (json_object_object_add(obj->root, key, v) != 0) {
-		json_object_put(v);
+	if (JC(json_object_object_add)(obj->root, key, v) != 0) {
+		JC(json_object_put)(v);
 		return sao_error_set(err, SAO_ERR_NOMEM, "out of memory setting JSON member '%s'", key);
 	}
 	return SAO_OK;
@@ -307,7 +405,7 @@ sao_err_t sao_json_serialize(const sao_json_t *obj, sao_secret_t *out, sao_error
 	sao_err_t rc;
 
 	sao_secret_clear(out);
-	s = json_object_to_json_string_length(obj->root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE,
+	s = JC(json_object_to_json_string_length)(obj->root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE,
 	                                      &len);
 	if (s == NULL)
 		return sao_error_set(err, SAO_ERR_NOMEM, "out of memory serialising JSON");
@@ -325,7 +423,7 @@ void sao_json_free(sao_json_t **obj)
 	if (obj == NULL || *obj == NULL)
 		return;
 	wipe_tree((*obj)->root, 0);
-	json_object_put((*obj)->root);
+	JC(json_object_put)((*obj)->root);
 	free(*obj);
 	*obj = NULL;
 }
