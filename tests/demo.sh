@@ -59,16 +59,7 @@ echo "== success: mbsync logged in with XOAUTH2 and fetched $count messages into
 
 # An hour later: the access token has expired. The plugin runs
 # "sasl-oauth token demo", which refreshes it once and rotates the refresh token.
-"$PY" - "$XDG_STATE_HOME/sasl-oauth/demo.json" <<'PY'
-import json, os, sys, time
-p = sys.argv[1]
-doc = json.load(open(p))
-doc["expires_at"] = int(time.time()) - 1
-fd = os.open(p + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-os.write(fd, json.dumps(doc).encode())
-os.close(fd)
-os.rename(p + ".tmp", p)
-PY
+set_expires demo -1
 echo "== the cached access token has expired; running mbsync again"
 rm -rf "$MAILDIR"
 write_mbsyncrc alice@example.com XOAUTH2

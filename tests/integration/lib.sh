@@ -58,6 +58,21 @@ os.rename(path + ".tmp", path)
 ' "$account" "$dir/$account.json"
 }
 
+# set_expires ACCOUNT SECONDS: moves the cached token's expires_at to now +
+# SECONDS (negative: the past), rewriting the file with mode 0600.
+set_expires() {
+	"$PY" -c '
+import json, os, sys, time
+p = sys.argv[1]
+d = json.load(open(p))
+d["expires_at"] = int(time.time()) + int(sys.argv[2])
+fd = os.open(p + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+os.write(fd, json.dumps(d, indent=2).encode())
+os.close(fd)
+os.rename(p + ".tmp", p)
+' "$XDG_STATE_HOME/sasl-oauth/$1.json" "$2"
+}
+
 # cache_field ACCOUNT FIELD: prints one field of the account's cache file.
 cache_field() {
 	"$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' \

@@ -36,21 +36,6 @@ refresh_grants() {
 	bed_stats | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["grants"].get("refresh_token", 0))'
 }
 
-# set_expires ACCOUNT SECONDS: moves the cached token's expires_at to now +
-# SECONDS (negative: the past), rewriting the file with mode 0600.
-set_expires() {
-	"$PY" -c '
-import json, os, sys, time
-p = sys.argv[1]
-d = json.load(open(p))
-d["expires_at"] = int(time.time()) + int(sys.argv[2])
-fd = os.open(p + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-os.write(fd, json.dumps(d, indent=2).encode())
-os.close(fd)
-os.rename(p + ".tmp", p)
-' "$XDG_STATE_HOME/sasl-oauth/$1.json" "$2"
-}
-
 # seed_expired: a cache whose access token expired two minutes ago; the
 # identity provider refuses it too (revoked), so only a refreshed token
 # can log in.
@@ -176,7 +161,6 @@ fi
 #    valid): every login succeeds, the identity provider sees one refresh,
 #    and every process sends the refreshed token (each CLI re-read the cache
 #    after the lock).
-
 
 N=50
 seed_cache work alice@example.com 60
