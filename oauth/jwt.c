@@ -156,7 +156,7 @@ static sao_err_t read_key_pem(const char *path, EVP_PKEY **pkey_r, sao_error_t *
 		 * which says nothing more than this. */
 		rc = sao_error_set(err, SAO_ERR_PROTO,
 		                   "cannot load private key '%s': it is not a PEM private key; it must hold a "
-		                   "'-----BEGIN PRIVATE KEY-----' or '-----BEGIN RSA PRIVATE KEY-----' block",
+		                   "PKCS#8 ('PRIVATE KEY') or PKCS#1 ('RSA PRIVATE KEY') PEM block",
 		                   path);
 		goto out;
 	}

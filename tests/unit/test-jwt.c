@@ -513,7 +513,7 @@ static void test_sign_pem(void)
 static void test_sign_pem_variants(void)
 {
 	static const char *const pairs[][2] = {
-		{ "cert.pem", "key-pkcs1.pem" }, /* BEGIN RSA PRIVATE KEY */
+		{ "cert.pem", "key-pkcs1.pem" }, /* PKCS#1 PEM */
 		{ "both.pem", "both.pem" },      /* certificate, then key */
 		{ "both-rev.pem", "both-rev.pem" },
 	};
