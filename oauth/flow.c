@@ -23,7 +23,6 @@
 #endif
 
 #include "sasl-oauth/clock.h"
-#include "sasl-oauth/catalog.h"
 #include "sasl-oauth/crypto.h"
 #include "sasl-oauth/flow.h"
 #include "sasl-oauth/http.h"
@@ -43,7 +42,6 @@
 #define PARAM_MAX SAO_TOKEN_MAX      /* one decoded redirect parameter */
 #define CONN_MAX 8                   /* browser connections served at once */
 #define CONN_IDLE_MS 10000           /* a connection that sends no request goes */
-#define SHOWN_MAX 300                /* bytes of provider text shown in a message */
 #define PAGE_MAX 8192
 #define WAIT_STEP_MS 1000 /* countdown refresh */
 #define NATIVE_CLIENT_PATH "/common/oauth2/nativeclient"
@@ -255,109 +253,15 @@ out:
 	return rc;
 }
 
-/* The AADSTS number at the start of Entra's error_description
- * ("AADSTS65004: User declined ..."), or 0. */
-static long aadsts_code(const sao_secret_t *desc)
-{
-	const char *s = (const char *)desc->data;
-	const char *hit;
-	long v = 0;
-	int digits = 0;
-
-	if (desc->len == 0)
-		return 0;
-	hit = strstr(s, "AADSTS");
-	if (hit == NULL)
-		return 0;
-	/* Nine digits at most: every AADSTS number fits, and so does a long. */
-	for (hit += 6; *hit >= '0' && *hit <= '9' && digits < 9; hit++, digits++)
-		v = v * 10 + (*hit - '0');
-	return digits > 0 ? v : 0;
-}
-
-/* Entra's correlation id inside error_description ("Correlation ID:
- * 1234abcd-..."), copied into out (at least 48 bytes), or "". */
-static void correlation_id(const sao_secret_t *desc, char *out, size_t size)
-{
-	const char *hit;
-	size_t n = 0;
-
-	out[0] = '\0';
-	if (desc->len == 0)
-		return;
-	hit = strstr((const char *)desc->data, "Correlation ID:");
-	if (hit == NULL)
-		return;
-	hit += strlen("Correlation ID:");
-	while (*hit == ' ')
-		hit++;
-	while (n + 1 < size && (hex_value((unsigned char)hit[n]) >= 0 || hit[n] == '-'))
-		n++;
-	memcpy(out, hit, n);
-	out[n] = '\0';
-}
-
-/* An error in the redirect (RFC 6749 §4.1.2.1), in the catalog's words. */
+/* An error in the redirect (RFC 6749 §4.1.2.1), worded like the token
+ * endpoint's errors. */
 static sao_err_t redirect_error(const redirect_t *r, const char *name, sao_error_t *err)
 {
-	const sao_catalog_entry_t *e = NULL;
-	long code = aadsts_code(&r->description);
-	char codetext[32] = "";
-	char corr[48];
-	char desc[SHOWN_MAX + 4] = "";
-	char corrtext[80] = "";
-	const char *cause;
-	char tail[512];
+	char what[128];
 
-	if (code != 0) {
-		e = sao_catalog_code(code);
-		snprintf(codetext, sizeof(codetext), " AADSTS%ld", code);
-	}
-	if (e == NULL)
-		e = sao_catalog_error((const char *)r->error.data);
-	correlation_id(&r->description, corr, sizeof(corr));
-	if (corr[0] != '\0')
-		snprintf(corrtext, sizeof(corrtext), " (correlation id %s)", corr);
-	if (r->has_description) {
-		/* Only the first line: Entra appends trace id and time after CRLF. */
-		const char *d = (const char *)r->description.data;
-		size_t dl;
-
-		/* The number is shown once, next to the error. */
-		if (code != 0 && strncmp(d, "AADSTS", 6) == 0) {
-			d += 6;
-			while (*d >= '0' && *d <= '9')
-				d++;
-			if (*d == ':')
-				d++;
-			while (*d == ' ')
-				d++;
-		}
-		dl = strcspn(d, "\r\n");
-
-		sao_error_printable(d, dl, desc, SHOWN_MAX);
-	}
-	if (e == NULL) {
-		cause = desc[0] != '\0' ? desc : "the provider gave no description";
-		snprintf(tail, sizeof(tail),
-		         "check the account's settings against the app registration, then run: "
-		         "sasl-oauth login %s",
-		         name);
-	} else {
-		cause = e->cause;
-		if (e->login && e->fix != NULL)
-			snprintf(tail, sizeof(tail), "%s, then run: sasl-oauth login %s", e->fix, name);
-		else if (e->login)
-			snprintf(tail, sizeof(tail), "run: sasl-oauth login %s", name);
-		else
-			snprintf(tail, sizeof(tail), "%s", e->fix != NULL ? e->fix : "");
-	}
-	/* The provider's own words follow a catalog cause, as in grant.c. */
-	return sao_error_set(err, SAO_ERR_OAUTH,
-	                     "login of account '%s' failed: the identity provider answered %s%s: %s%s%s%s%s%s%s", name,
-	                     (const char *)r->error.data, codetext, cause, e != NULL && desc[0] != '\0' ? " (" : "",
-	                     e != NULL ? desc : "", e != NULL && desc[0] != '\0' ? ")" : "", corrtext,
-	                     tail[0] != '\0' ? "; " : "", tail);
+	snprintf(what, sizeof(what), "login of account '%s'", name);
+	return sao_grant_failure(name, what, 0, (const char *)r->error.data,
+	                         r->has_description ? (const char *)r->description.data : NULL, NULL, err);
 }
 
 /* Judges a parsed redirect: the state must be the one this login sent

@@ -20,6 +20,7 @@
 /* A provider that omits expires_in (RFC 6749 §5.1 only recommends it) gets
  * the lifetime every major provider uses. */
 #define DEFAULT_LIFETIME 3600
+#define SHOWN_MAX 300 /* bytes of the provider's description shown */
 
 /* Reads a secret file (client secret, PKCS#12 password): the first line,
  * without the line ending. Refuses a file others can read, as settings
@@ -208,20 +209,19 @@ static long split_description(const char *desc, const char **text_r, size_t *len
 	}
 	*text_r = p;
 	*len_r = strcspn(p, "\r\n");
-	if (*len_r > 300)
-		*len_r = 300;
 	return code;
 }
 
-/* RFC 6749 §5.2's general codes say less than the AADSTS number that comes
- * with them; the device flow's codes (RFC 8628 §3.5) and access_denied say
- * more than Entra's generic number for them (AADSTS70000 with
+/* RFC 6749 §5.2's general codes (and access_denied) say less than the
+ * AADSTS number that comes with them; the device flow's codes (RFC 8628
+ * §3.5) say more than Entra's generic number for them (AADSTS70000 with
  * authorization_declined). */
 static int specific_error(const char *error)
 {
 	static const char *const general[] = { "invalid_request", "invalid_client", "invalid_grant",
 		                               "unauthorized_client", "unsupported_grant_type", "invalid_scope",
-		                               "interaction_required", "temporarily_unavailable", "server_error" };
+		                               "interaction_required", "temporarily_unavailable", "server_error",
+		                               "access_denied" };
 
 	if (error == NULL)
 		return 0;
@@ -232,47 +232,87 @@ static int specific_error(const char *error)
 	return 1;
 }
 
-/* The three-part message for an OAuth error answer (DESIGN.md §7). */
-static sao_err_t oauth_failure(const sao_client_t *c, const sao_json_t *j, long status, const char *what,
-                               char *oauth_error_r, sao_error_t *err)
+/* Entra's correlation id inside error_description ("Correlation ID:
+ * 1234abcd-..."), for answers that carry it only there (redirects). */
+static void description_correlation(const char *desc, char *out, size_t size)
 {
-	const char *error = sao_json_get_string(j, "error", NULL);
-	const char *corr = sao_json_get_string(j, "correlation_id", NULL);
+	const char *hit = desc != NULL ? strstr(desc, "Correlation ID:") : NULL;
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (hit == NULL)
+		return;
+	hit += strlen("Correlation ID:");
+	hit += strspn(hit, " ");
+	n = strspn(hit, "0123456789abcdefABCDEF-");
+	if (n >= size)
+		n = size - 1;
+	memcpy(out, hit, n);
+	out[n] = '\0';
+}
+
+sao_err_t sao_grant_failure(const char *account, const char *what, long status, const char *error,
+                            const char *description, const char *correlation, sao_error_t *err)
+{
 	const char *text;
 	size_t text_len;
-	long code = split_description(sao_json_get_string(j, "error_description", NULL), &text, &text_len);
+	long code = split_description(description, &text, &text_len);
 	const sao_catalog_entry_t *e = specific_error(error) ? sao_catalog_error(error) : NULL;
+	char shown[SHOWN_MAX + 4];
+	char corr[64];
 	char aadsts[32] = "";
-	char fix[256];
+	char fix[512];
 	char corr_text[128] = "";
 
 	if (e == NULL && code != 0)
 		e = sao_catalog_code(code);
 	if (e == NULL)
 		e = sao_catalog_error(error);
-	if (oauth_error_r != NULL)
-		snprintf(oauth_error_r, SAO_OAUTH_ERROR_MAX, "%s", error != NULL ? error : "");
+	/* Provider text goes to a terminal and a mail program's log. */
+	sao_error_printable(text, text_len, shown, SHOWN_MAX);
+	if (correlation == NULL) {
+		description_correlation(description, corr, sizeof(corr));
+		correlation = corr;
+	}
 	if (code != 0)
 		snprintf(aadsts, sizeof(aadsts), " AADSTS%ld", code);
-	if (corr != NULL)
-		snprintf(corr_text, sizeof(corr_text), " (correlation id %.64s)", corr);
+	if (correlation[0] != '\0')
+		snprintf(corr_text, sizeof(corr_text), " (correlation id %.64s)", correlation);
 	if (e != NULL && e->login)
 		snprintf(fix, sizeof(fix), "%s%srun: sasl-oauth login %s", e->fix != NULL ? e->fix : "",
-		         e->fix != NULL ? ", then " : "", c->account->name);
+		         e->fix != NULL ? ", then " : "", account);
 	else if (e != NULL && e->fix != NULL)
 		snprintf(fix, sizeof(fix), "%s", e->fix);
 	else
-		snprintf(fix, sizeof(fix), "see the provider's description above");
+		snprintf(fix, sizeof(fix),
+		         "check the account's settings against the app registration, then run: sasl-oauth login %s",
+		         account);
 	if (status >= 500)
 		return sao_error_set(err, SAO_ERR_NET,
-		                     "%s failed: the identity provider answered HTTP %ld %s%s: %.*s%s; try again later "
+		                     "%s failed: the identity provider answered HTTP %ld %s%s: %s%s; try again later "
 		                     "(the cached tokens are unchanged)",
-		                     what, status, error != NULL ? error : "", aadsts, (int)text_len, text, corr_text);
-	return sao_error_set(err, e != NULL && e->login ? SAO_ERR_LOGIN : SAO_ERR_OAUTH,
-	                     "%s failed: the identity provider answered %s%s: %s%s%.*s%s%s; %s", what,
-	                     error != NULL ? error : "an error", aadsts, e != NULL ? e->cause : "",
-	                     e != NULL && text_len > 0 ? " (" : "", (int)text_len, text,
-	                     e != NULL && text_len > 0 ? ")" : "", corr_text, fix);
+		                     what, status, error != NULL ? error : "", aadsts, shown, corr_text);
+	if (e == NULL)
+		return sao_error_set(err, SAO_ERR_OAUTH, "%s failed: the identity provider answered %s%s: %s%s; %s", what,
+		                     error != NULL ? error : "an error", aadsts,
+		                     shown[0] != '\0' ? shown : "it gave no description", corr_text, fix);
+	return sao_error_set(err, e->login ? SAO_ERR_LOGIN : SAO_ERR_OAUTH,
+	                     "%s failed: the identity provider answered %s%s: %s%s%s%s%s; %s", what,
+	                     error != NULL ? error : "an error", aadsts, e->cause, shown[0] != '\0' ? " (" : "", shown,
+	                     shown[0] != '\0' ? ")" : "", corr_text, fix);
+}
+
+/* An OAuth error answer of the token or device endpoint. */
+static sao_err_t oauth_failure(const sao_client_t *c, const sao_json_t *j, long status, const char *what,
+                               char *oauth_error_r, sao_error_t *err)
+{
+	const char *error = sao_json_get_string(j, "error", NULL);
+	const char *corr = sao_json_get_string(j, "correlation_id", NULL);
+
+	if (oauth_error_r != NULL)
+		snprintf(oauth_error_r, SAO_OAUTH_ERROR_MAX, "%s", error != NULL ? error : "");
+	return sao_grant_failure(c->account->name, what, status, error,
+	                         sao_json_get_string(j, "error_description", NULL), corr != NULL ? corr : "", err);
 }
 
 sao_err_t sao_grant_post(sao_client_t *c, const char *url, sao_secret_t *form, const char *what, sao_json_t **json_r,

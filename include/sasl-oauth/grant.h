@@ -60,6 +60,15 @@ void sao_client_clear(sao_client_t *c);
 sao_err_t sao_grant_post(sao_client_t *c, const char *url, sao_secret_t *form, const char *what, sao_json_t **json_r,
                          char *oauth_error_r, sao_error_t *err);
 
+/* The three-part message for a provider's error answer, from a token or
+ * device endpoint (status is its HTTP status) or a redirect (status 0):
+ * what failed, the cause in the catalog's words with the OAuth error, the
+ * AADSTS number from description and the correlation id (NULL: taken from
+ * description), and the fix. SAO_ERR_NET for a 5xx, SAO_ERR_LOGIN when only
+ * a new login helps, else SAO_ERR_OAUTH. */
+sao_err_t sao_grant_failure(const char *account, const char *what, long status, const char *error,
+                            const char *description, const char *correlation, sao_error_t *err);
+
 /* Turns a token response into tok_r (initialised by the caller; fields it
  * lacks are left as they are, so a refresh answer without refresh_token
  * keeps the old one). now is when the request was sent. */

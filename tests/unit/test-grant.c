@@ -88,8 +88,44 @@ static void test_refused_answers(void)
 	}
 }
 
+static const struct {
+	long status;
+	const char *error, *description, *correlation;
+	sao_err_t want_rc;
+	const char *want[3]; /* parts the message must hold */
+} failures[] = {
+	/* A redirect: the number and the correlation id come from the description. */
+	{ 0, "access_denied", "AADSTS65004: User declined.\r\nTrace ID: t\r\nCorrelation ID: ab-12\r\nTimestamp: x", NULL,
+	  SAO_ERR_LOGIN, { "login failed: the identity provider answered access_denied AADSTS65004: ", "(User declined.) (correlation id ab-12)", "; accept the requested permissions when asked, then run: sasl-oauth login work" } },
+	/* The device flow's own error says more than Entra's generic 70000. */
+	{ 400, "authorization_declined", "AADSTS70000: The user declined.", "c-1", SAO_ERR_OAUTH,
+	  { "authorization_declined AADSTS70000: ", "(The user declined.) (correlation id c-1)", NULL } },
+	{ 503, "temporarily_unavailable", "AADSTS90033: A transient error.", "", SAO_ERR_NET,
+	  { "answered HTTP 503 temporarily_unavailable AADSTS90033: A transient error.", "try again later", NULL } },
+	/* Unknown to the catalog: the provider's words, a fix, control bytes shown as '?'. */
+	{ 400, "weird_error", "Something\x1b[1m odd", "", SAO_ERR_OAUTH,
+	  { "answered weird_error: Something?[1m odd; ", "check the account's settings against the app registration, then run: sasl-oauth login work", NULL } },
+	{ 400, "weird_error", NULL, NULL, SAO_ERR_OAUTH, { "answered weird_error: it gave no description; ", NULL, NULL } },
+};
+
+static void test_failures(void)
+{
+	for (size_t i = 0; i < sizeof(failures) / sizeof(failures[0]); i++) {
+		sao_error_t err;
+
+		sao_error_clear(&err);
+		CHECK_MSG(sao_grant_failure("work", "login", failures[i].status, failures[i].error, failures[i].description,
+		                            failures[i].correlation, &err) == failures[i].want_rc,
+		          "row %zu: %s", i, err.msg);
+		for (size_t k = 0; k < 3 && failures[i].want[k] != NULL; k++)
+			CHECK_MSG(strstr(err.msg, failures[i].want[k]) != NULL, "row %zu: '%s' not in '%s'", i,
+			          failures[i].want[k], err.msg);
+	}
+}
+
 int main(void)
 {
+	test_failures();
 	test_rotation_and_keep();
 	test_refused_answers();
 	return check_done("test-grant");
