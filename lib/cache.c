@@ -590,9 +590,14 @@ static sao_err_t read_once(const char *path, sao_token_t *tok_r, int lock_held, 
 		rc = decode(path, obj, tok_r, why, sizeof(why), err);
 		if (rc != SAO_ERR_CORRUPT)
 			goto out;
-	} else {
+	} else if (rc == SAO_ERR_PROTO) {
 		snprintf(why, sizeof(why), "%s", perr.msg);
 		rc = SAO_ERR_CORRUPT;
+	} else {
+		/* Only bytes that do not parse are corrupt: a parser that cannot
+		 * run (json-c missing in a chroot, no memory) leaves the file be. */
+		rc = sao_error_set(err, rc, "cannot read cache file '%s': %s", path, perr.msg);
+		goto out;
 	}
 
 	/* Corrupt: name the account the file says it is for, if it says. */

@@ -122,6 +122,11 @@ static sao_err_t jc_ready(const char *what, sao_error_t *err)
 }
 #endif
 
+sao_err_t sao_json_load(sao_error_t *err)
+{
+	return jc_ready("JSON", err);
+}
+
 struct sao_json {
 	struct json_object *root;
 };

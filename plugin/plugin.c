@@ -32,12 +32,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sasl/sasl.h>
 #include <sasl/saslplug.h>
 
 #include "sasl-oauth/cache.h"
 #include "sasl-oauth/challenge.h"
+#include "sasl-oauth/json.h"
 #include "sasl-oauth/mech.h"
 #include "sasl-oauth/secret.h"
 #include "sasl-oauth/settings.h"
@@ -494,6 +496,22 @@ static void mech_free(void *glob_context, const sasl_utils_t *utils)
 
 static const unsigned long required_prompts[] = { SASL_CB_AUTHNAME, SASL_CB_LIST_END };
 
+/* Postfix's smtp and sendmail call this as root, then enter a chroot that
+ * holds no libjson-c: open it now. Only a privileged process can chroot, so
+ * every other host keeps loading it at its first OAuth login and pays
+ * nothing here (docs/decisions.md). A failure is logged and left to the
+ * login, which reports it again. */
+static void load_before_jail(const sao_settings_t *s, const sasl_utils_t *utils)
+{
+	sao_error_t err;
+
+	if (s->n_accounts == 0 || geteuid() != 0)
+		return;
+	sao_error_clear(&err);
+	if (sao_json_load(&err) != SAO_OK)
+		utils->log(utils->conn, SASL_LOG_ERR, "sasl-oauth: %s", err.msg);
+}
+
 SAO_EXPORT int sasl_client_plug_init(const sasl_utils_t *utils, int max_version, int *out_version,
                                      sasl_client_plug_t **pluglist, int *plugcount);
 
@@ -523,6 +541,8 @@ int sasl_client_plug_init(const sasl_utils_t *utils, int max_version, int *out_v
 	}
 	if (rc != SAO_OK)
 		utils->log(utils->conn, SASL_LOG_ERR, "sasl-oauth: %s", g->load_err.msg);
+	else
+		load_before_jail(g->settings, utils);
 	for (size_t i = 0; i < N_MECHS; i++) {
 		sasl_client_plug_t *p = &g->plugs[i];
 

@@ -19,9 +19,18 @@
 
 typedef struct sao_json sao_json_t;
 
+/* Makes json-c usable now. In the plugin json-c is opened on first use; a
+ * host that enters a chroot after loading plugins (Postfix smtp) must have it
+ * opened before, because the jail holds no libjson-c. Fails with
+ * SAO_ERR_INTERNAL naming the loader's reason; a no-op where json-c is
+ * linked. */
+sao_err_t sao_json_load(sao_error_t *err);
+
 /* Parses len bytes that must hold exactly one JSON object. what names the
  * input in error messages ("cache file '/x'"). Fails with SAO_ERR_PROTO on a
- * syntax error, trailing bytes, embedded NUL or a non-object. */
+ * syntax error, trailing bytes, embedded NUL or a non-object: only that
+ * means the bytes are bad. SAO_ERR_INTERNAL (json-c cannot be loaded) and
+ * SAO_ERR_NOMEM say nothing about the input. */
 sao_err_t sao_json_parse(const void *text, size_t len, const char *what, sao_json_t **obj_r,
                          sao_error_t *err);
 

@@ -8,7 +8,7 @@
  *   sasl-client --proto imap|pop3|smtp --port N [--tls implicit|starttls]
  *               --ca FILE --mech XOAUTH2 --user U [--authz Z] [--password P]
  *               [--plugin-path DIR] [--trace FILE] [--no-ir]
- *               [--mail-from A --rcpt B]
+ *               [--mail-from A --rcpt B] [--chroot DIR]
  *
  * Exit 0 when the server accepted the login (and the mail, with --rcpt),
  * 1 when it refused, 2 on usage or connection errors. The SASL error detail
@@ -17,6 +17,7 @@
  * printable ASCII as \xNN, one per line ("C: " client, "S: " server).
  * A failed step cancels the exchange with "*"; after a refused login the
  * SASL error detail is printed, as a careful application logs it.
+ * --chroot enters DIR after sasl_client_init, as Postfix's smtp does.
  */
 #include "config.h"
 
@@ -183,7 +184,7 @@ static char *b64enc(const char *p, unsigned n)
 int main(int argc, char **argv)
 {
 	const char *proto = NULL, *tls = "starttls", *ca = NULL, *mech = NULL, *trace_path = NULL;
-	const char *mail_from = NULL, *rcpt = NULL;
+	const char *mail_from = NULL, *rcpt = NULL, *jail = NULL;
 	int port = 0, use_ir = 1, rc, ok = 0;
 	char line[65536], remote[64], *enc = NULL;
 	const char *out = NULL, *chosen = NULL;
@@ -226,6 +227,7 @@ int main(int argc, char **argv)
 		else if (strcmp(a, "--trace") == 0) trace_path = v;
 		else if (strcmp(a, "--mail-from") == 0) mail_from = v;
 		else if (strcmp(a, "--rcpt") == 0) rcpt = v;
+		else if (strcmp(a, "--chroot") == 0) jail = v;
 		else goto usage;
 	}
 	if (proto == NULL || port <= 0 || mech == NULL || opt_user == NULL)
@@ -290,6 +292,10 @@ int main(int argc, char **argv)
 	/* Without --plugin-path libsasl2 searches its usual places. */
 	if (sasl_client_init(opt_plugin_path != NULL ? callbacks : callbacks + 1) != SASL_OK) {
 		fprintf(stderr, "sasl_client_init failed\n");
+		return 2;
+	}
+	if (jail != NULL && (chroot(jail) != 0 || chdir("/") != 0)) {
+		perror(jail);
 		return 2;
 	}
 	snprintf(remote, sizeof(remote), "127.0.0.1;%d", port);
