@@ -31,6 +31,8 @@
 #include "sasl-oauth/renew.h"
 #include "sasl-oauth/settings.h"
 
+#include "tunnel.h"
+
 #define LOGIN_TIMEOUT_DEFAULT 900 /* a device code lives 15 minutes */
 
 typedef struct command {
@@ -479,6 +481,7 @@ static const command_t commands[] = {
 	  .help = "Deletes the account's stored tokens; --revoke also asks the provider to revoke the\n"
 	          "refresh token where it can (Google, generic providers with revoke_endpoint).\n",
 	  .run = cmd_forget },
+	{ .name = "tunnel", .usage = sao_tunnel_usage, .help = sao_tunnel_help, .run = sao_tunnel_run },
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sasl-oauth tunnel URL: logs in to the mail server with the account's
+ * bearer token, then hands the authenticated session to the program on
+ * stdin/stdout: IMAP as "* PREAUTH [CAPABILITY ...]" with the capabilities
+ * after login, POP3 as "+OK" in the TRANSACTION state. From there it relays
+ * bytes both ways through one fixed buffer per direction until both sides
+ * have closed; a half-close is passed on.
+ *
+ * A failed login ends as the protocol ends a session ("* BYE ..." /
+ * "-ERR ..."), with the cause and the fix, and the same line goes to stderr
+ * (fetchmail logs it) and to syslog. The exit status is sasl-oauth's.
+ * Nothing is written to disk but the token cache; no socket listens.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sasl-oauth/auth.h"
+#include "sasl-oauth/cache.h"
+#include "sasl-oauth/imap.h"
+#include "sasl-oauth/pop3.h"
+#include "sasl-oauth/renew.h"
+#include "sasl-oauth/source.h"
+#include "sasl-oauth/tls.h"
+#include "sasl-oauth/url.h"
+
+#include "tunnel.h"
+
+#define RELAY_BUF 32768
+#define TIMEOUT_DEFAULT 60
+
+const char sao_tunnel_usage[] =
+	"[--mech XOAUTH2|OAUTHBEARER] [--ca-file FILE] [--ca-path DIR] [--timeout SECONDS] [--plaintext] URL";
+const char sao_tunnel_help[] =
+	"Logs in to the mail server of URL with the token of the account that serves its user,\n"
+	"then relays the authenticated session on stdin/stdout: for fetchmail's plugin (with\n"
+	"auth ssh), mbsync's Tunnel and mutt's tunnel. URL is imaps://USER@HOST[:PORT],\n"
+	"imap:// (STARTTLS), pop3s:// or pop3:// (STLS); USER may itself hold an '@' (or %40).\n"
+	"The server's certificate and name are checked (--ca-file, --ca-path for a private CA);\n"
+	"--plaintext skips TLS, for a server on a loopback address only.\n"
+	"Example (fetchmail): plugin \"sasl-oauth tunnel imaps://alice@contoso.com@%h:%p\"\n";
+
+typedef struct opts {
+	const char *mech;
+	sao_tls_opts_t tls;
+	sao_url_t url;
+} opts_t;
+
+/* The token and where it came from, so that a refused one can be marked
+ * and refreshed once. */
+typedef struct token {
+	sao_secret_t value;
+	char *cache_path;  /* managed cache only */
+	int refreshed;     /* this process asked the provider */
+} token_t;
+
+static sao_err_t get_token(const sao_account_t *a, int force, token_t *t, sao_error_t *err)
+{
+	sao_source_result_t res = { 0 };
+	sao_token_t tok;
+	sao_err_t rc;
+
+	sao_secret_clear(&t->value);
+	if (a->token_command != NULL) {
+		rc = sao_source_get(a, (int64_t)time(NULL), &t->value, &res, err);
+		sao_source_result_clear(&res);
+		return rc;
+	}
+	sao_token_init(&tok);
+	rc = sao_renew_token(a, force, &tok, &t->refreshed, err);
+	if (rc == SAO_OK)
+		rc = sao_secret_set(&t->value, tok.access_token.data, tok.access_token.len, err);
+	if (rc == SAO_OK && t->cache_path == NULL)
+		rc = sao_settings_cache_path(a, &t->cache_path, err);
+	sao_token_clear(&tok);
+	return rc;
+}
+
+/* One connection and login. On success *c_r is the logged-in connection. */
+static sao_err_t login(const opts_t *o, const token_t *t, sao_tls_t **c_r, sao_login_result_t *res,
+                       sao_error_t *err)
+{
+	const sao_url_t *u = &o->url;
+	sao_mech_input_t in = {
+		.user = u->user, .host = u->host, .port = u->port, .token = t->value.data, .token_len = t->value.len
+	};
+	sao_auth_bearer_t bearer;
+	sao_auth_t auth;
+	sao_tls_t *c = NULL;
+	int starttls = u->tls == SAO_TLS_STARTTLS && !o->tls.allow_plaintext;
+	sao_err_t rc;
+
+	*c_r = NULL;
+	rc = sao_auth_bearer_init(&auth, &bearer, o->mech, &in, err);
+	if (rc == SAO_OK)
+		rc = sao_tls_connect(u->host, u->port, u->tls == SAO_TLS_IMPLICIT, &o->tls, &c, err);
+	if (rc == SAO_OK)
+		rc = u->proto == SAO_PROTO_IMAP ? sao_imap_login(c, starttls, &auth, res, err)
+		                                : sao_pop3_login(c, starttls, &auth, res, err);
+	sao_wipe(&bearer, sizeof(bearer));
+	if (rc == SAO_OK)
+		*c_r = c;
+	else
+		sao_tls_free(&c);
+	return rc;
+}
+
+/* ---- relay ------------------------------------------------------------- */
+
+typedef struct dir {
+	unsigned char b[RELAY_BUF];
+	size_t off, len;
+} dir_t;
+
+static void consumed(dir_t *d, size_t n)
+{
+	d->off += n;
+	d->len -= n;
+	if (d->len == 0)
+		d->off = 0;
+}
+
+/* Our side of the program's connection ends: a socket gets a FIN (the
+ * program may still talk), a pipe is closed. */
+static void close_out(int fd)
+{
+	if (shutdown(fd, SHUT_WR) != 0 && errno == ENOTSOCK)
+		close(fd);
+}
+
+static sao_err_t relay(sao_tls_t *up, int in, int out, sao_error_t *err)
+{
+	static dir_t down, upw; /* server -> program, program -> server */
+	short rd_want = POLLIN, wr_want = POLLOUT;
+	int in_eof = 0, up_eof = 0, up_closed = 0, out_closed = 0;
+
+	for (;;) {
+		struct pollfd p[3] = { { .fd = in }, { .fd = out }, { .fd = sao_tls_fd(up) } };
+		int progress = 0, n;
+		ssize_t r;
+
+		/* Server to program: read while there is room, write what we have. */
+		if (down.len == 0 && !up_eof) {
+			r = sao_tls_read(up, down.b, sizeof(down.b));
+			if (r > 0) {
+				down.len = (size_t)r;
+				progress = 1;
+			} else if (r == 0 || r == SAO_TLS_FAILED) {
+				up_eof = 1;
+				progress = 1;
+			} else {
+				rd_want = r == SAO_TLS_WANT_READ ? POLLIN : POLLOUT;
+			}
+		}
+		if (down.len > 0 && !out_closed) {
+			r = write(out, down.b + down.off, down.len);
+			if (r > 0) {
+				consumed(&down, (size_t)r);
+				progress = 1;
+			} else if (r < 0 && errno != EAGAIN && errno != EINTR) {
+				/* The program went away: nothing left to relay to. */
+				return SAO_OK;
+			}
+		}
+		/* Program to server. */
+		if (upw.len > 0) {
+			r = sao_tls_write(up, upw.b + upw.off, upw.len);
+			if (r > 0) {
+				consumed(&upw, (size_t)r);
+				progress = 1;
+			} else if (r == SAO_TLS_FAILED) {
+				return sao_error_set(err, SAO_ERR_NET, "the connection to the mail server broke while relaying");
+			} else {
+				wr_want = r == SAO_TLS_WANT_READ ? POLLIN : POLLOUT;
+			}
+		}
+		/* Half-closes travel on once the bytes before them have. */
+		if (in_eof && upw.len == 0 && !up_closed) {
+			sao_tls_shutdown_write(up);
+			up_closed = 1;
+		}
+		if (up_eof && down.len == 0 && !out_closed) {
+			close_out(out);
+			out_closed = 1;
+		}
+		if (up_closed && out_closed)
+			return SAO_OK;
+		/* A server that closed while the program still talks: nothing it
+		 * sends can be delivered any more. */
+		if (up_eof && out_closed && upw.len > 0)
+			return SAO_OK;
+
+		p[0].events = !in_eof && upw.len == 0 ? POLLIN : 0;
+		p[1].events = down.len > 0 && !out_closed ? POLLOUT : 0;
+		p[2].events = (short)((down.len == 0 && !up_eof ? rd_want : 0) | (upw.len > 0 ? wr_want : 0));
+		if (p[0].events == 0)
+			p[0].fd = -1;
+		if (p[1].events == 0)
+			p[1].fd = -1;
+		n = poll(p, 3, progress || (down.len == 0 && !up_eof && sao_tls_pending(up)) ? 0 : -1);
+		if (n < 0 && errno != EINTR)
+			return sao_error_set(err, SAO_ERR_IO, "poll failed while relaying: %s", strerror(errno));
+		if (n > 0 && p[0].revents != 0) {
+			r = read(in, upw.b, sizeof(upw.b));
+			if (r > 0)
+				upw.len = (size_t)r;
+			else if (r == 0 || (errno != EAGAIN && errno != EINTR))
+				in_eof = 1;
+		}
+	}
+}
+
+/* ---- the outcome -------------------------------------------------------- */
+
+/* The failure as the program's protocol ends a session, on stdout, and as
+ * one line on stderr and in syslog. */
+static int fail(const opts_t *o, const sao_error_t *e)
+{
+	char line[SAO_ERROR_MSG_MAX + 64];
+	const char *msg = e->msg[0] != '\0' ? e->msg : sao_strerror(e->code);
+
+	sao_error_printable(msg, strlen(msg), line, sizeof(line) - 4);
+	if (o->url.host[0] != '\0') {
+		if (o->url.proto == SAO_PROTO_IMAP)
+			printf("* BYE sasl-oauth: %s\r\n", line);
+		else
+			printf("-ERR sasl-oauth: %s\r\n", line);
+		fflush(stdout);
+	}
+	fprintf(stderr, "sasl-oauth: %s\n", line);
+	openlog("sasl-oauth", LOG_PID, LOG_MAIL);
+	syslog(LOG_ERR, "tunnel: %s", line);
+	closelog();
+	return sao_exit_status(e->code);
+}
+
+static sao_err_t greet(const opts_t *o, const sao_login_result_t *res, sao_error_t *err)
+{
+	int n;
+
+	if (o->url.proto == SAO_PROTO_IMAP)
+		n = printf("* PREAUTH [CAPABILITY %s] sasl-oauth: logged in as %s with %s\r\n", res->caps, o->url.user,
+		           o->mech);
+	else
+		n = printf("+OK sasl-oauth: logged in as %s with %s\r\n", o->url.user, o->mech);
+	if (n < 0 || fflush(stdout) != 0)
+		return sao_error_set(err, SAO_ERR_IO, "cannot write the greeting to standard output");
+	return SAO_OK;
+}
+
+static int parse_opts(int argc, char **argv, opts_t *o, sao_error_t *err)
+{
+	static const struct option longopts[] = {
+		{ "mech", required_argument, NULL, 'm' },
+		{ "ca-file", required_argument, NULL, 'f' },
+		{ "ca-path", required_argument, NULL, 'p' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "plaintext", no_argument, NULL, 'P' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	long v;
+	int c;
+
+	o->mech = "XOAUTH2";
+	o->tls.timeout_ms = TIMEOUT_DEFAULT * 1000;
+	for (;;) {
+		c = getopt_long(argc, argv, "", longopts, NULL);
+		if (c == -1)
+			break;
+		switch (c) {
+		case 'm': o->mech = optarg; break;
+		case 'f': o->tls.ca_file = optarg; break;
+		case 'p': o->tls.ca_path = optarg; break;
+		case 'P': o->tls.allow_plaintext = 1; break;
+		case 't':
+			errno = 0;
+			v = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || v < 1 || v > 3600)
+				return sao_error_set(err, SAO_ERR_CONFIG, "--timeout takes seconds from 1 to 3600");
+			o->tls.timeout_ms = (int)v * 1000;
+			break;
+		default: return sao_error_set(err, SAO_ERR_CONFIG, "unknown option");
+		}
+	}
+	if (optind != argc - 1)
+		return sao_error_set(err, SAO_ERR_CONFIG, "give one URL");
+	return sao_url_parse(argv[optind], &o->url, err);
+}
+
+int sao_tunnel_run(sao_settings_t *s, int argc, char **argv)
+{
+	static opts_t o;
+	const sao_account_t *a;
+	sao_login_result_t res;
+	sao_tls_t *c = NULL;
+	token_t tok = { .cache_path = NULL };
+	sao_error_t err, first;
+	sao_err_t rc;
+	int code;
+
+	sao_error_clear(&err);
+	if (parse_opts(argc, argv, &o, &err) != SAO_OK) {
+		fprintf(stderr, "sasl-oauth: %s\nusage: sasl-oauth tunnel %s\n", err.msg, sao_tunnel_usage);
+		return SAO_EXIT_USAGE;
+	}
+	sao_secret_init(&tok.value, SAO_TOKEN_MAX);
+	a = sao_settings_find(s, o.url.user, o.url.host);
+	if (a == NULL) {
+		rc = sao_error_set(&err, SAO_ERR_CONFIG,
+		                   "no account serves the user '%s' on '%s'; add it to the users = line of an account in the "
+		                   "configuration (see: sasl-oauth --help)",
+		                   o.url.user, o.url.host);
+		goto out;
+	}
+	rc = get_token(a, 0, &tok, &err);
+	if (rc != SAO_OK)
+		goto out;
+	sao_error_clear(&first);
+	rc = login(&o, &tok, &c, &res, &first);
+	/* A refused token from the managed cache that this process did not just
+	 * get: mark it, refresh once, try once more (Exchange Online refuses a
+	 * revoked token without saying why). */
+	if (rc == SAO_ERR_REJECTED && tok.cache_path != NULL && !tok.refreshed) {
+		(void)sao_cache_mark_rejected(tok.cache_path, &tok.value, (int64_t)time(NULL), first.msg, NULL);
+		rc = get_token(a, 1, &tok, &err);
+		if (rc == SAO_OK)
+			rc = login(&o, &tok, &c, &res, &err);
+	} else if (rc != SAO_OK) {
+		sao_error_set(&err, rc, "%s", first.msg);
+	}
+	if (rc == SAO_ERR_REJECTED) {
+		/* Say what to do, after the server's words. */
+		char msg[SAO_ERROR_MSG_MAX];
+
+		snprintf(msg, sizeof(msg), "%s", err.msg);
+		sao_error_clear(&err);
+		sao_error_set(&err, SAO_ERR_REJECTED,
+		              "%s; the token of account '%s' was %s; check that '%s' may use %s on this server and that the "
+		              "token's scope covers it, or sign in again: sasl-oauth login %s",
+		              msg, a->name, tok.refreshed ? "just refreshed" : "fresh", o.url.user,
+		              o.url.proto == SAO_PROTO_IMAP ? "IMAP" : "POP3", a->name);
+	}
+	if (rc != SAO_OK)
+		goto out;
+	sao_secret_clear(&tok.value);
+	rc = greet(&o, &res, &err);
+	if (rc == SAO_OK)
+		rc = relay(c, STDIN_FILENO, STDOUT_FILENO, &err);
+	sao_tls_free(&c);
+	code = rc == SAO_OK ? SAO_EXIT_OK : sao_exit_status(rc);
+	if (rc != SAO_OK)
+		fprintf(stderr, "sasl-oauth: %s\n", err.msg);
+	goto done;
+out:
+	code = fail(&o, &err);
+done:
+	sao_secret_clear(&tok.value);
+	free(tok.cache_path);
+	return code;
+}
