@@ -82,6 +82,11 @@ cache_field() {
 # access_token ACCOUNT: the cached access token (for revoking it in tests).
 access_token() { cache_field "$1" access_token; }
 
+# refresh_grants: refresh_token grants the identity provider has answered.
+refresh_grants() {
+	bed_stats | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["grants"].get("refresh_token", 0))'
+}
+
 start_bed() {
 	[ -z "${SAO_SKIP_INTEGRATION:-}" ] || skip "integration tests are off for this run (SAO_SKIP_INTEGRATION)"
 	need dovecot openssl
