@@ -207,7 +207,7 @@ static sao_err_t authenticate(dlg_t *d, const sao_auth_t *auth, sao_error_t *err
 	sao_secret_init(&answer, SAO_AUTH_B64_MAX);
 	snprintf(mcap, sizeof(mcap), "AUTH=%s", auth->mech);
 	if (!has(d, mcap)) {
-		rc = sao_error_set(err, SAO_ERR_REJECTED, "the IMAP server does not offer %s (it announces: %s)", auth->mech,
+		rc = sao_error_set(err, SAO_ERR_PROTO, "the IMAP server does not offer %s (it announces: %s)", auth->mech,
 		                   d->res->caps);
 		goto out;
 	}

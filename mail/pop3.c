@@ -110,7 +110,7 @@ static sao_err_t check_capa(dlg_t *d, const char *mech, sao_error_t *err)
 		}
 	}
 	if (have_sasl && !found)
-		return sao_error_set(err, SAO_ERR_REJECTED, "the POP3 server does not offer %s (it offers SASL %s)", mech,
+		return sao_error_set(err, SAO_ERR_PROTO, "the POP3 server does not offer %s (it offers SASL %s)", mech,
 		                     sasl);
 	return SAO_OK;
 }
