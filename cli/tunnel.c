@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <syslog.h>
 #include <time.h>
@@ -138,9 +139,12 @@ static void close_out(int fd)
 		close(fd);
 }
 
-static sao_err_t relay(sao_tls_t *up, int in, int out, sao_error_t *err)
+/* down: server -> program; upw: program -> server, may hold what the
+ * program sent before the relay began. */
+static sao_err_t relay(sao_tls_t *up, int in, int out, dir_t *upw_, sao_error_t *err)
 {
-	static dir_t down, upw; /* server -> program, program -> server */
+	static dir_t down;
+	dir_t *const upw = upw_;
 	short rd_want = POLLIN, wr_want = POLLOUT;
 	int in_eof = 0, up_eof = 0, up_closed = 0, out_closed = 0;
 
@@ -173,10 +177,10 @@ static sao_err_t relay(sao_tls_t *up, int in, int out, sao_error_t *err)
 			}
 		}
 		/* Program to server. */
-		if (upw.len > 0) {
-			r = sao_tls_write(up, upw.b + upw.off, upw.len);
+		if (upw->len > 0) {
+			r = sao_tls_write(up, upw->b + upw->off, upw->len);
 			if (r > 0) {
-				consumed(&upw, (size_t)r);
+				consumed(upw, (size_t)r);
 				progress = 1;
 			} else if (r == SAO_TLS_FAILED) {
 				return sao_error_set(err, SAO_ERR_NET, "the connection to the mail server broke while relaying");
@@ -185,7 +189,7 @@ static sao_err_t relay(sao_tls_t *up, int in, int out, sao_error_t *err)
 			}
 		}
 		/* Half-closes travel on once the bytes before them have. */
-		if (in_eof && upw.len == 0 && !up_closed) {
+		if (in_eof && upw->len == 0 && !up_closed) {
 			sao_tls_shutdown_write(up);
 			up_closed = 1;
 		}
@@ -197,12 +201,12 @@ static sao_err_t relay(sao_tls_t *up, int in, int out, sao_error_t *err)
 			return SAO_OK;
 		/* A server that closed while the program still talks: nothing it
 		 * sends can be delivered any more. */
-		if (up_eof && out_closed && upw.len > 0)
+		if (up_eof && out_closed && upw->len > 0)
 			return SAO_OK;
 
-		p[0].events = !in_eof && upw.len == 0 ? POLLIN : 0;
+		p[0].events = !in_eof && upw->len == 0 ? POLLIN : 0;
 		p[1].events = down.len > 0 && !out_closed ? POLLOUT : 0;
-		p[2].events = (short)((down.len == 0 && !up_eof ? rd_want : 0) | (upw.len > 0 ? wr_want : 0));
+		p[2].events = (short)((down.len == 0 && !up_eof ? rd_want : 0) | (upw->len > 0 ? wr_want : 0));
 		if (p[0].events == 0)
 			p[0].fd = -1;
 		if (p[1].events == 0)
@@ -211,19 +215,80 @@ static sao_err_t relay(sao_tls_t *up, int in, int out, sao_error_t *err)
 		if (n < 0 && errno != EINTR)
 			return sao_error_set(err, SAO_ERR_IO, "poll failed while relaying: %s", strerror(errno));
 		if (n > 0 && p[0].revents != 0) {
-			r = read(in, upw.b, sizeof(upw.b));
+			r = read(in, upw->b, sizeof(upw->b));
 			if (r > 0)
-				upw.len = (size_t)r;
+				upw->len = (size_t)r;
 			else if (r == 0 || (errno != EAGAIN && errno != EINTR))
 				in_eof = 1;
 		}
 	}
 }
 
+/* ---- POP3 clients that insist on logging in -------------------------- */
+
+/* POP3 has no PREAUTH: mutt sends CAPA, then USER and PASS, before
+ * anything else, and gives up when CAPA lists no USER. While the program
+ * sends only those, the tunnel answers them: CAPA with the server's own
+ * list plus USER, USER and PASS with +OK. The first other command, and all
+ * after it, go to the server as they are. Returns with upw holding the
+ * bytes that go to the server. */
+static sao_err_t pop3_shim(sao_tls_t *up, int in, int out, dir_t *upw, sao_error_t *err)
+{
+	char line[SAO_LOGIN_LINE_MAX];
+	sao_err_t rc;
+
+	for (;;) {
+		unsigned char *nl = memchr(upw->b, '\n', upw->len);
+		size_t n;
+		ssize_t r;
+
+		if (nl == NULL) {
+			if (upw->len == sizeof(upw->b))
+				return SAO_OK;
+			r = read(in, upw->b + upw->len, sizeof(upw->b) - upw->len);
+			if (r <= 0)
+				return SAO_OK; /* the relay sees the end too */
+			upw->len += (size_t)r;
+			continue;
+		}
+		n = (size_t)(nl - upw->b) + 1;
+		if (n >= 5 && strncasecmp((const char *)upw->b, "CAPA", 4) == 0 && (upw->b[4] == '\r' || upw->b[4] == '\n')) {
+			rc = sao_tls_write_all(up, "CAPA\r\n", 6, err);
+			for (int first = 1; rc == SAO_OK; first = 0) {
+				size_t len;
+
+				rc = sao_tls_read_line(up, line, sizeof(line), &len, err);
+				if (rc != SAO_OK)
+					break;
+				if (len >= 2 && line[0] == '.' && (line[1] == '\r' || line[1] == '\n')) {
+					rc = write(out, "USER\r\n.\r\n", 9) == 9 ? SAO_OK
+					                                         : sao_error_set(err, SAO_ERR_IO, "cannot write to the program");
+					break;
+				}
+				if (write(out, line, len) != (ssize_t)len)
+					rc = sao_error_set(err, SAO_ERR_IO, "cannot write to the program");
+				else if (first && line[0] != '+')
+					break; /* -ERR: no list to extend */
+			}
+		} else if (n >= 5 && (strncasecmp((const char *)upw->b, "USER ", 5) == 0 ||
+		                      strncasecmp((const char *)upw->b, "PASS ", 5) == 0)) {
+			rc = write(out, "+OK\r\n", 5) == 5 ? SAO_OK : sao_error_set(err, SAO_ERR_IO, "cannot write to the program");
+		} else {
+			return SAO_OK;
+		}
+		/* The PASS line held the program's idea of a password: gone. */
+		sao_wipe(upw->b, n);
+		memmove(upw->b, upw->b + n, upw->len - n);
+		upw->len -= n;
+		if (rc != SAO_OK)
+			return rc;
+	}
+}
+
 /* ---- the outcome -------------------------------------------------------- */
 
 /* The failure as the program's protocol ends a session, on stdout, and as
- * one line on stderr and in syslog. */
+ * the same line on stderr and in syslog. */
 static int fail(const opts_t *o, const sao_error_t *e)
 {
 	char line[SAO_ERROR_MSG_MAX + 64];
@@ -301,7 +366,8 @@ static int parse_opts(int argc, char **argv, opts_t *o, sao_error_t *err)
 int sao_tunnel_run(sao_settings_t *s, int argc, char **argv)
 {
 	static opts_t o;
-	const sao_account_t *a;
+	static dir_t upw;
+	const sao_account_t *a = NULL;
 	sao_login_result_t res;
 	sao_tls_t *c = NULL;
 	token_t tok = { .cache_path = NULL };
@@ -355,8 +421,10 @@ int sao_tunnel_run(sao_settings_t *s, int argc, char **argv)
 		goto out;
 	sao_secret_clear(&tok.value);
 	rc = greet(&o, &res, &err);
+	if (rc == SAO_OK && o.url.proto == SAO_PROTO_POP3)
+		rc = pop3_shim(c, STDIN_FILENO, STDOUT_FILENO, &upw, &err);
 	if (rc == SAO_OK)
-		rc = relay(c, STDIN_FILENO, STDOUT_FILENO, &err);
+		rc = relay(c, STDIN_FILENO, STDOUT_FILENO, &upw, &err);
 	sao_tls_free(&c);
 	code = rc == SAO_OK ? SAO_EXIT_OK : sao_exit_status(rc);
 	if (rc != SAO_OK)
