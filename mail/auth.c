@@ -118,6 +118,63 @@ sao_err_t sao_auth_send(sao_tls_t *c, const char *prefix, const sao_secret_t *b6
 	return rc;
 }
 
+static void keep_words(const sao_auth_dialogue_t *d, const char *text, size_t len)
+{
+	sao_error_printable(text, len, d->server, d->server_size - 4);
+}
+
+sao_err_t sao_auth_run(const sao_auth_dialogue_t *d, const sao_auth_t *auth, const char *command, sao_error_t *err)
+{
+	sao_secret_t b64, answer;
+	char line[128];
+	const char *text = NULL, *diag;
+	size_t len = 0;
+	sao_auth_line_t kind = SAO_AUTH_SKIP;
+	sao_err_t rc;
+
+	sao_secret_init(&b64, SAO_AUTH_B64_MAX);
+	sao_secret_init(&answer, SAO_AUTH_B64_MAX);
+	rc = sao_auth_initial(auth, &b64, err);
+	if (rc != SAO_OK)
+		goto out;
+	if (strlen(d->tag) + strlen(command) + 1 + (b64.len > 0 ? b64.len : 1) + 2 <= d->line_max) {
+		snprintf(line, sizeof(line), "%s%s %s", d->tag, command, b64.len > 0 ? "" : "=");
+		rc = sao_auth_send(d->c, line, &b64, err);
+	} else {
+		snprintf(line, sizeof(line), "%s%s", d->tag, command);
+		rc = sao_auth_send(d->c, line, NULL, err);
+		do {
+			if (rc == SAO_OK)
+				rc = d->next(d->ctx, &kind, &text, &len, err);
+		} while (rc == SAO_OK && kind == SAO_AUTH_SKIP);
+		if (rc == SAO_OK && kind != SAO_AUTH_CONTINUE) {
+			keep_words(d, text, len);
+			rc = sao_error_set(err, SAO_ERR_REJECTED, "the %s server refused %s: %s", d->proto, command, d->server);
+		}
+		if (rc == SAO_OK)
+			rc = sao_auth_send(d->c, "", &b64, err);
+	}
+	while (rc == SAO_OK) {
+		rc = d->next(d->ctx, &kind, &text, &len, err);
+		if (rc != SAO_OK || kind == SAO_AUTH_DONE)
+			break;
+		if (kind == SAO_AUTH_CONTINUE) {
+			rc = sao_auth_answer(auth, text, len, &answer, err);
+			if (rc == SAO_OK)
+				rc = sao_auth_send(d->c, "", &answer, err);
+		} else if (kind == SAO_AUTH_REFUSED) {
+			keep_words(d, text, len);
+			diag = auth->ops->diagnosis(auth->ctx);
+			rc = sao_error_set(err, SAO_ERR_REJECTED, "the %s server refused the %s login: %s%s%s", d->proto,
+			                   auth->mech, d->server, diag != NULL ? "; " : "", diag != NULL ? diag : "");
+		}
+	}
+out:
+	sao_secret_clear(&b64);
+	sao_secret_clear(&answer);
+	return rc;
+}
+
 /* ---- bearer ------------------------------------------------------------ */
 
 static sao_err_t bearer_start(void *ctx, sao_secret_t *out, sao_error_t *err)

@@ -196,74 +196,50 @@ static int has(const dlg_t *d, const char *cap)
 	return sao_imap_has_cap(d->res->caps, strlen(d->res->caps), cap);
 }
 
+/* The exchange's view of a line: "+" continues, the tagged OK ends it, a
+ * tagged NO or BAD refuses, a BYE ends the session. */
+static sao_err_t auth_line(void *ctx, sao_auth_line_t *kind_r, const char **text_r, size_t *len_r, sao_error_t *err)
+{
+	dlg_t *d = ctx;
+	sao_err_t rc = next(d, err);
+
+	*kind_r = SAO_AUTH_SKIP;
+	*text_r = d->l.text;
+	*len_r = d->l.text_len;
+	if (rc != SAO_OK)
+		return rc;
+	if (d->l.kind == SAO_IMAP_CONTINUE) {
+		*kind_r = SAO_AUTH_CONTINUE;
+	} else if (d->l.kind == SAO_IMAP_UNTAGGED && word_is(d->l.word, d->l.word_len, "BYE")) {
+		keep_text(d);
+		return sao_error_set(err, SAO_ERR_NET, "the IMAP server closed the session during the login: %s",
+		                     d->res->server);
+	} else if (tagged(d)) {
+		*kind_r = word_is(d->l.word, d->l.word_len, "OK") ? SAO_AUTH_DONE : SAO_AUTH_REFUSED;
+	}
+	return SAO_OK;
+}
+
 static sao_err_t authenticate(dlg_t *d, const sao_auth_t *auth, sao_error_t *err)
 {
-	sao_secret_t b64, answer;
-	char cmd[96], mcap[64];
-	const char *diag;
-	sao_err_t rc;
+	sao_auth_dialogue_t ad = {
+		.proto = "IMAP", .c = d->c, .next = auth_line, .ctx = d,
+		.server = d->res->server, .server_size = sizeof(d->res->server),
+	};
+	char cmd[64], mcap[64], tag[24];
 
-	sao_secret_init(&b64, SAO_AUTH_B64_MAX);
-	sao_secret_init(&answer, SAO_AUTH_B64_MAX);
 	snprintf(mcap, sizeof(mcap), "AUTH=%s", auth->mech);
-	if (!has(d, mcap)) {
-		rc = sao_error_set(err, SAO_ERR_PROTO, "the IMAP server does not offer %s (it announces: %s)", auth->mech,
-		                   d->res->caps);
-		goto out;
-	}
-	rc = sao_auth_initial(auth, &b64, err);
-	if (rc != SAO_OK)
-		goto out;
+	if (!has(d, mcap))
+		return sao_error_set(err, SAO_ERR_PROTO, "the IMAP server does not offer %s (it announces: %s)", auth->mech,
+		                     d->res->caps);
 	snprintf(d->cur, sizeof(d->cur), "s%d", ++d->tag);
-	snprintf(cmd, sizeof(cmd), "%s AUTHENTICATE %s", d->cur, auth->mech);
-	/* RFC 4959: the initial response on the command line ("=" when empty)
-	 * if the server takes it and the line fits; else after "+". */
-	if (has(d, "SASL-IR") && strlen(cmd) + 1 + (b64.len > 0 ? b64.len : 1) + 2 <= SAO_IMAP_COMMAND_MAX) {
-		char with_ir[sizeof(cmd) + 2];
-
-		snprintf(with_ir, sizeof(with_ir), "%s %s", cmd, b64.len > 0 ? "" : "=");
-		rc = sao_auth_send(d->c, with_ir, &b64, err);
-	} else {
-		rc = sao_auth_send(d->c, cmd, NULL, err);
-		if (rc == SAO_OK)
-			rc = next(d, err);
-		if (rc == SAO_OK && d->l.kind != SAO_IMAP_CONTINUE) {
-			keep_text(d);
-			rc = sao_error_set(err, SAO_ERR_REJECTED, "the IMAP server refused AUTHENTICATE %s: %s", auth->mech,
-			                   d->res->server);
-		}
-		if (rc == SAO_OK)
-			rc = sao_auth_send(d->c, "", &b64, err);
-	}
-	while (rc == SAO_OK) {
-		rc = next(d, err);
-		if (rc != SAO_OK)
-			break;
-		if (d->l.kind == SAO_IMAP_CONTINUE) {
-			rc = sao_auth_answer(auth, d->l.text, d->l.text_len, &answer, err);
-			if (rc == SAO_OK)
-				rc = sao_auth_send(d->c, "", &answer, err);
-			continue;
-		}
-		if (d->l.kind == SAO_IMAP_UNTAGGED && word_is(d->l.word, d->l.word_len, "BYE")) {
-			keep_text(d);
-			rc = sao_error_set(err, SAO_ERR_NET, "the IMAP server closed the session during the login: %s",
-			                   d->res->server);
-			break;
-		}
-		if (!tagged(d))
-			continue;
-		if (word_is(d->l.word, d->l.word_len, "OK"))
-			break;
-		keep_text(d);
-		diag = auth->ops->diagnosis(auth->ctx);
-		rc = sao_error_set(err, SAO_ERR_REJECTED, "the IMAP server refused the %s login: %s%s%s", auth->mech,
-		                   d->res->server, diag != NULL ? "; " : "", diag != NULL ? diag : "");
-	}
-out:
-	sao_secret_clear(&b64);
-	sao_secret_clear(&answer);
-	return rc;
+	snprintf(tag, sizeof(tag), "%s ", d->cur);
+	snprintf(cmd, sizeof(cmd), "AUTHENTICATE %s", auth->mech);
+	ad.tag = tag;
+	/* RFC 4959: the initial response on the command line only if the server
+	 * announces SASL-IR. */
+	ad.line_max = has(d, "SASL-IR") ? SAO_IMAP_COMMAND_MAX : 0;
+	return sao_auth_run(&ad, auth, cmd, err);
 }
 
 sao_err_t sao_imap_login(sao_tls_t *c, int starttls, const sao_auth_t *auth, sao_login_result_t *res,

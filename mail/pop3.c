@@ -115,59 +115,34 @@ static sao_err_t check_capa(dlg_t *d, const char *mech, sao_error_t *err)
 	return SAO_OK;
 }
 
+/* The exchange's view of a line: "+" continues, +OK ends, -ERR refuses. */
+static sao_err_t auth_line(void *ctx, sao_auth_line_t *kind_r, const char **text_r, size_t *len_r, sao_error_t *err)
+{
+	static const sao_auth_line_t kinds[] = {
+		[SAO_POP3_OK] = SAO_AUTH_DONE,
+		[SAO_POP3_ERR] = SAO_AUTH_REFUSED,
+		[SAO_POP3_CONTINUE] = SAO_AUTH_CONTINUE,
+		[SAO_POP3_DATA] = SAO_AUTH_SKIP,
+	};
+	dlg_t *d = ctx;
+	sao_err_t rc = next(d, err);
+
+	*kind_r = rc == SAO_OK ? kinds[d->kind] : SAO_AUTH_SKIP;
+	*text_r = d->text;
+	*len_r = d->text_len;
+	return rc;
+}
+
 static sao_err_t authenticate(dlg_t *d, const sao_auth_t *auth, sao_error_t *err)
 {
-	sao_secret_t b64, answer;
+	sao_auth_dialogue_t ad = {
+		.proto = "POP3", .c = d->c, .tag = "", .line_max = SAO_POP3_COMMAND_MAX, .next = auth_line, .ctx = d,
+		.server = d->res->server, .server_size = sizeof(d->res->server),
+	};
 	char cmd[64];
-	const char *diag;
-	sao_err_t rc;
 
-	sao_secret_init(&b64, SAO_AUTH_B64_MAX);
-	sao_secret_init(&answer, SAO_AUTH_B64_MAX);
-	rc = sao_auth_initial(auth, &b64, err);
-	if (rc != SAO_OK)
-		goto out;
 	snprintf(cmd, sizeof(cmd), "AUTH %s", auth->mech);
-	/* RFC 5034 §4: the initial response only if the whole line, CRLF
-	 * included, fits in 255 octets; "=" stands for an empty one. */
-	if (strlen(cmd) + 1 + (b64.len > 0 ? b64.len : 1) + 2 <= SAO_POP3_COMMAND_MAX) {
-		char with_ir[sizeof(cmd) + 2];
-
-		snprintf(with_ir, sizeof(with_ir), "%s %s", cmd, b64.len > 0 ? "" : "=");
-		rc = sao_auth_send(d->c, with_ir, &b64, err);
-	} else {
-		rc = sao_auth_send(d->c, cmd, NULL, err);
-		if (rc == SAO_OK)
-			rc = next(d, err);
-		if (rc == SAO_OK && d->kind != SAO_POP3_CONTINUE) {
-			keep_text(d);
-			rc = sao_error_set(err, SAO_ERR_REJECTED, "the POP3 server refused AUTH %s: %s", auth->mech,
-			                   d->res->server);
-		}
-		if (rc == SAO_OK)
-			rc = sao_auth_send(d->c, "", &b64, err);
-	}
-	while (rc == SAO_OK) {
-		rc = next(d, err);
-		if (rc != SAO_OK)
-			break;
-		if (d->kind == SAO_POP3_CONTINUE) {
-			rc = sao_auth_answer(auth, d->text, d->text_len, &answer, err);
-			if (rc == SAO_OK)
-				rc = sao_auth_send(d->c, "", &answer, err);
-			continue;
-		}
-		if (d->kind == SAO_POP3_OK)
-			break;
-		keep_text(d);
-		diag = auth->ops->diagnosis(auth->ctx);
-		rc = sao_error_set(err, SAO_ERR_REJECTED, "the POP3 server refused the %s login: %s%s%s", auth->mech,
-		                   d->res->server, diag != NULL ? "; " : "", diag != NULL ? diag : "");
-	}
-out:
-	sao_secret_clear(&b64);
-	sao_secret_clear(&answer);
-	return rc;
+	return sao_auth_run(&ad, auth, cmd, err);
 }
 
 sao_err_t sao_pop3_login(sao_tls_t *c, int stls, const sao_auth_t *auth, sao_login_result_t *res, sao_error_t *err)

@@ -51,6 +51,33 @@ sao_err_t sao_auth_answer(const sao_auth_t *a, const char *challenge, size_t len
 struct sao_tls;
 sao_err_t sao_auth_send(struct sao_tls *c, const char *prefix, const sao_secret_t *b64, sao_error_t *err);
 
+/* ---- the exchange, shared by the protocols --------------------------- */
+
+/* What a protocol makes of a line during the exchange. */
+typedef enum { SAO_AUTH_CONTINUE, SAO_AUTH_DONE, SAO_AUTH_REFUSED, SAO_AUTH_SKIP } sao_auth_line_t;
+
+typedef struct sao_auth_dialogue {
+	const char *proto;    /* "IMAP", "POP3": for messages */
+	struct sao_tls *c;
+	const char *tag;      /* "s2 " before the command, or "" */
+	size_t line_max;      /* longest command line with the initial response, CRLF
+	                       * included; 0: the server takes none on the line */
+	/* Reads the next line: *text_r is the challenge (CONTINUE) or the
+	 * server's words (REFUSED). A line that ends the session is an error. */
+	sao_err_t (*next)(void *ctx, sao_auth_line_t *kind_r, const char **text_r, size_t *len_r, sao_error_t *err);
+	void *ctx;
+	char *server;         /* receives the refusal's words, printable */
+	size_t server_size;
+} sao_auth_dialogue_t;
+
+/* Sends command ("AUTHENTICATE XOAUTH2") with the initial response on the
+ * line when it fits ("=" when empty, RFC 4959 §3, RFC 5034 §4), else alone
+ * and the response after the server's empty continuation; answers every
+ * challenge through the authenticator until the server's verdict.
+ * SAO_ERR_REJECTED with the server's words and the authenticator's
+ * diagnosis when it refuses. */
+sao_err_t sao_auth_run(const sao_auth_dialogue_t *d, const sao_auth_t *auth, const char *command, sao_error_t *err);
+
 /* ---- the bearer authenticator (the shared encoders) ------------------ */
 
 typedef struct sao_auth_bearer {
