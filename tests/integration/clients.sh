@@ -96,7 +96,7 @@ sink_has() {
 }
 
 # show TEXT: indented, for the test log.
-show() { printf '%s\n' "$1" | grep -v '^[[:space:]]*$' | sed 's/^/    | /'; }
+show() { printf '%s\n' "$1" | sed -E 's/[[:space:]]+$//; s/ {4,}/   /g' | grep -v '^$' | sed 's/^/    | /'; }
 
 # Full-screen programs run on a 160x40 screen of a private tmux server,
 # which inherits this environment (HOME, XDG_*, PATH).
@@ -107,12 +107,12 @@ tui_start() {
 }
 
 # tui_wait TEXT...: true once the screen shows one of TEXT (at most 30 s);
-# the last screen is in TUI_SCREEN either way.
+# the last screen, wrapped lines joined, is in TUI_SCREEN either way.
 tui_wait() {
 	local i t
 	for ((i = 0; i < 120; i++)); do
 		sleep 0.25
-		TUI_SCREEN=$(tmux -S "$TUI_SOCK" capture-pane -p 2>/dev/null) || return 1
+		TUI_SCREEN=$(tmux -S "$TUI_SOCK" capture-pane -p -J 2>/dev/null) || return 1
 		for t in "$@"; do
 			grep -qF -- "$t" <<< "$TUI_SCREEN" && return 0
 		done
