@@ -32,13 +32,26 @@ run_block() {
 cp "$BED_CA" "$HOME/.bed-ca.crt"
 run_block getmail-setup
 [ "$RC" = 0 ] || { fail "getmail-setup: exit $RC"; show "$OUT"; finish; }
-# The page's getmailrc, plus the one line that trusts the bed's CA.
-page_to_bed getmail.md getmailrc | sed "s#^port = .*#&\nca_certs = $HOME/.bed-ca.crt#" > "$XDG_CONFIG_HOME/getmail/getmailrc"
-grep -q '^ca_certs' "$XDG_CONFIG_HOME/getmail/getmailrc" || { echo "FAIL: the page's getmailrc has no 'port =' line"; exit 1; }
+RCFILE="$XDG_CONFIG_HOME/getmail/getmailrc"
+page_to_bed getmail.md getmailrc > "$RCFILE"
+grep -q '^ca_certs = ' "$RCFILE" || { echo "FAIL: the page's getmailrc has no 'ca_certs =' line"; exit 1; }
 
-# 1. A new message and an expired token: one refresh, the message arrives.
+# 0. With the page's ca_certs (the system's CAs) getmail must refuse the
+#    bed's certificate: without ca_certs getmail6 checks nothing.
 SUBJECT="sasl-oauth getmail check $$-$RANDOM"
 deliver "$SUBJECT"
+l0=$(logins imap XOAUTH2)
+run_block getmail-run
+if [ "$RC" != 0 ] && grep -qi 'certificate verify failed' <<< "$OUT" && [ "$(logins imap XOAUTH2)" = "$l0" ] &&
+	[ -z "$(find "$HOME/Maildir/new" -type f)" ]; then
+	pass "with the page's ca_certs, getmail refuses a certificate from a CA the system does not trust"
+else
+	fail "getmail did not refuse the bed's certificate with the system's CAs (exit $RC)"; show "$OUT"
+fi
+# From here on ca_certs names the bed's CA instead.
+sed -i "s#^ca_certs = .*#ca_certs = $HOME/.bed-ca.crt#" "$RCFILE"
+
+# 1. A new message and an expired token: one refresh, the message arrives.
 expire_token
 g0=$(refresh_grants) l0=$(logins imap XOAUTH2)
 run_block getmail-run

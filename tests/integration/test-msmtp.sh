@@ -11,11 +11,9 @@ need msmtp
 clients_setup
 cd "$HOME" || exit 1
 
-# The page's ~/.msmtprc, plus the one line that trusts the bed's CA.
-page_to_bed msmtp.md msmtprc | sed "s#^tls_starttls on\$#&\ntls_trust_file $BED_CA#" > "$HOME/.msmtprc"
-chmod 600 "$HOME/.msmtprc"
-grep -q '^tls_trust_file' "$HOME/.msmtprc" || { echo "FAIL: the page's msmtprc has no 'tls_starttls on' line"; exit 1; }
 SEND=$(page_to_bed msmtp.md msmtp-send) || exit 1
+page_to_bed msmtp.md msmtprc > "$HOME/.msmtprc"
+chmod 600 "$HOME/.msmtprc"
 
 # send SUBJECT: message.eml with SUBJECT, sent with the page's command.
 send() {
@@ -24,9 +22,23 @@ send() {
 	RC=$?
 }
 
+# 0. The page's lines as they are check the server's certificate against
+#    the system's CAs, which do not know the bed's CA.
+SUBJECT="sasl-oauth msmtp check $$-$RANDOM"
+s0=$(logins submission XOAUTH2)
+send "$SUBJECT unverified"
+if [ "$RC" != 0 ] && grep -qi 'certificate' <<< "$OUT" && [ "$(logins submission XOAUTH2)" = "$s0" ] &&
+	! sink_has "$SUBJECT unverified"; then
+	pass "with the page's lines, msmtp refuses a certificate from a CA the system does not trust"
+else
+	fail "msmtp did not refuse the bed's certificate with the system's CAs (exit $RC)"; show "$OUT"
+fi
+# From here on, plus the one line that trusts the bed's CA.
+sed -i "s#^tls_starttls on\$#&\ntls_trust_file $BED_CA#" "$HOME/.msmtprc"
+grep -q '^tls_trust_file' "$HOME/.msmtprc" || { echo "FAIL: the page's msmtprc has no 'tls_starttls on' line"; exit 1; }
+
 # 1. An expired token: passwordeval refreshes it, once, and the message
 #    goes out.
-SUBJECT="sasl-oauth msmtp check $$-$RANDOM"
 expire_token
 g0=$(refresh_grants) s0=$(logins submission XOAUTH2)
 send "$SUBJECT"
