@@ -122,8 +122,35 @@ tui_wait() {
 
 tui_keys() { tmux -S "$TUI_SOCK" send-keys "$@"; }
 
+# _tui_tree PID: PID and all its descendants.
+_tui_tree() {
+	local c
+	echo "$1"
+	for c in $(pgrep -P "$1"); do _tui_tree "$c"; done
+}
+
+# _tui_alive PID...: true while one of them runs (a zombie has ended).
+_tui_alive() {
+	ps -o stat= -p "$(IFS=,; echo "$*")" 2>/dev/null | grep -qv '^Z'
+}
+
+# tui_stop: ends the program and the tmux server. Killing the server only
+# hangs up the terminal, and neomutt blocks SIGHUP at its "Press any key"
+# prompt: it would outlive the test. So the pane's processes go first, by pid.
 tui_stop() {
 	[ -n "$TUI_SOCK" ] || return 0
+	local pane i
+	local -a tree=()
+	pane=$(tmux -S "$TUI_SOCK" list-panes -F '#{pane_pid}' 2>/dev/null)
+	[ -n "$pane" ] && mapfile -t tree < <(_tui_tree "$pane")
+	if [ "${#tree[@]}" -gt 0 ]; then
+		kill -TERM "${tree[@]}" 2>/dev/null
+		for ((i = 0; i < 40; i++)); do
+			_tui_alive "${tree[@]}" || break
+			sleep 0.05
+		done
+		_tui_alive "${tree[@]}" && kill -KILL "${tree[@]}" 2>/dev/null
+	fi
 	tmux -S "$TUI_SOCK" kill-server 2>/dev/null
 	TUI_SOCK=
 }
