@@ -137,6 +137,20 @@ else
 	fail "revoked refresh token: '$MUTT -s' exit $RC without the cause and the fix"
 fi
 
+if [ "$MUTT" = neomutt ] && [ -f "$HOME/.msmtprc" ]; then
+	{ grep -v '^set smtp_' <<< "$BASE"; page_to_bed mutt.md neomuttrc-msmtp; } > "$RC_FILE"
+	send "sasl-oauth neomutt revoked via msmtp"
+	printf '%s\n' "$BASE" > "$RC_FILE"
+	echo "    what 'neomutt -s' through msmtp shows (refresh token revoked, exit status $RC):"
+	show "$OUT"
+	if [ "$RC" != 0 ] && grep -q 'AADSTS50173' <<< "$OUT" && grep -qF 'run: sasl-oauth login work' <<< "$OUT" &&
+		grep -qF 'Error sending message, child exited 78' <<< "$OUT"; then
+		pass "revoked refresh token: neomutt through msmtp shows AADSTS50173, 'sasl-oauth login work' and msmtp's exit status"
+	else
+		fail "revoked refresh token: neomutt through msmtp, exit $RC, without the cause and the fix"
+	fi
+fi
+
 case $MUTT in
 neomutt) OWN="Unable to open mailbox" ;;
 *) OWN="mutt_account_getoauthbearer: Command returned empty string" ;;
