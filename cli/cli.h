@@ -76,6 +76,11 @@ typedef struct cli_command {
 
 #define CLI_OPTIONS(array) .options = (array), .n_options = sizeof(array) / sizeof((array)[0])
 
+/* A command file's definition: its name, operand rule, usage and help, with
+ * the file's "options" array and "run" function. */
+#define CLI_COMMAND(name_, operands_, usage_, help_) \
+	{ .name = (name_), .usage = (usage_), .help = (help_), CLI_OPTIONS(options), .operands = (operands_), .run = run }
+
 typedef enum {
 	CLI_PARSE_OK,   /* run the command */
 	CLI_PARSE_HELP, /* --help or -h was given: print the help, exit 0 */

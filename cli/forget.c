@@ -39,13 +39,23 @@ static int run(const sao_settings_t *s, const cli_args_t *o)
 	sao_error_t err;
 	char *path = NULL;
 	int code;
+	sao_err_t rc;
 
 	sao_error_clear(&err);
 	sao_token_init(&tok);
 	a = cli_find_account(s, o->operands[0], &err);
 	if (a == NULL)
 		return cli_report(&err);
-	if (sao_settings_cache_path(a, &path, &err) != SAO_OK || sao_cache_remove(path, &tok, &err) != SAO_OK) {
+	rc = sao_settings_cache_path(a, &path, &err);
+	if (rc == SAO_OK)
+		rc = sao_cache_remove(path, &tok, &err);
+	if (rc == SAO_ERR_NOTFOUND) {
+		/* Forgetting twice is no failure (a script may run it again). */
+		cli_say("account '%s' has no stored tokens ('%s'); nothing to delete", a->name, path);
+		code = SAO_EXIT_OK;
+		goto out;
+	}
+	if (rc != SAO_OK) {
 		code = cli_report(&err);
 		goto out;
 	}
@@ -59,12 +69,6 @@ out:
 	return code;
 }
 
-const cli_command_t cli_forget = {
-	.name = "forget",
-	.usage = "[--revoke] ACCOUNT",
-	.help = "Deletes the account's stored tokens; --revoke also asks the provider to revoke the\n"
-	        "refresh token where it can (Google, generic providers with revoke_endpoint).\n",
-	CLI_OPTIONS(options),
-	.operands = CLI_ONE_ACCOUNT,
-	.run = run,
-};
+const cli_command_t cli_forget = CLI_COMMAND("forget", CLI_ONE_ACCOUNT, "[--revoke] ACCOUNT",
+	"Deletes the account's stored tokens; --revoke also asks the provider to revoke the\n"
+	"refresh token where it can (Google, generic providers with revoke_endpoint).\n");

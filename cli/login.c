@@ -76,17 +76,12 @@ out:
 	return rc == SAO_OK ? SAO_EXIT_OK : cli_report(&err);
 }
 
-const cli_command_t cli_login = {
-	.name = "login",
-	.usage = "[--paste] [--redirect-uri URI] [--browser CMD] [--timeout SECONDS] ACCOUNT",
-	.help = "Signs in with the account's flow and stores the tokens in its cache:\n"
-	        "  flow = device              prints a URL and a code to enter there\n"
-	        "  flow = authcode            opens (or prints) the sign-in page; the browser comes back\n"
-	        "                             to a listener on 127.0.0.1; --paste instead asks for the\n"
-	        "                             address the browser ended on (for machines without one)\n"
-	        "  flow = client_credentials  gets an application token, no person involved\n"
-	        "--browser CMD runs CMD URL (default: $BROWSER); --timeout limits the wait (900 s).\n",
-	CLI_OPTIONS(options),
-	.operands = CLI_ONE_ACCOUNT,
-	.run = run,
-};
+const cli_command_t cli_login = CLI_COMMAND(
+	"login", CLI_ONE_ACCOUNT, "[--paste] [--redirect-uri URI] [--browser CMD] [--timeout SECONDS] ACCOUNT",
+	"Signs in with the account's flow and stores the tokens in its cache:\n"
+	"  flow = device              prints a URL and a code to enter there\n"
+	"  flow = authcode            opens (or prints) the sign-in page; the browser comes back\n"
+	"                             to a listener on 127.0.0.1; --paste instead asks for the\n"
+	"                             address the browser ended on (for machines without one)\n"
+	"  flow = client_credentials  gets an application token, no person involved\n"
+	"--browser CMD runs CMD URL (default: $BROWSER); --timeout limits the wait (900 s).\n");

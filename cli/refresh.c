@@ -89,12 +89,6 @@ static int run(const sao_settings_t *s, const cli_args_t *o)
 	return worst;
 }
 
-const cli_command_t cli_refresh = {
-	.name = "refresh",
-	.usage = "[--force] (--all | ACCOUNT...)",
-	.help = "Refreshes the tokens that are stale (all managed accounts with --all): for cron,\n"
-	        "the systemd timer, and caches read inside a chroot. --force refreshes fresh ones too.\n",
-	CLI_OPTIONS(options),
-	.operands = CLI_ACCOUNTS,
-	.run = run,
-};
+const cli_command_t cli_refresh = CLI_COMMAND("refresh", CLI_ACCOUNTS, "[--force] (--all | ACCOUNT...)",
+	"Refreshes the tokens that are stale (all managed accounts with --all): for cron,\n"
+	"the systemd timer, and caches read inside a chroot. --force refreshes fresh ones too.\n");

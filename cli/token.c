@@ -42,14 +42,9 @@ static int run(const sao_settings_t *s, const cli_args_t *o)
 	return rc == SAO_OK ? SAO_EXIT_OK : cli_report(&err);
 }
 
-const cli_command_t cli_token = {
-	.name = "token",
-	.usage = "[--format raw|xoauth2|json] [--user USER] [--force] ACCOUNT",
-	.help = "Prints a valid access token of ACCOUNT (an account name or a user it serves),\n"
-	        "refreshing it first when it expires within refresh_margin. Formats: raw (for\n"
-	        "mutt's *_oauth_refresh_command, msmtp passwordeval, mbsync PassCmd, curl\n"
-	        "--oauth2-bearer), xoauth2 (the base64 SASL string for USER), json (with expiry).\n",
-	CLI_OPTIONS(options),
-	.operands = CLI_ONE_ACCOUNT,
-	.run = run,
-};
+const cli_command_t cli_token = CLI_COMMAND(
+	"token", CLI_ONE_ACCOUNT, "[--format raw|xoauth2|json] [--user USER] [--force] ACCOUNT",
+	"Prints a valid access token of ACCOUNT (an account name or a user it serves),\n"
+	"refreshing it first when it expires within refresh_margin. Formats: raw (for\n"
+	"mutt's *_oauth_refresh_command, msmtp passwordeval, mbsync PassCmd, curl\n"
+	"--oauth2-bearer), xoauth2 (the base64 SASL string for USER), json (with expiry).\n");

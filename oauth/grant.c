@@ -529,10 +529,13 @@ sao_err_t sao_grant_revoke(sao_client_t *c, const sao_token_t *tok, sao_error_t 
 	if (rc == SAO_OK)
 		rc = sao_http_post_form(&c->http, c->ep.revoke, &form, &resp, what, err);
 	/* RFC 7009 §2.2: any 2xx is success, whatever the body (Google sends
-	 * none); §2.2.1: an error answer is RFC 6749 §5.2 JSON. */
+	 * none); §2.2.1: an error answer is RFC 6749 §5.2 JSON. A 5xx is not
+	 * worded as for a token request ("try again later, the cached tokens
+	 * are unchanged"): the caller has deleted its copy already. */
 	if (rc != SAO_OK || (resp.status >= 200 && resp.status <= 299))
 		goto out;
-	if (sao_json_parse(resp.body.data, resp.body.len, "the identity provider's answer", &j, NULL) == SAO_OK &&
+	if (resp.status < 500 &&
+	    sao_json_parse(resp.body.data, resp.body.len, "the identity provider's answer", &j, NULL) == SAO_OK &&
 	    sao_json_get_string(j, "error", NULL) != NULL)
 		rc = oauth_failure(c, j, resp.status, what, NULL, err);
 	else
