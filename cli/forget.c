@@ -49,8 +49,9 @@ static int run(const sao_settings_t *s, const cli_args_t *o)
 	rc = sao_settings_cache_path(a, &path, &err);
 	if (rc == SAO_OK)
 		rc = sao_cache_remove(path, &tok, &err);
-	if (rc == SAO_ERR_NOTFOUND) {
-		/* Forgetting twice is no failure (a script may run it again). */
+	if (rc == SAO_ERR_NOTFOUND && err.code == SAO_OK) {
+		/* No cache file (left unworded by the cache): forgetting twice is
+		 * no failure, a script may run it again. */
 		cli_say("account '%s' has no stored tokens ('%s'); nothing to delete", a->name, path);
 		code = SAO_EXIT_OK;
 		goto out;
