@@ -105,6 +105,20 @@ else
 	fail "token --format=json nosuch without configuration: exit $RC (want 4): $ERR"
 fi
 
+# With no configuration anywhere, the message says where to create one
+# (only when this machine has no system configuration file).
+if [ -e /etc/sasl-oauth/sasl-oauth.conf ]; then
+	echo "SKIP (sub-case): /etc/sasl-oauth/sasl-oauth.conf exists, so 'no configuration file' cannot be shown"
+else
+	unset SASL_OAUTH_CONF
+	run token --format=json nosuch
+	if [ "$RC" = 4 ] && printf '%s\n' "$ERR" | grep -qF "sasl-oauth: no configuration file; create ~/.config/sasl-oauth/config"; then
+		pass "no configuration at all: exit 4, says where to create one"
+	else
+		fail "no configuration at all: exit $RC (want 4): $ERR"
+	fi
+fi
+
 echo "== usage errors, with a configuration file"
 printf '[account work]\nusers = alice@example.com\nclient_id = 00000000-0000-0000-0000-000000000000\n' \
 	> "$WORK/sasl-oauth.conf"
@@ -189,6 +203,17 @@ if [ "$RC" = 0 ] && [ "$ERR" = "sasl-oauth: account 'work' has no stored tokens 
 else
 	fail "forget with nothing cached: exit $RC (want 0): $ERR"
 fi
+
+# A cache others can read is not read, so not deleted either.
+seed_cache work alice@example.com
+chmod 644 "$STATE/work.json"
+run forget work
+if [ "$RC" = 4 ] && [ -e "$STATE/work.json" ] && printf '%s\n' "$ERR" | grep -qF "chmod 600"; then
+	pass "forget of a cache readable by others: exit 4, the file stays, the fix is named"
+else
+	fail "forget of a 0644 cache: exit $RC (want 4), file kept: $([ -e "$STATE/work.json" ] && echo yes || echo no): $ERR"
+fi
+rm -f "$STATE/work.json"
 
 echo "== forget --revoke, Microsoft (no revocation endpoint)"
 seed_cache work alice@example.com
