@@ -2,10 +2,10 @@
 /*
  * cli: what the files of the sasl-oauth command share (private to cli/).
  *
- * A command is data (Dovecot's doveadm is the model): its name, usage line,
- * help text, its options as a const array of cli_option_t indexed by the
- * command's own enum (designated initializers), what its operands are, and
- * the function that runs it. main.c holds the table of commands, options.c
+ * A command is data (Dovecot's doveadm is the model): its name, help text,
+ * its options as a const array of cli_option_t indexed by the command's own
+ * enum (designated initializers), what its operands are, and the function
+ * that runs it; its usage line is made from that data (cli_usage). main.c holds the table of commands, options.c
  * the one option parser, output.c every way a command prints (the token
  * formats raw, xoauth2 and json, and the human lines). One file per command
  * (login.c, token.c, refresh.c, forget.c). A command calls the libraries for
@@ -30,6 +30,7 @@
 
 #define CLI_OPTIONS_MAX 8   /* options of one command */
 #define CLI_PROBLEM_MAX 256
+#define CLI_USAGE_MAX   256
 
 typedef enum {
 	CLI_FLAG,   /* --name */
@@ -43,7 +44,8 @@ typedef struct cli_option {
 	cli_kind_t kind;
 	const char *const *choices; /* CLI_CHOICE: the words, NULL-terminated */
 	long min, max;              /* CLI_NUMBER: the range */
-	const char *unit;           /* CLI_NUMBER: what N counts, for the message */
+	const char *value;          /* CLI_STRING, CLI_NUMBER: the value's name in the usage
+	                               ("URI", "SECONDS"; in lower case in a number's message) */
 	int instead_of_operands;    /* CLI_FLAG: stands for "every account" (--all) */
 } cli_option_t;
 
@@ -65,7 +67,6 @@ typedef struct cli_args {
 
 typedef struct cli_command {
 	const char *name;
-	const char *usage;           /* after "sasl-oauth NAME " */
 	const char *help;            /* paragraphs after the usage line */
 	const cli_option_t *options; /* n_options entries, at most CLI_OPTIONS_MAX */
 	size_t n_options;
@@ -76,10 +77,10 @@ typedef struct cli_command {
 
 #define CLI_OPTIONS(array) .options = (array), .n_options = sizeof(array) / sizeof((array)[0])
 
-/* A command file's definition: its name, operand rule, usage and help, with
- * the file's "options" array and "run" function. */
-#define CLI_COMMAND(name_, operands_, usage_, help_) \
-	{ .name = (name_), .usage = (usage_), .help = (help_), CLI_OPTIONS(options), .operands = (operands_), .run = run }
+/* A command file's definition: its name, operand rule and help, with the
+ * file's "options" array and "run" function. */
+#define CLI_COMMAND(name_, operands_, help_) \
+	{ .name = (name_), .help = (help_), CLI_OPTIONS(options), .operands = (operands_), .run = run }
 
 typedef enum {
 	CLI_PARSE_OK,   /* run the command */
@@ -93,6 +94,12 @@ typedef enum {
  * abbreviations, options and operands in any order, "--" ends the options.
  * Reorders argv (getopt_long). Not reentrant (getopt's state). */
 cli_parse_t cli_parse(const cli_command_t *cmd, int argc, char **argv, cli_args_t *args_r);
+
+/* options.c: the command's usage, from its options and operand rule, in
+ * buf (CLI_USAGE_MAX bytes hold every one): "[--paste] [--timeout SECONDS]
+ * [--format raw|xoauth2|json] ACCOUNT", "[--force] (--all | ACCOUNT...)".
+ * Returns buf. */
+const char *cli_usage(const cli_command_t *cmd, char *buf, size_t size);
 
 /* main.c: the account named name, or the account that serves the user name
  * (so that mutt's "sasl-oauth token alice@contoso.com" works); one that

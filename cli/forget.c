@@ -70,6 +70,6 @@ out:
 	return code;
 }
 
-const cli_command_t cli_forget = CLI_COMMAND("forget", CLI_ONE_ACCOUNT, "[--revoke] ACCOUNT",
+const cli_command_t cli_forget = CLI_COMMAND("forget", CLI_ONE_ACCOUNT,
 	"Deletes the account's stored tokens; --revoke also asks the provider to revoke the\n"
 	"refresh token where it can (Google, generic providers with revoke_endpoint).\n");

@@ -20,9 +20,9 @@ enum { OPT_PASTE, OPT_REDIRECT_URI, OPT_BROWSER, OPT_TIMEOUT };
 
 static const cli_option_t options[] = {
 	[OPT_PASTE] = { .name = "paste", .kind = CLI_FLAG },
-	[OPT_REDIRECT_URI] = { .name = "redirect-uri", .kind = CLI_STRING },
-	[OPT_BROWSER] = { .name = "browser", .kind = CLI_STRING },
-	[OPT_TIMEOUT] = { .name = "timeout", .kind = CLI_NUMBER, .min = 1, .max = 86400, .unit = "seconds" },
+	[OPT_REDIRECT_URI] = { .name = "redirect-uri", .kind = CLI_STRING, .value = "URI" },
+	[OPT_BROWSER] = { .name = "browser", .kind = CLI_STRING, .value = "CMD" },
+	[OPT_TIMEOUT] = { .name = "timeout", .kind = CLI_NUMBER, .min = 1, .max = 86400, .value = "SECONDS" },
 };
 
 static int run(const sao_settings_t *s, const cli_args_t *o)
@@ -76,8 +76,7 @@ out:
 	return rc == SAO_OK ? SAO_EXIT_OK : cli_report(&err);
 }
 
-const cli_command_t cli_login = CLI_COMMAND(
-	"login", CLI_ONE_ACCOUNT, "[--paste] [--redirect-uri URI] [--browser CMD] [--timeout SECONDS] ACCOUNT",
+const cli_command_t cli_login = CLI_COMMAND("login", CLI_ONE_ACCOUNT,
 	"Signs in with the account's flow and stores the tokens in its cache:\n"
 	"  flow = device              prints a URL and a code to enter there\n"
 	"  flow = authcode            opens (or prints) the sign-in page; the browser comes back\n"

@@ -39,9 +39,11 @@ const sao_account_t *cli_find_account(const sao_settings_t *s, const char *name,
 
 static void usage(FILE *f)
 {
+	char buf[CLI_USAGE_MAX];
+
 	fprintf(f, "usage: sasl-oauth COMMAND [OPTIONS] ACCOUNT\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-8s %s\n", commands[i]->name, commands[i]->usage);
+		fprintf(f, "  %-8s %s\n", commands[i]->name, cli_usage(commands[i], buf, sizeof(buf)));
 	fprintf(f, "\n'sasl-oauth COMMAND --help' describes one. Configuration: $SASL_OAUTH_CONF, else\n"
 	           "%s/sasl-oauth.conf and ~/.config/sasl-oauth/config.\n"
 	           "Exit status: 0 ok, 1 failure, 2 usage, 3 a new login is needed, 4 configuration\n"

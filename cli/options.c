@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -29,18 +30,45 @@ static cli_parse_t problem(cli_args_t *args, const char *fmt, ...)
 	return CLI_PARSE_USAGE;
 }
 
+/* Appends to buf (size bytes, *len used); a cut result stays a string. */
+static void append(char *buf, size_t size, size_t *len, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void append(char *buf, size_t size, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*len >= size)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *len, size - *len, fmt, ap);
+	va_end(ap);
+	*len = n < 0 ? size : *len + (size_t)n;
+}
+
 /* "--format is raw, xoauth2 or json". */
 static cli_parse_t bad_choice(const cli_option_t *o, cli_args_t *args)
 {
-	size_t n = 0, len;
+	size_t n = 0, len = 0;
 
 	while (o->choices[n] != NULL)
 		n++;
-	len = (size_t)snprintf(args->problem, sizeof(args->problem), "--%s is", o->name);
-	for (size_t i = 0; i < n && len < sizeof(args->problem); i++)
-		len += (size_t)snprintf(args->problem + len, sizeof(args->problem) - len, "%s%s",
-		                        i == 0 ? " " : i + 1 == n ? " or " : ", ", o->choices[i]);
+	append(args->problem, sizeof(args->problem), &len, "--%s is", o->name);
+	for (size_t i = 0; i < n; i++)
+		append(args->problem, sizeof(args->problem), &len, "%s%s", i == 0 ? " " : i + 1 == n ? " or " : ", ",
+		       o->choices[i]);
 	return CLI_PARSE_USAGE;
+}
+
+/* "--timeout takes seconds from 1 to 86400": the value's name in lower case. */
+static cli_parse_t bad_number(const cli_option_t *o, cli_args_t *args)
+{
+	char unit[32];
+	size_t i;
+
+	for (i = 0; o->value[i] != '\0' && i + 1 < sizeof(unit); i++)
+		unit[i] = (char)tolower((unsigned char)o->value[i]);
+	unit[i] = '\0';
+	return problem(args, "--%s takes %s from %ld to %ld", o->name, unit, o->min, o->max);
 }
 
 /* Checks and keeps the value of option i. */
@@ -55,7 +83,7 @@ static cli_parse_t take_value(const cli_option_t *o, size_t i, const char *v, cl
 		errno = 0;
 		n = strtol(v, &end, 10);
 		if (end == v || *end != '\0' || errno != 0 || n < o->min || n > o->max)
-			return problem(args, "--%s takes %s from %ld to %ld", o->name, o->unit, o->min, o->max);
+			return bad_number(o, args);
 		args->number[i] = n;
 		break;
 	case CLI_CHOICE:
@@ -130,4 +158,33 @@ cli_parse_t cli_parse(const cli_command_t *cmd, int argc, char **argv, cli_args_
 	args_r->operands = argv + optind;
 	args_r->n_operands = argc - optind;
 	return check_operands(cmd, args_r);
+}
+
+const char *cli_usage(const cli_command_t *cmd, char *buf, size_t size)
+{
+	const char *instead = NULL;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < cmd->n_options; i++) {
+		const cli_option_t *o = &cmd->options[i];
+
+		if (o->instead_of_operands) {
+			instead = o->name;
+			continue;
+		}
+		append(buf, size, &len, "[--%s", o->name);
+		for (size_t c = 0; o->kind == CLI_CHOICE && o->choices[c] != NULL; c++)
+			append(buf, size, &len, "%c%s", c == 0 ? ' ' : '|', o->choices[c]);
+		if (o->kind == CLI_STRING || o->kind == CLI_NUMBER)
+			append(buf, size, &len, " %s", o->value);
+		append(buf, size, &len, "] ");
+	}
+	if (cmd->operands == CLI_ONE_ACCOUNT)
+		append(buf, size, &len, "ACCOUNT");
+	else if (instead != NULL)
+		append(buf, size, &len, "(--%s | ACCOUNT...)", instead);
+	else
+		append(buf, size, &len, "ACCOUNT...");
+	return buf;
 }

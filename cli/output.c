@@ -91,13 +91,18 @@ int cli_report(const sao_error_t *err)
 
 int cli_usage_error(const cli_command_t *cmd, const char *what)
 {
-	fprintf(stderr, "sasl-oauth: %s\nusage: sasl-oauth %s %s\n", what, cmd->name, cmd->usage);
+	char usage[CLI_USAGE_MAX];
+
+	fprintf(stderr, "sasl-oauth: %s\nusage: sasl-oauth %s %s\n", what, cmd->name,
+	        cli_usage(cmd, usage, sizeof(usage)));
 	return SAO_EXIT_USAGE;
 }
 
 void cli_help(const cli_command_t *cmd)
 {
-	printf("usage: sasl-oauth %s %s\n\n%s", cmd->name, cmd->usage, cmd->help);
+	char usage[CLI_USAGE_MAX];
+
+	printf("usage: sasl-oauth %s %s\n\n%s", cmd->name, cli_usage(cmd, usage, sizeof(usage)), cmd->help);
 }
 
 void cli_say(const char *fmt, ...)

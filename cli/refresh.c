@@ -89,6 +89,6 @@ static int run(const sao_settings_t *s, const cli_args_t *o)
 	return worst;
 }
 
-const cli_command_t cli_refresh = CLI_COMMAND("refresh", CLI_ACCOUNTS, "[--force] (--all | ACCOUNT...)",
+const cli_command_t cli_refresh = CLI_COMMAND("refresh", CLI_ACCOUNTS,
 	"Refreshes the tokens that are stale (all managed accounts with --all): for cron,\n"
 	"the systemd timer, and caches read inside a chroot. --force refreshes fresh ones too.\n");

@@ -14,7 +14,7 @@ enum { OPT_FORMAT, OPT_USER, OPT_FORCE };
 
 static const cli_option_t options[] = {
 	[OPT_FORMAT] = { .name = "format", .kind = CLI_CHOICE, .choices = cli_formats },
-	[OPT_USER] = { .name = "user", .kind = CLI_STRING },
+	[OPT_USER] = { .name = "user", .kind = CLI_STRING, .value = "USER" },
 	[OPT_FORCE] = { .name = "force", .kind = CLI_FLAG },
 };
 
@@ -25,6 +25,7 @@ static int run(const sao_settings_t *s, const cli_args_t *o)
 	const sao_account_t *a;
 	sao_token_t tok;
 	sao_error_t err;
+	int code;
 	sao_err_t rc;
 
 	sao_error_clear(&err);
@@ -38,13 +39,12 @@ static int run(const sao_settings_t *s, const cli_args_t *o)
 	rc = sao_renew_token(a, o->given[OPT_FORCE], &tok, NULL, &err);
 	if (rc == SAO_OK)
 		rc = cli_print_token(format, a, user, &tok, &err);
+	code = rc == SAO_OK ? SAO_EXIT_OK : cli_report(&err);
 	sao_token_clear(&tok);
-	return rc == SAO_OK ? SAO_EXIT_OK : cli_report(&err);
+	return code;
 }
 
-const cli_command_t cli_token = CLI_COMMAND(
-	"token", CLI_ONE_ACCOUNT, "[--format raw|xoauth2|json] [--user USER] [--force] ACCOUNT",
-	"Prints a valid access token of ACCOUNT (an account name or a user it serves),\n"
-	"refreshing it first when it expires within refresh_margin. Formats: raw (for\n"
-	"mutt's *_oauth_refresh_command, msmtp passwordeval, mbsync PassCmd, curl\n"
-	"--oauth2-bearer), xoauth2 (the base64 SASL string for USER), json (with expiry).\n");
+const cli_command_t cli_token = CLI_COMMAND("token", CLI_ONE_ACCOUNT,
+	"Prints a valid access token of ACCOUNT (an account name or a user it serves),\nrefreshing it first when "
+	"it expires within refresh_margin. Formats: raw (for\nmutt's *_oauth_refresh_command, msmtp passwordeval, "
+	"mbsync PassCmd, curl\n--oauth2-bearer), xoauth2 (the base64 SASL string for USER), json (with expiry).\n");

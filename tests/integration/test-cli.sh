@@ -92,6 +92,18 @@ export HOME="$WORK/home" XDG_CONFIG_HOME="$WORK/home/.config" XDG_STATE_HOME="$W
 mkdir -p "$XDG_CONFIG_HOME/sasl-oauth" && chmod -R 700 "$HOME"
 unset SASL_OAUTH_CONF
 
+echo "== the usage lines"
+# Made from the options' data; the synopsis in docs/cli.md is what they say.
+for cmd in login token refresh forget; do
+	doc=$(grep -E "^sasl-oauth $cmd " "$top_srcdir/docs/cli.md" | tr -s ' ')
+	got=$("$CLI" "$cmd" --help | head -n 1)
+	if [ -n "$doc" ] && [ "$got" = "usage: $doc" ]; then
+		pass "'$cmd' usage is docs/cli.md's synopsis: $doc"
+	else
+		fail "'$cmd' usage '$got' differs from docs/cli.md's '$doc'"
+	fi
+done
+
 echo "== usage errors, no configuration file"
 # The system file would be read if there were no user file: point at one
 # that does not exist.

@@ -3,8 +3,8 @@
  * The CLI's one option parser (cli/options.c), table-driven: flags, values
  * ("--name value" and "--name=value"), numbers and their range, choices,
  * unknown and ambiguous options, missing values, a value given to a flag,
- * operands in any place and after "--", the operand rules, and --help
- * winning over every complaint.
+ * operands in any place and after "--", the operand rules, --help
+ * winning over every complaint, and the usage line made from the data.
  */
 #include "config.h"
 
@@ -18,8 +18,8 @@ enum { O_PASTE, O_BROWSER, O_TIMEOUT, O_FORMAT };
 static const char *const formats[] = { "raw", "xoauth2", "json", NULL };
 static const cli_option_t one_options[] = {
 	[O_PASTE] = { .name = "paste", .kind = CLI_FLAG },
-	[O_BROWSER] = { .name = "browser", .kind = CLI_STRING },
-	[O_TIMEOUT] = { .name = "timeout", .kind = CLI_NUMBER, .min = 1, .max = 86400, .unit = "seconds" },
+	[O_BROWSER] = { .name = "browser", .kind = CLI_STRING, .value = "CMD" },
+	[O_TIMEOUT] = { .name = "timeout", .kind = CLI_NUMBER, .min = 1, .max = 86400, .value = "SECONDS" },
 	[O_FORMAT] = { .name = "format", .kind = CLI_CHOICE, .choices = formats },
 };
 static const cli_command_t one = { .name = "one", CLI_OPTIONS(one_options), .operands = CLI_ONE_ACCOUNT };
@@ -59,6 +59,13 @@ typedef struct row {
 } row_t;
 
 #define BIT(i) (1u << (i))
+/* A line refused with problem p; a line that asks for the help. */
+#define REFUSED(n, c, p, ...) { .name = n, .cmd = &c, .argv = { __VA_ARGS__ }, .want = CLI_PARSE_USAGE, .problem = p }
+#define HELP(n, c, ...) { .name = n, .cmd = &c, .argv = { __VA_ARGS__ }, .want = CLI_PARSE_HELP }
+#define UNKNOWN "unknown option"
+#define BAD_TIMEOUT "--timeout takes seconds from 1 to 86400"
+#define BAD_FORMAT "--format is raw, xoauth2 or json"
+#define NOT_BOTH "give accounts or --all, not both and not neither"
 
 static const row_t rows[] = {
 	/* Flags, values, numbers, choices. */
@@ -66,26 +73,19 @@ static const row_t rows[] = {
 	{ .name = "flag", .cmd = &one, .argv = { "--paste", "work" }, .want = CLI_PARSE_OK, .given = BIT(O_PASTE),
 	  .operands = "work" },
 	{ .name = "string value", .cmd = &one, .argv = { "--browser", "firefox", "work" }, .want = CLI_PARSE_OK,
-	  .given = BIT(O_BROWSER),
-	  .value = "firefox", .operands = "work" },
+	  .given = BIT(O_BROWSER), .value = "firefox", .operands = "work" },
 	{ .name = "string --opt=value", .cmd = &one, .argv = { "--browser=w3m -dump", "work" }, .want = CLI_PARSE_OK,
-	  .given = BIT(O_BROWSER),
-	  .value = "w3m -dump", .operands = "work" },
+	  .given = BIT(O_BROWSER), .value = "w3m -dump", .operands = "work" },
 	{ .name = "empty value", .cmd = &one, .argv = { "--browser=", "work" }, .want = CLI_PARSE_OK,
-	  .given = BIT(O_BROWSER), .value = "",
-	  .operands = "work" },
+	  .given = BIT(O_BROWSER), .value = "", .operands = "work" },
 	{ .name = "number", .cmd = &one, .argv = { "--timeout", "30", "work" }, .want = CLI_PARSE_OK,
-	  .given = BIT(O_TIMEOUT), .value = "30",
-	  .number = 30, .operands = "work" },
+	  .given = BIT(O_TIMEOUT), .value = "30", .number = 30, .operands = "work" },
 	{ .name = "number at its maximum", .cmd = &one, .argv = { "--timeout=86400", "work" }, .want = CLI_PARSE_OK,
-	  .given = BIT(O_TIMEOUT),
-	  .value = "86400", .number = 86400, .operands = "work" },
+	  .given = BIT(O_TIMEOUT), .value = "86400", .number = 86400, .operands = "work" },
 	{ .name = "choice", .cmd = &one, .argv = { "--format", "json", "work" }, .want = CLI_PARSE_OK,
-	  .given = BIT(O_FORMAT), .value = "json",
-	  .number = 2, .operands = "work" },
+	  .given = BIT(O_FORMAT), .value = "json", .number = 2, .operands = "work" },
 	{ .name = "abbreviation", .cmd = &one, .argv = { "--form=xoauth2", "work" }, .want = CLI_PARSE_OK,
-	  .given = BIT(O_FORMAT),
-	  .value = "xoauth2", .number = 1, .operands = "work" },
+	  .given = BIT(O_FORMAT), .value = "xoauth2", .number = 1, .operands = "work" },
 	{ .name = "options after the operand", .cmd = &one, .argv = { "work", "--paste", "--format", "raw" },
 	  .want = CLI_PARSE_OK, .given = BIT(O_PASTE) | BIT(O_FORMAT), .value = "raw", .number = 0,
 	  .operands = "work" },
@@ -93,57 +93,36 @@ static const row_t rows[] = {
 	  .operands = "--paste" },
 	{ .name = "a lone dash is an operand", .cmd = &one, .argv = { "-" }, .want = CLI_PARSE_OK, .operands = "-" },
 	/* Unknown options and missing values. */
-	{ .name = "unknown option", .cmd = &one, .argv = { "--bogus", "work" }, .want = CLI_PARSE_USAGE,
-	  .problem = "unknown option" },
-	{ .name = "short option", .cmd = &one, .argv = { "-p", "work" }, .want = CLI_PARSE_USAGE,
-	  .problem = "unknown option" },
-	{ .name = "missing value", .cmd = &one, .argv = { "work", "--browser" }, .want = CLI_PARSE_USAGE,
-	  .problem = "unknown option" },
-	{ .name = "value for a flag", .cmd = &one, .argv = { "--paste=yes", "work" }, .want = CLI_PARSE_USAGE,
-	  .problem = "unknown option" },
+	REFUSED("unknown option", one, UNKNOWN, "--bogus", "work"),
+	REFUSED("short option", one, UNKNOWN, "-p", "work"),
+	REFUSED("missing value", one, UNKNOWN, "work", "--browser"),
+	REFUSED("value for a flag", one, UNKNOWN, "--paste=yes", "work"),
 	{ .name = "one-letter abbreviation", .cmd = &many, .argv = { "--f", "--a" }, .want = CLI_PARSE_OK,
 	  .given = BIT(M_FORCE) | BIT(M_ALL) },
-	{ .name = "ambiguous abbreviation", .cmd = &two, .argv = { "--for", "json", "work" }, .want = CLI_PARSE_USAGE,
-	  .problem = "unknown option" },
-	{ .name = "number too small", .cmd = &one, .argv = { "--timeout", "0", "work" }, .want = CLI_PARSE_USAGE,
-	  .problem = "--timeout takes seconds from 1 to 86400" },
-	{ .name = "number too large", .cmd = &one, .argv = { "--timeout=86401", "work" }, .want = CLI_PARSE_USAGE,
-	  .problem = "--timeout takes seconds from 1 to 86400" },
-	{ .name = "number with a unit", .cmd = &one, .argv = { "--timeout=30s", "work" }, .want = CLI_PARSE_USAGE,
-	  .problem = "--timeout takes seconds from 1 to 86400" },
-	{ .name = "empty number", .cmd = &one, .argv = { "--timeout=", "work" }, .want = CLI_PARSE_USAGE,
-	  .problem = "--timeout takes seconds from 1 to 86400" },
-	{ .name = "number out of long's range", .cmd = &one, .argv = { "--timeout=99999999999999999999", "work" },
-	  .want = CLI_PARSE_USAGE, .problem = "--timeout takes seconds from 1 to 86400" },
-	{ .name = "unknown choice", .cmd = &one, .argv = { "--format", "bogus", "work" }, .want = CLI_PARSE_USAGE,
-	  .problem = "--format is raw, xoauth2 or json" },
-	{ .name = "choices are exact", .cmd = &one, .argv = { "--format=JSON", "work" }, .want = CLI_PARSE_USAGE,
-	  .problem = "--format is raw, xoauth2 or json" },
+	REFUSED("ambiguous abbreviation", two, UNKNOWN, "--for", "json", "work"),
+	REFUSED("number too small", one, BAD_TIMEOUT, "--timeout", "0", "work"),
+	REFUSED("number too large", one, BAD_TIMEOUT, "--timeout=86401", "work"),
+	REFUSED("number with a unit", one, BAD_TIMEOUT, "--timeout=30s", "work"),
+	REFUSED("empty number", one, BAD_TIMEOUT, "--timeout=", "work"),
+	REFUSED("number out of long's range", one, BAD_TIMEOUT, "--timeout=99999999999999999999", "work"),
+	REFUSED("unknown choice", one, BAD_FORMAT, "--format", "bogus", "work"),
+	REFUSED("choices are exact", one, BAD_FORMAT, "--format=JSON", "work"),
 	/* Operand rules. */
-	{ .name = "no operand", .cmd = &one, .argv = { "--paste" }, .want = CLI_PARSE_USAGE,
-	  .problem = "give one account" },
-	{ .name = "two operands", .cmd = &one, .argv = { "work", "home" }, .want = CLI_PARSE_USAGE,
-	  .problem = "give one account" },
+	REFUSED("no operand", one, "give one account", "--paste"),
+	REFUSED("two operands", one, "give one account", "work", "home"),
 	{ .name = "accounts", .cmd = &many, .argv = { "work", "--force", "home" }, .want = CLI_PARSE_OK,
-	  .given = BIT(M_FORCE),
-	  .operands = "work home" },
+	  .given = BIT(M_FORCE), .operands = "work home" },
 	{ .name = "--all instead", .cmd = &many, .argv = { "--all" }, .want = CLI_PARSE_OK, .given = BIT(M_ALL) },
-	{ .name = "neither", .cmd = &many, .argv = { "--force" }, .want = CLI_PARSE_USAGE,
-	  .problem = "give accounts or --all, not both and not neither" },
-	{ .name = "both", .cmd = &many, .argv = { "--all", "work" }, .want = CLI_PARSE_USAGE,
-	  .problem = "give accounts or --all, not both and not neither" },
-	{ .name = "accounts, no --all to stand in", .cmd = &plain, .argv = { "--force" }, .want = CLI_PARSE_USAGE,
-	  .problem = "give one or more accounts" },
+	REFUSED("neither", many, NOT_BOTH, "--force"),
+	REFUSED("both", many, NOT_BOTH, "--all", "work"),
+	REFUSED("accounts, no --all to stand in", plain, "give one or more accounts", "--force"),
 	/* --help wins wherever it stands. */
-	{ .name = "--help", .cmd = &one, .argv = { "--help" }, .want = CLI_PARSE_HELP },
-	{ .name = "-h", .cmd = &many, .argv = { "-h" }, .want = CLI_PARSE_HELP },
-	{ .name = "--help after a bad option", .cmd = &one, .argv = { "--bogus", "--timeout=0", "--help" },
-	  .want = CLI_PARSE_HELP },
-	{ .name = "--help is not abbreviated", .cmd = &one, .argv = { "--hel", "work" }, .want = CLI_PARSE_USAGE,
-	  .problem = "unknown option" },
+	HELP("--help", one, "--help"),
+	HELP("-h", many, "-h"),
+	HELP("--help after a bad option", one, "--bogus", "--timeout=0", "--help"),
+	REFUSED("--help is not abbreviated", one, UNKNOWN, "--hel", "work"),
 	/* A table larger than the parser holds is refused, not overrun. */
-	{ .name = "too many options", .cmd = &nine, .argv = { "work" }, .want = CLI_PARSE_USAGE,
-	  .problem = "command 'nine' declares more than 8 options" },
+	REFUSED("too many options", nine, "command 'nine' declares more than 8 options", "work"),
 };
 
 static void run_row(const row_t *r)
@@ -197,6 +176,27 @@ static void run_row(const row_t *r)
 	          joined, r->operands != NULL ? r->operands : "");
 }
 
+/* The usage line comes from the same data. */
+static void test_usage(void)
+{
+	static const struct {
+		const cli_command_t *cmd;
+		const char *want;
+	} usages[] = {
+		{ &one, "[--paste] [--browser CMD] [--timeout SECONDS] [--format raw|xoauth2|json] ACCOUNT" },
+		{ &many, "[--force] (--all | ACCOUNT...)" },
+		{ &plain, "[--force] ACCOUNT..." },
+	};
+	char buf[CLI_USAGE_MAX];
+
+	for (size_t i = 0; i < sizeof(usages) / sizeof(usages[0]); i++)
+		CHECK_MSG(strcmp(cli_usage(usages[i].cmd, buf, sizeof(buf)), usages[i].want) == 0, "usage '%s', want '%s'",
+		          buf, usages[i].want);
+	/* A buffer too small cuts the line and keeps it a string. */
+	CHECK(strcmp(cli_usage(&one, buf, 10), "[--paste]") == 0);
+	CHECK(strcmp(cli_usage(&many, buf, 1), "") == 0);
+}
+
 /* A second parse starts afresh: getopt's state does not leak between
  * commands (or rows above). */
 static void test_reparse(void)
@@ -215,5 +215,6 @@ int main(void)
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		run_row(&rows[i]);
 	test_reparse();
+	test_usage();
 	return check_done("test-cli-options");
 }
