@@ -37,7 +37,7 @@ HELPER="/usr/bin/python3 $BENCH_DIR/helper.py"
 RESULTS=${TUNNEL_RESULTS:-}
 
 . "$top_srcdir/tests/integration/lib.sh"
-. "$top_srcdir/tests/integration/pages.sh"
+. "$top_srcdir/tests/integration/clients.sh"
 CLI="$top_builddir/cli/sasl-oauth"
 [ -x "$CLI" ] || { echo "bench: $CLI is missing; build first"; exit 2; }
 for t in fetchmail /usr/bin/time; do

@@ -15,7 +15,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,21 +34,31 @@
 #include "sasl-oauth/tls.h"
 #include "sasl-oauth/url.h"
 
-#include "tunnel.h"
+#include "cli.h"
 
 #define RELAY_BUF 65536
 #define TIMEOUT_DEFAULT 60
 
-const char sao_tunnel_usage[] =
-	"[--mech XOAUTH2|OAUTHBEARER] [--ca-file FILE] [--ca-path DIR] [--timeout SECONDS] [--plaintext] URL";
-const char sao_tunnel_help[] =
-	"Logs in to the mail server of URL with the token of the account that serves its user,\n"
-	"then relays the authenticated session on stdin/stdout: for fetchmail's plugin (with\n"
-	"auth ssh), mbsync's Tunnel and mutt's tunnel. URL is imaps://USER@HOST[:PORT],\n"
-	"imap:// (STARTTLS), pop3s:// or pop3:// (STLS); USER may itself hold an '@' (or %40).\n"
-	"The server's certificate and name are checked (--ca-file, --ca-path for a private CA);\n"
-	"--plaintext skips TLS, for a server on a loopback address only.\n"
-	"Example (fetchmail): plugin \"sasl-oauth tunnel imaps://alice@contoso.com@%h:%p\"\n";
+enum { OPT_MECH, OPT_CA_FILE, OPT_CA_PATH, OPT_TIMEOUT, OPT_PLAINTEXT };
+
+static const char *const mechs[] = { "XOAUTH2", "OAUTHBEARER", NULL };
+
+static const cli_option_t options[] = {
+	[OPT_MECH] = { .name = "mech", .kind = CLI_CHOICE, .choices = mechs },
+	[OPT_CA_FILE] = { .name = "ca-file", .kind = CLI_STRING, .value = "FILE" },
+	[OPT_CA_PATH] = { .name = "ca-path", .kind = CLI_STRING, .value = "DIR" },
+	[OPT_TIMEOUT] = { .name = "timeout", .kind = CLI_NUMBER, .min = 1, .max = 3600, .value = "SECONDS" },
+	[OPT_PLAINTEXT] = { .name = "plaintext", .kind = CLI_FLAG },
+};
+
+#define HELP \
+	"Logs in to the mail server of URL with the token of the account that serves its user,\n" \
+	"then relays the authenticated session on stdin/stdout: for fetchmail's plugin (with\n" \
+	"auth ssh), mbsync's Tunnel and mutt's tunnel. URL is imaps://USER@HOST[:PORT],\n" \
+	"imap:// (STARTTLS), pop3s:// or pop3:// (STLS); USER may itself hold an '@' (or %40).\n" \
+	"The server's certificate and name are checked (--ca-file, --ca-path for a private CA);\n" \
+	"--plaintext skips TLS, for a server on a loopback address only. XOAUTH2 unless --mech.\n" \
+	"Example (fetchmail): plugin \"sasl-oauth tunnel imap://alice@contoso.com@%h:%p\"\n"
 
 typedef struct opts {
 	const char *mech;
@@ -310,7 +319,7 @@ static int fail(const opts_t *o, const sao_error_t *e)
 			printf("-ERR sasl-oauth: %s\r\n", line);
 		fflush(stdout);
 	}
-	fprintf(stderr, "sasl-oauth: %s\n", line);
+	cli_say("%s", line);
 	openlog("sasl-oauth", LOG_PID, LOG_MAIL);
 	syslog(LOG_ERR, "tunnel: %s", line);
 	closelog();
@@ -331,47 +340,17 @@ static sao_err_t greet(const opts_t *o, const sao_login_result_t *res, sao_error
 	return SAO_OK;
 }
 
-static int parse_opts(int argc, char **argv, opts_t *o, sao_error_t *err)
+static sao_err_t take_opts(const cli_args_t *args, opts_t *o, sao_error_t *err)
 {
-	static const struct option longopts[] = {
-		{ "mech", required_argument, NULL, 'm' },
-		{ "ca-file", required_argument, NULL, 'f' },
-		{ "ca-path", required_argument, NULL, 'p' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "plaintext", no_argument, NULL, 'P' },
-		{ NULL, 0, NULL, 0 },
-	};
-	char *end;
-	long v;
-	int c;
-
-	o->mech = "XOAUTH2";
-	o->tls.timeout_ms = TIMEOUT_DEFAULT * 1000;
-	for (;;) {
-		c = getopt_long(argc, argv, "", longopts, NULL);
-		if (c == -1)
-			break;
-		switch (c) {
-		case 'm': o->mech = optarg; break;
-		case 'f': o->tls.ca_file = optarg; break;
-		case 'p': o->tls.ca_path = optarg; break;
-		case 'P': o->tls.allow_plaintext = 1; break;
-		case 't':
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno != 0 || *end != '\0' || v < 1 || v > 3600)
-				return sao_error_set(err, SAO_ERR_CONFIG, "--timeout takes seconds from 1 to 3600");
-			o->tls.timeout_ms = (int)v * 1000;
-			break;
-		default: return sao_error_set(err, SAO_ERR_CONFIG, "unknown option");
-		}
-	}
-	if (optind != argc - 1)
-		return sao_error_set(err, SAO_ERR_CONFIG, "give one URL");
-	return sao_url_parse(argv[optind], &o->url, err);
+	o->mech = args->given[OPT_MECH] ? mechs[args->number[OPT_MECH]] : "XOAUTH2";
+	o->tls.ca_file = args->value[OPT_CA_FILE];
+	o->tls.ca_path = args->value[OPT_CA_PATH];
+	o->tls.timeout_ms = (int)(args->given[OPT_TIMEOUT] ? args->number[OPT_TIMEOUT] : TIMEOUT_DEFAULT) * 1000;
+	o->tls.allow_plaintext = args->given[OPT_PLAINTEXT];
+	return sao_url_parse(args->operands[0], &o->url, err);
 }
 
-int sao_tunnel_run(sao_settings_t *s, int argc, char **argv)
+static int run(const sao_settings_t *s, const cli_args_t *args)
 {
 	static opts_t o;
 	static dir_t upw;
@@ -384,10 +363,8 @@ int sao_tunnel_run(sao_settings_t *s, int argc, char **argv)
 	int code;
 
 	sao_error_clear(&err);
-	if (parse_opts(argc, argv, &o, &err) != SAO_OK) {
-		fprintf(stderr, "sasl-oauth: %s\nusage: sasl-oauth tunnel %s\n", err.msg, sao_tunnel_usage);
-		return SAO_EXIT_USAGE;
-	}
+	if (take_opts(args, &o, &err) != SAO_OK)
+		return cli_usage_error(&cli_tunnel, err.msg);
 	sao_secret_init(&tok.value, SAO_TOKEN_MAX);
 	a = sao_settings_find(s, o.url.user, o.url.host);
 	if (a == NULL) {
@@ -436,7 +413,7 @@ int sao_tunnel_run(sao_settings_t *s, int argc, char **argv)
 	sao_tls_free(&c);
 	code = rc == SAO_OK ? SAO_EXIT_OK : sao_exit_status(rc);
 	if (rc != SAO_OK)
-		fprintf(stderr, "sasl-oauth: %s\n", err.msg);
+		cli_say("%s", err.msg);
 	goto done;
 out:
 	code = fail(&o, &err);
@@ -445,3 +422,5 @@ done:
 	free(tok.cache_path);
 	return code;
 }
+
+const cli_command_t cli_tunnel = CLI_COMMAND("tunnel", CLI_ONE_URL, HELP);

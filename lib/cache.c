@@ -47,6 +47,7 @@
 #define READ_LOCK_MS    2000 /* shared lock on the file while reading */
 #define CORRUPT_LOCK_MS 250  /* writer lock to move a corrupt file aside */
 #define REJECT_LOCK_MS  2000 /* writer lock for sao_cache_mark_rejected */
+#define REMOVE_LOCK_MS  10000 /* writer lock for sao_cache_remove (a refresh may hold it) */
 #define CORRUPT_NAMES   10   /* PATH.corrupt.T, PATH.corrupt.T.1 … .9 */
 
 void sao_token_init(sao_token_t *tok)
@@ -948,5 +949,21 @@ sao_err_t sao_cache_mark_rejected(const char *path, const sao_secret_t *access_t
 out:
 	sao_cache_unlock(&fd);
 	sao_token_clear(&tok);
+	return rc;
+}
+
+sao_err_t sao_cache_remove(const char *path, sao_token_t *tok_r, sao_error_t *err)
+{
+	int fd = -1;
+	sao_err_t rc;
+
+	/* Under the writer lock: a refresh running now finishes first, and
+	 * the tokens it writes go too. */
+	rc = sao_cache_lock(path, REMOVE_LOCK_MS, &fd, err);
+	if (rc == SAO_OK)
+		rc = cache_read(path, tok_r, 1, err);
+	if (rc == SAO_OK && unlink(path) != 0)
+		rc = sao_error_set(err, SAO_ERR_IO, "cannot delete '%s': %s", path, strerror(errno));
+	sao_cache_unlock(&fd);
 	return rc;
 }

@@ -62,4 +62,11 @@ void sao_cache_unlock(int *fd);
 sao_err_t sao_cache_mark_rejected(const char *path, const sao_secret_t *access_token,
                                   int64_t now, const char *reason, sao_error_t *err);
 
+/* Deletes the cache at path under the writer lock, after reading it into
+ * tok_r (initialised by the caller), so the caller can still revoke the
+ * refresh token it held. SAO_ERR_NOTFOUND when there is no cache; the
+ * errors of sao_cache_read() and sao_cache_lock() otherwise, and
+ * SAO_ERR_IO when the file cannot be deleted. */
+sao_err_t sao_cache_remove(const char *path, sao_token_t *tok_r, sao_error_t *err);
+
 #endif

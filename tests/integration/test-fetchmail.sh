@@ -7,9 +7,11 @@
 # and "sasl-oauth login work" into fetchmail's log; fetchmail -d keeps
 # fetching across a token expiry.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/pages.sh"
+. "$(dirname "$0")/clients.sh"
 need fetchmail
-tunnel_setup
+clients_setup
+# The bed's CA is OpenSSL's default store: the pages' lines need no --ca-file.
+export SSL_CERT_FILE="$BED_CA"
 
 OUT="$BED_DIR/delivered"
 mkdir -p "$OUT"
@@ -65,7 +67,7 @@ for spec in "imap $BED_IMAP_PORT" "pop3 $BED_POP3_PORT"; do
 	fi
 
 	# 2. An expired cached token: one refresh, and the mail arrives.
-	expire_and_revoke work
+	expire_token
 	deliver_n 2 "$proto-expired"
 	g0=$(refresh_grants)
 	fetch "$proto" "$port"
@@ -77,8 +79,7 @@ for spec in "imap $BED_IMAP_PORT" "pop3 $BED_POP3_PORT"; do
 	fi
 
 	# 3. A revoked refresh token: the cause and the fix in fetchmail's log.
-	bed_revoke "$(cache_field work refresh_token)"
-	expire_and_revoke work
+	revoke_grant
 	deliver_n 1 "$proto-revoked"
 	fetch "$proto" "$port"
 	if [ "$RC" != 0 ] && [ "$RC" != 124 ] && [ "$(delivered)" = 5 ] &&
@@ -107,7 +108,7 @@ rc=$(rc_for imap)
 DLOG="$BED_DIR/fetchmail-daemon.log"
 fetchmail -N -d 1 -f "$rc" --service "$BED_IMAP_PORT" --nosyslog </dev/null > "$DLOG" 2>&1 &
 daemon=$!
-trap 'kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null; bed_teardown; rm -rf "$BED_DIR"' EXIT
+trap 'kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null; tui_stop; bed_teardown; rm -rf "$BED_DIR"' EXIT
 wait_delivered() {
 	local i
 	for ((i = 0; i < 300; i++)); do
@@ -121,7 +122,7 @@ wait_delivered 1 && pass "fetchmail -d fetched the first message" || fail "fetch
 # A poll under way may still use the old token; the first poll after the
 # expiry refreshes it. Mail delivered after that must arrive too.
 g0=$(refresh_grants)
-expire_and_revoke work
+expire_token
 for ((i = 0; i < 300; i++)); do
 	[ "$(refresh_grants)" -gt "$g0" ] && break
 	sleep 0.1

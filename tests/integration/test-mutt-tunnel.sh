@@ -6,12 +6,11 @@
 # token costs exactly one refresh; a revoked refresh token shows the
 # tunnel's exit status 3, which says a new sign-in is needed.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/pages.sh"
+. "$(dirname "$0")/clients.sh"
 need mutt tmux
-tunnel_setup
-unset TMUX
-SOCK="$BED_DIR/tmux.sock"
-trap 'tmux -S "$SOCK" kill-server 2>/dev/null; bed_teardown; rm -rf "$BED_DIR"' EXIT
+clients_setup
+# The bed's CA is OpenSSL's default store: the pages' lines need no --ca-file.
+export SSL_CERT_FILE="$BED_CA"
 
 RC="$BED_DIR/muttrc"
 {
@@ -23,23 +22,15 @@ RC="$BED_DIR/muttrc"
 } > "$RC"
 mkdir -p "$BED_DIR/Mail"
 
-# screen PROGRAM WANT: runs PROGRAM on a 160x40 screen until WANT shows or it
-# gives up; the screen is left in $SCREEN.
+# screen PROGRAM WANT: runs PROGRAM on the test's terminal until WANT shows
+# (at most 30 s); the screen is left in $TUI_SCREEN.
 screen() {
-	local i
-	SCREEN="$BED_DIR/$1.screen"
-	tmux -S "$SOCK" kill-server 2>/dev/null
-	tmux -S "$SOCK" new-session -d -x 160 -y 40 \
-		"$1 -n -F '$RC' 2>/dev/null; echo \"$1 exited with status \$?\"; sleep 60"
-	for ((i = 0; i < 80; i++)); do
-		sleep 0.25
-		tmux -S "$SOCK" capture-pane -p > "$SCREEN" 2>/dev/null || break
-		grep -qF -- "$2" "$SCREEN" && break
-	done
-	tmux -S "$SOCK" send-keys q 2>/dev/null
-	sleep 0.3
-	tmux -S "$SOCK" kill-server 2>/dev/null
-	grep -qF -- "$2" "$SCREEN"
+	local rc
+	tui_start "$1 -n -F '$RC' 2>/dev/null"
+	tui_wait "$2"
+	rc=$?
+	tui_stop
+	return $rc
 }
 
 programs=mutt
@@ -52,28 +43,27 @@ for prog in $programs; do
 	if screen "$prog" "$subject 1"; then
 		pass "$prog read the POP3 INBOX through the tunnel"
 	else
-		fail "$prog did not show the message; its screen:"; grep -v '^$' "$SCREEN" | tail -5
+		fail "$prog did not show the message; its screen:"; show "$(tail -5 <<< "$TUI_SCREEN")"
 	fi
 
-	expire_and_revoke work
+	expire_token
 	g0=$(refresh_grants)
 	if screen "$prog" "$subject 1" && [ $(($(refresh_grants) - g0)) = 1 ]; then
 		pass "$prog with an expired cached token: 1 refresh request, the message shows"
 	else
-		fail "$prog with an expired token: $(($(refresh_grants) - g0)) refreshes; screen:"; grep -v '^$' "$SCREEN" | tail -5
+		fail "$prog with an expired token: $(($(refresh_grants) - g0)) refreshes; screen:"; show "$(tail -5 <<< "$TUI_SCREEN")"
 	fi
 
-	bed_revoke "$(cache_field work refresh_token)"
-	expire_and_revoke work
+	revoke_grant
 	# mutt sends the tunnel's stderr to /dev/null and shows 28 characters
 	# of the -ERR greeting for a moment; what stays is the exit status, 3:
 	# "a new sign-in is needed" in sasl-oauth's table.
 	if screen "$prog" "returned error 3"; then
 		pass "$prog shows the tunnel's exit status 3 (a new sign-in is needed) for a revoked refresh token"
 	else
-		fail "$prog did not show exit status 3; its screen:"; grep -v '^$' "$SCREEN" | tail -5
+		fail "$prog did not show exit status 3; its screen:"; show "$(tail -5 <<< "$TUI_SCREEN")"
 	fi
-	grep -F "returned error 3" "$SCREEN" | sed 's/^/    /'
+	show "$(grep -F "returned error 3" <<< "$TUI_SCREEN")"
 done
 # The page's way to read the cause from mutt (its "!" runs a shell command).
 cmd=$(page_block mutt-tunnel.md mutt-tunnel-diagnose)

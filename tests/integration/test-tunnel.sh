@@ -8,8 +8,10 @@
 # same line on stderr, sasl-oauth's exit status; a token the server refuses
 # is refreshed once and tried again.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/pages.sh"
-tunnel_setup
+. "$(dirname "$0")/clients.sh"
+clients_setup
+# The bed's CA is OpenSSL's default store: the pages' lines need no --ca-file.
+export SSL_CERT_FILE="$BED_CA"
 deliver_n 2 tunnel
 
 # The program's side: greeting, then each command after the answer to the
@@ -59,7 +61,7 @@ session() {
 	OUT=$(grep -v '^RC=' "$BED_DIR/out" | tr -d '\r')
 	ERR=$(cat "$BED_DIR/err")
 }
-show() { echo "$OUT" | head -"${1:-6}" | cut -c1-200 | sed 's/^/    /'; echo "$ERR" | head -3 | sed 's/^/    stderr: /'; }
+show_session() { echo "$OUT" | head -"${1:-6}" | cut -c1-200 | sed 's/^/    /'; echo "$ERR" | head -3 | sed 's/^/    stderr: /'; }
 
 U=alice@example.com
 
@@ -74,7 +76,7 @@ for spec in "imaps://$U@localhost:$BED_IMAPS_PORT XOAUTH2" "imap://$U@localhost:
 		echo "$OUT" | grep -q '^c OK Logout completed' && [ -z "$ERR" ]; then
 		pass "$1 ${3:-} with $2: PREAUTH with the capabilities after login, then the session relayed"
 	else
-		fail "$1 ${3:-} with $2: exit $RC"; show
+		fail "$1 ${3:-} with $2: exit $RC"; show_session
 	fi
 done
 grep -q "imap-login: Info: Login: user=<$U>, method=OAUTHBEARER" "$BED_DIR/dovecot.log" &&
@@ -89,7 +91,7 @@ if [ "$RC" = 0 ] && [ "$(echo "$OUT" | head -1)" = "+OK sasl-oauth: logged in as
 	echo "$OUT" | grep -q '^+OK 2 [0-9]*$' && echo "$OUT" | grep -q '^+OK Logging out'; then
 	pass "pop3:// with STLS: +OK in the TRANSACTION state, STAT relayed"
 else
-	fail "pop3://: exit $RC"; show
+	fail "pop3://: exit $RC"; show_session
 fi
 # Clients that always log in (mutt): CAPA lists USER, USER and PASS answered.
 session "pop3://$U@localhost:$BED_POP3_PORT" "CAPA|USER x|PASS y|STAT|QUIT"
@@ -97,7 +99,7 @@ if [ "$RC" = 0 ] && echo "$OUT" | grep -q '^UIDL$' && echo "$OUT" | grep -qx 'US
 	[ "$(echo "$OUT" | grep -c '^+OK$')" = 3 ] && echo "$OUT" | grep -q '^+OK 2 [0-9]*$'; then
 	pass "POP3: CAPA gets USER added, USER and PASS are answered by the tunnel, STAT goes to the server"
 else
-	fail "POP3 login commands: exit $RC"; show 20
+	fail "POP3 login commands: exit $RC"; show_session 20
 fi
 
 # 3. The end of the stream: the server's close reaches the program (LOGOUT
@@ -107,7 +109,7 @@ session "imaps://$U@localhost:$BED_IMAPS_PORT" ""
 if [ "$RC" = 0 ] && [ "$(echo "$OUT" | wc -l)" -le 2 ] && [ $(($(date +%s) - t0)) -lt 20 ]; then
 	pass "the program's half-close is passed on: the server ends the session, the tunnel exits 0"
 else
-	fail "half-close: exit $RC after $(($(date +%s) - t0)) s"; show
+	fail "half-close: exit $RC after $(($(date +%s) - t0)) s"; show_session
 fi
 
 # 4. A refused token: marked, refreshed once, tried again.
@@ -117,7 +119,7 @@ session "imaps://$U@localhost:$BED_IMAPS_PORT" "a LOGOUT"
 if [ "$RC" = 0 ] && echo "$OUT" | head -1 | grep -q '^\* PREAUTH' && [ $(($(refresh_grants) - g0)) = 1 ]; then
 	pass "a fresh token the server refuses: 1 refresh, the second login works"
 else
-	fail "refused token: exit $RC, $(($(refresh_grants) - g0)) refreshes"; show
+	fail "refused token: exit $RC, $(($(refresh_grants) - g0)) refreshes"; show_session
 fi
 
 # 5. Failures: the protocol's ending, stderr, exit status.
@@ -132,7 +134,7 @@ failure() {
 		[ "$ERR" = "sasl-oauth: ${first#"$want"}" ]; then
 		pass "$name: '${want% }' with the cause, the same line on stderr, exit $status"
 	else
-		fail "$name: exit $RC (want $status)"; show
+		fail "$name: exit $RC (want $status)"; show_session
 	fi
 }
 failure "no account for the user" "imaps://bob@other.example@localhost:$BED_IMAPS_PORT" 4 \
@@ -142,7 +144,7 @@ SSL_CERT_FILE=/nonexistent failure "an unknown CA" "imaps://$U@localhost:$BED_IM
 	"did not verify: unable to get local issuer certificate; if the server uses a private CA, give it with --ca-file"
 SSL_CERT_FILE=/nonexistent session "imaps://$U@localhost:$BED_IMAPS_PORT" "a LOGOUT" --ca-file "$BED_CA"
 [ "$RC" = 0 ] && echo "$OUT" | head -1 | grep -q '^\* PREAUTH' && pass "--ca-file names the CA" ||
-	{ fail "--ca-file: exit $RC"; show; }
+	{ fail "--ca-file: exit $RC"; show_session; }
 session "imaps://localhost:$BED_IMAPS_PORT" ""
 [ "$RC" = 2 ] && [ -z "$OUT" ] && echo "$ERR" | grep -q "names no user" && pass "a URL without a user: usage error, exit 2" ||
 	fail "URL without a user: exit $RC: $ERR"
@@ -160,7 +162,7 @@ failure "a refreshed token refused too" "imaps://carol@elsewhere.example@localho
 if [ $(($(refresh_grants) - g0)) = 1 ] && echo "$OUT" | grep -q "was just refreshed.*sasl-oauth login work$"; then
 	pass "... after exactly 1 refresh, naming what to check and the fix"
 else
-	fail "refused refreshed token: $(($(refresh_grants) - g0)) refreshes"; show
+	fail "refused refreshed token: $(($(refresh_grants) - g0)) refreshes"; show_session
 fi
 bed_revoke "$(cache_field work refresh_token)"
 set_expires work -120
