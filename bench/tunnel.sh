@@ -160,7 +160,9 @@ client_id = 00000000-0000-0000-0000-000000000000"
 
 	fetch "$rss_small" >/dev/null && fetch "$rss_big" >/dev/null || return 2
 	local ks kb
-	ks=$(tail -1 "$BED_DIR/rss.small") kb=$(tail -1 "$BED_DIR/rss.big")
+	# GNU time puts a line about the exit status before the figure when
+	# there is one to report.
+	ks=$(grep -E '^[0-9]+$' "$BED_DIR/rss.small" | tail -1) kb=$(grep -E '^[0-9]+$' "$BED_DIR/rss.big" | tail -1)
 	echo "  tunnel peak RSS: $ks KB for $small_n x $((SIZE / 1024)) KB, $kb KB for $big"
 	record "tunnel peak RSS, $((small_n * SIZE / 1048576)) MB / $((MESSAGES * SIZE / 1048576)) MB" "$ks KB / $kb KB" none INFO
 
