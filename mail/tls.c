@@ -118,8 +118,10 @@ static int connect_one(sao_tls_t *c, const struct addrinfo *ai)
 			goto fail;
 		}
 	}
-	/* The dialogue is short lines, answered one at a time. */
+	/* The dialogue is short lines, answered one at a time; a session may
+	 * then sit in IDLE for hours, and a server that vanished should end it. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	return fd;
 fail:
 	n = errno;

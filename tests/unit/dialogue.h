@@ -3,7 +3,8 @@
  * dialogue: runs a login dialogue (imap.c, pop3.c) against a scripted
  * server over a socketpair. The server's whole script is written first and
  * its side shut (EOF after the script); the client reads it line by line as
- * it goes, and what the client wrote comes back as the transcript for a byte-exact comparison.
+ * it goes, and what the client wrote comes back as the transcript for a
+ * byte-exact comparison.
  */
 #ifndef SAO_TEST_DIALOGUE_H
 #define SAO_TEST_DIALOGUE_H
