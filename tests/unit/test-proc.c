@@ -238,34 +238,47 @@ static int process_dead(pid_t pid)
 	return dead;
 }
 
-static void test_grandchild_killed(void)
+static long read_pid(const char *name)
 {
-	char command[512], path[512], buf[64];
-	sao_secret_t token;
-	sao_error_t err;
+	char path[512], buf[64];
 	FILE *f;
 	long pid = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	for (int i = 0; i < 500; i++) {
+		f = fopen(path, "r");
+		if (f != NULL) {
+			if (fgets(buf, sizeof(buf), f) != NULL && strchr(buf, '\n') != NULL) {
+				char *end;
+
+				errno = 0;
+				pid = strtol(buf, &end, 10);
+				if (errno != 0 || end == buf)
+					pid = 0;
+			}
+			fclose(f);
+		}
+		if (pid > 1)
+			break;
+		usleep(10000);
+	}
+	remove(path);
+	return pid;
+}
+
+static void test_grandchild_killed(void)
+{
+	char command[512];
+	sao_secret_t token;
+	sao_error_t err;
+	long pid;
 	int dead = 0;
 
 	subst("sleep 30 & echo $! > @D@/gc.pid; wait", command, sizeof(command));
 	CHECK(run(command, 300, &token, &err) == SAO_ERR_TIMEOUT);
 	sao_secret_clear(&token);
-	snprintf(path, sizeof(path), "%s/gc.pid", dir);
-	f = fopen(path, "r");
-	CHECK(f != NULL);
-	if (f == NULL)
-		return;
-	if (fgets(buf, sizeof(buf), f) != NULL) {
-		char *end;
-
-		errno = 0;
-		pid = strtol(buf, &end, 10);
-		if (errno != 0 || end == buf)
-			pid = 0;
-	}
-	fclose(f);
-	remove(path);
-	CHECK_MSG(pid > 1, "grandchild pid '%s'", buf);
+	pid = read_pid("gc.pid");
+	CHECK_MSG(pid > 1, "grandchild pid %ld", pid);
 	if (pid <= 1)
 		return;
 	/* SIGTERM is asynchronous; give it a moment. */
@@ -506,34 +519,6 @@ static void test_reaping_hosts(void)
 	}
 }
 
-static long read_pid(const char *name)
-{
-	char path[512], buf[64];
-	FILE *f;
-	long pid = 0;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	for (int i = 0; i < 500; i++) {
-		f = fopen(path, "r");
-		if (f != NULL) {
-			if (fgets(buf, sizeof(buf), f) != NULL && strchr(buf, '\n') != NULL) {
-				char *end;
-
-				errno = 0;
-				pid = strtol(buf, &end, 10);
-				if (errno != 0 || end == buf)
-					pid = 0;
-			}
-			fclose(f);
-		}
-		if (pid > 1)
-			break;
-		usleep(10000);
-	}
-	remove(path);
-	return pid;
-}
-
 static int count_fds(void)
 {
 	char path[64];
@@ -698,6 +683,7 @@ static void test_token_replaced(void)
 
 int main(void)
 {
+	static const char *const scripts[] = { "noexec.sh", "ok.sh", "argv.sh", "linger.sh" };
 	int status;
 	char path[512];
 
@@ -727,14 +713,10 @@ int main(void)
 	/* Every child was reaped by pid; nothing is left for wait(). */
 	errno = 0;
 	CHECK(waitpid(-1, &status, WNOHANG) == -1 && errno == ECHILD);
-	snprintf(path, sizeof(path), "%s/noexec.sh", dir);
-	remove(path);
-	snprintf(path, sizeof(path), "%s/ok.sh", dir);
-	remove(path);
-	snprintf(path, sizeof(path), "%s/argv.sh", dir);
-	remove(path);
-	snprintf(path, sizeof(path), "%s/linger.sh", dir);
-	remove(path);
+	for (size_t i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, scripts[i]);
+		remove(path);
+	}
 	rmdir(dir);
 	return check_done("test-proc");
 }
