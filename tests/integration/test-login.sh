@@ -288,6 +288,29 @@ elif [ -z "$code" ]; then
 	show
 fi
 
+# 6b. The token endpoint fails twice while polling (503): a sign-in that may
+#     be half done is not thrown away; the next polls go on.
+fresh '{"device_interval": 1, "device_approve_after": 1, "fail_status": 503, "fault_count": 2, "fault_endpoints": ["token"]}'
+login work
+if check_login "device flow through two failed polls"; then
+	faults=$(idp_stat "s['faults']")
+	if [ "$faults" = 2 ]; then
+		pass "device flow: two polls answered 503, the login went on and succeeded"
+	else
+		fail "device flow through failed polls: $faults faults served, want 2"
+	fi
+fi
+
+# 6c. Three failed polls in a row end the login, as a provider failure.
+fresh '{"device_interval": 1, "device_approve_after": 1, "fail_status": 503, "fault_count": 3, "fault_endpoints": ["token"]}'
+login work
+if [ "$RC" = 5 ] && said "temporarily_unavailable" && [ ! -e "$CACHE" ] && [ "$(idp_stat "s['faults']")" = 3 ]; then
+	pass "device flow: three failed polls in a row end it with exit 5 and the provider's error"
+else
+	fail "device flow, three failed polls: exit $RC"
+	show
+fi
+
 # ---- authorization code + PKCE --------------------------------------------
 
 use_flow authcode
