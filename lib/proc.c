@@ -626,7 +626,7 @@ out:
  * a pipe is complete before write() returns, and it cannot exit before).
  * Takes exactly the bytes there now and closes fd; what a process it left
  * in the background writes later is not its output. */
-static int drain_rest(int which, int *fd, outcome_t *o)
+static void drain_rest(int which, int *fd, outcome_t *o)
 {
 	int avail = 0;
 
@@ -642,7 +642,6 @@ static int drain_rest(int which, int *fd, outcome_t *o)
 		avail -= (int)r;
 	}
 	close_fd(fd);
-	return 0;
 }
 
 /* Collects stdout, stderr and the report pipe until the report pipe
@@ -706,10 +705,15 @@ static sao_err_t collect(int fds[3], int64_t deadline, outcome_t *o, const char 
  * supervisor's own end (a signal that took the whole group) stands in. */
 static int reap_until(pid_t pid, int64_t deadline, outcome_t *o)
 {
+	/* Called once the report pipe has closed: the supervisor is exiting
+	 * and becomes a zombie within microseconds, so look again soon, then
+	 * less often. */
+	long step_us = 20;
+
 	for (;;) {
 		int status = 0;
 		pid_t r = waitpid(pid, &status, WNOHANG);
-		int64_t left;
+		struct timespec ts;
 
 		if (r == pid) {
 			if (!o->status_known && WIFSIGNALED(status)) {
@@ -722,10 +726,13 @@ static int reap_until(pid_t pid, int64_t deadline, outcome_t *o)
 			continue;
 		if (r < 0)
 			return -1;
-		left = deadline - sao_clock_ms();
-		if (left <= 0)
+		if (deadline - sao_clock_ms() <= 0)
 			return 0;
-		sao_clock_sleep_ms(left < 5 ? left : 5);
+		ts.tv_sec = 0;
+		ts.tv_nsec = step_us * 1000;
+		(void)nanosleep(&ts, NULL);
+		if (step_us < 5000)
+			step_us *= 2;
 	}
 }
 
