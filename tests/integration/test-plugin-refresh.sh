@@ -25,11 +25,17 @@ for i in 1 2; do
 	printf 'From: bob@example.com\r\nTo: alice@example.com\r\nSubject: refresh %s\r\n\r\nbody %s\r\n' "$i" "$i" > "$BED_DIR/m$i.eml"
 	bed_deliver alice@example.com "$BED_DIR/m$i.eml"
 done
-write_config "[account work]
+# work_config [LINE]: the account, pointed at the local identity provider,
+# with LINE added.
+work_config() {
+	write_config "[account work]
 users = alice@example.com
 authority = $BED_IDP_URL
 tenant = contoso.onmicrosoft.com
-client_id = 00000000-0000-0000-0000-000000000000"
+client_id = 00000000-0000-0000-0000-000000000000${1:+
+$1}"
+}
+work_config
 CACHE="$XDG_STATE_HOME/sasl-oauth/work.json"
 
 # refresh_grants: refresh_token grants the identity provider has answered.
@@ -151,12 +157,7 @@ for host in ignore reap; do
 		echo "$OUT" | tail -6
 	fi
 done
-write_config "[account work]
-users = alice@example.com
-authority = $BED_IDP_URL
-tenant = contoso.onmicrosoft.com
-client_id = 00000000-0000-0000-0000-000000000000
-token_command = sh -c 'exit 3'"
+work_config "token_command = sh -c 'exit 3'"
 client "reaping-command" smtp "$BED_SUBMISSION_PORT" starttls --sigchld reap
 if [ "$RC" != 0 ] && echo "$OUT" | grep -q "exited with status 3" && ! echo "$OUT" | grep -q SIGCHLD; then
 	pass "host reaping with waitpid(-1): a token command's exit status 3 is reported as such"
@@ -164,11 +165,7 @@ else
 	fail "host reaping with waitpid(-1), failing token command: exit $RC"
 	echo "$OUT" | tail -6
 fi
-write_config "[account work]
-users = alice@example.com
-authority = $BED_IDP_URL
-tenant = contoso.onmicrosoft.com
-client_id = 00000000-0000-0000-0000-000000000000"
+work_config
 
 # ---------------------------------------------------------------------------
 # 3. A token the server refused: the failed run marks it rejected, the next
