@@ -54,15 +54,20 @@ static void answer_browser(int fd, sao_err_t rc, const char *name, const sao_err
 sao_err_t sao_authcode_browsers(const char *option, const char *env_browser, int display, char ***list_r,
                                 sao_error_t *err)
 {
-	const char *src = option != NULL ? option : env_browser != NULL && env_browser[0] != '\0' ? env_browser
-	                                          : display        ? "xdg-open"
-	                                                           : "";
+	const char *src = "";
 	int split = option == NULL; /* only $BROWSER is a list */
-	size_t len = strlen(src), n = 1;
+	size_t len, n = 1;
 	char **list;
 	char *copy;
 
 	*list_r = NULL;
+	if (option != NULL)
+		src = option;
+	else if (env_browser != NULL && env_browser[0] != '\0')
+		src = env_browser;
+	else if (display)
+		src = "xdg-open";
+	len = strlen(src);
 	for (size_t i = 0; split && i < len; i++)
 		n += src[i] == ':';
 	if (len > SIZE_MAX / 2 - (n + 1) * sizeof(char *))
