@@ -432,7 +432,7 @@ static void test_signals(void)
 	CHECK(sigismember(&now, SIGTERM) && sigismember(&now, SIGUSR1) && !sigismember(&now, SIGCHLD));
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	sigaction(SIGPIPE, &saved, NULL);
-	/* Its own session and process group, led by the command itself
+	/* Its own session and process group (led by the supervisor), not the host's
 	 * (fields 5 and 6 of /proc/PID/stat; comm is "awk" or "mawk"). */
 	CHECK_MSG(run("awk '{ print $5, $6 }' /proc/self/stat", 5000, &token, &err) == SAO_OK, "%s", err.msg);
 	if (token.len > 0) {
