@@ -6,7 +6,7 @@
 # never asserted by the tests; only this script judges them.
 #
 #   make bench            (runs: bash $(top_srcdir)/bench/run.sh)
-#   bash bench/run.sh     from a built tree (tests/build.sh)
+#   bash bench/run.sh     from a built tree (tests/tools/build.sh)
 #
 # top_srcdir / top_builddir come from the environment (make) or default to
 # this script's parent directory. Knobs: BENCH_STARTS (process starts per
@@ -36,7 +36,7 @@ TARGET=1.05
 HELPER="/usr/bin/python3 $BENCH_DIR/helper.py"
 
 PLUGIN_SO="$PLUGIN_DIR/libsasl-oauth.so"
-[ -f "$PLUGIN_SO" ] || { echo "bench: $PLUGIN_SO is missing; build first (tests/build.sh)"; exit 2; }
+[ -f "$PLUGIN_SO" ] || { echo "bench: $PLUGIN_SO is missing; build first (tests/tools/build.sh)"; exit 2; }
 for t in gcc pkg-config; do
 	command -v "$t" >/dev/null 2>&1 || { echo "bench: $t is not installed"; exit 2; }
 done

@@ -39,7 +39,7 @@ EMBEDDED=0
 skip() { echo "SKIP: refresh storm  $*"; [ "$EMBEDDED" = 1 ] && printf 'refresh storm|%s|-|SKIP\n' "$*" >> "$STORM_RESULTS"; exit 2; }
 
 CLI="$top_builddir/cli/sasl-oauth"
-[ -x "$CLI" ] || skip "$CLI is missing; build first (tests/build.sh)"
+[ -x "$CLI" ] || skip "$CLI is missing; build first (tests/tools/build.sh)"
 [ -f "$PLUGIN_DIR/libsasl-oauth.so" ] || skip "$PLUGIN_DIR/libsasl-oauth.so is missing; build first"
 if [ ! -x "$SASL_CLIENT" ]; then
 	(cd "$top_builddir" && make tests/integration/sasl-client >/dev/null 2>&1)

@@ -6,8 +6,8 @@
 # Ends with one line: "N passed, N failed, N skipped".
 set -u
 cd "$(dirname "$0")/.."
-tests/deps.sh || { echo "0 passed, 1 failed"; exit 1; }
-tests/build.sh || { echo "0 passed, 1 failed"; exit 1; }
+tests/tools/deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+tests/tools/build.sh || { echo "0 passed, 1 failed"; exit 1; }
 make -j"$(nproc)" check
 status=$?
 # Show every failing log so a red run explains itself.

@@ -12,10 +12,32 @@ PY=/usr/bin/python3
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*"; FAILED=1; }
 pass() { echo "ok: $*"; }
+# skip_case NAME REASON: a part of the test that cannot run here is reported
+# as SKIP of its own (tests/tools/test-driver), never as a silent pass.
+skip_case() { echo "ok - $1 # SKIP $2"; }
 FAILED=0
 finish() { [ "$FAILED" = 0 ] && echo "PASS" || echo "FAILED"; exit "$FAILED"; }
 
 need() { for t in "$@"; do command -v "$t" >/dev/null 2>&1 || skip "$t is not installed"; done; }
+
+# The system mechanisms the tests use beside ours (Dovecot offers them).
+SYSTEM_PLUGINS="libplain.so liblogin.so"
+# plugin_dir DIR [SYSTEM_PLUGIN...]: makes DIR hold the built plugin and
+# the named system plugins (default: $SYSTEM_PLUGINS), symbolic links all,
+# and prints DIR. Nothing else installed on the machine is loaded, so a
+# peer XOAUTH2 (KDE's libkdexoauth2.so) takes part only when named.
+plugin_dir() {
+	local dir=$1 name
+	shift
+	[ $# -gt 0 ] || set -- $SYSTEM_PLUGINS
+	mkdir -p "$dir" || return 1
+	ln -sf "$PLUGIN_DIR/libsasl-oauth.so" "$dir/" || return 1
+	for name in "$@"; do
+		[ -e "$SYSTEM_PLUGIN_DIR/$name" ] || { echo "FAIL: $SYSTEM_PLUGIN_DIR/$name is missing (libsasl2-modules)"; return 1; }
+		ln -sf "$SYSTEM_PLUGIN_DIR/$name" "$dir/" || return 1
+	done
+	echo "$dir"
+}
 
 # A private home: no user configuration leaks in, none leaks out.
 make_home() {
@@ -24,8 +46,9 @@ make_home() {
 	mkdir -p "$XDG_CONFIG_HOME/sasl-oauth" "$XDG_STATE_HOME"
 	chmod 700 "$HOME" "$XDG_CONFIG_HOME" "$XDG_CONFIG_HOME/sasl-oauth"
 	unset SASL_OAUTH_CONF
-	# libsasl2 honours SASL_PATH: the built plugin plus the system's own.
-	export SASL_PATH="$PLUGIN_DIR:$SYSTEM_PLUGIN_DIR"
+	# libsasl2 honours SASL_PATH: the built plugin and PLAIN and LOGIN.
+	SASL_PATH=$(plugin_dir "$BED_DIR/sasl2") || { echo "FAIL: no private plugin directory"; exit 1; }
+	export SASL_PATH
 	# No sasl-oauth for the plugin to refresh with, whatever is installed;
 	# tests of the refresh path point this at the one just built.
 	export SASL_OAUTH_CLI="$BED_DIR/no-sasl-oauth"

@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "testlib.h"
 #include "sasl-oauth/cache.h"
 #include "sasl-oauth/error.h"
 #include "sasl-oauth/secret.h"
