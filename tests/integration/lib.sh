@@ -23,13 +23,12 @@ need() { for t in "$@"; do command -v "$t" >/dev/null 2>&1 || skip "$t is not in
 # The system mechanisms the tests use beside ours (Dovecot offers them).
 SYSTEM_PLUGINS="libplain.so liblogin.so"
 # plugin_dir DIR [SYSTEM_PLUGIN...]: makes DIR hold the built plugin and
-# the named system plugins (default: $SYSTEM_PLUGINS), symbolic links all,
-# and prints DIR. Nothing else installed on the machine is loaded, so a
-# peer XOAUTH2 (KDE's libkdexoauth2.so) takes part only when named.
+# the named system plugins, symbolic links all, and prints DIR. Nothing else
+# installed on the machine is loaded, so a peer XOAUTH2 (KDE's
+# libkdexoauth2.so) takes part only when a test names it.
 plugin_dir() {
 	local dir=$1 name
 	shift
-	[ $# -gt 0 ] || set -- $SYSTEM_PLUGINS
 	mkdir -p "$dir" || return 1
 	ln -sf "$PLUGIN_DIR/libsasl-oauth.so" "$dir/" || return 1
 	for name in "$@"; do
@@ -47,7 +46,8 @@ make_home() {
 	chmod 700 "$HOME" "$XDG_CONFIG_HOME" "$XDG_CONFIG_HOME/sasl-oauth"
 	unset SASL_OAUTH_CONF
 	# libsasl2 honours SASL_PATH: the built plugin and PLAIN and LOGIN.
-	SASL_PATH=$(plugin_dir "$BED_DIR/sasl2") || { echo "FAIL: no private plugin directory"; exit 1; }
+	# shellcheck disable=SC2086
+	SASL_PATH=$(plugin_dir "$BED_DIR/sasl2" $SYSTEM_PLUGINS) || { echo "FAIL: no private plugin directory"; exit 1; }
 	export SASL_PATH
 	# No sasl-oauth for the plugin to refresh with, whatever is installed;
 	# tests of the refresh path point this at the one just built.
