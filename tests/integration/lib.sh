@@ -105,6 +105,28 @@ cache_field() {
 # access_token ACCOUNT: the cached access token (for revoking it in tests).
 access_token() { cache_field "$1" access_token; }
 
+# at_exit COMMAND: runs COMMAND when the script exits, before the bed is
+# stopped (for what a test starts beside the bed, such as a tmux server).
+AT_EXIT=()
+at_exit() { AT_EXIT+=("$1"); }
+
+# The EXIT trap of start_bed: whatever the script started is stopped, on
+# success and on failure: the at_exit commands, any background job still
+# running (a login left waiting, a scanner), the bed's servers; then the
+# bed's directory goes.
+_stop_all() {
+	local cmd jobs_left
+	set +e
+	for cmd in "${AT_EXIT[@]}"; do
+		eval "$cmd"
+	done
+	bed_teardown
+	jobs_left=$(jobs -pr)
+	# shellcheck disable=SC2086
+	[ -z "$jobs_left" ] || kill $jobs_left 2>/dev/null
+	rm -rf "$BED_DIR"
+}
+
 start_bed() {
 	[ -z "${SAO_SKIP_INTEGRATION:-}" ] || skip "integration tests are off for this run (SAO_SKIP_INTEGRATION)"
 	need dovecot openssl
@@ -112,7 +134,11 @@ start_bed() {
 	# shellcheck source=../bed/bed.sh
 	. "$top_srcdir/tests/bed/bed.sh"
 	BED_DIR=$(mktemp -d /tmp/sao-it-XXXXXX)
-	trap 'bed_teardown; rm -rf "$BED_DIR"' EXIT
+	trap _stop_all EXIT
+	# A signal ends the script through exit, so the EXIT trap runs too.
+	trap 'exit 129' HUP
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
 	bed_setup "$BED_DIR" || { echo "FAIL: test bed did not start"; exit 1; }
 	make_home
 }
