@@ -125,17 +125,14 @@ unset SASL_OAUTH_CONF
 # A token the size of an Entra ID access token (about 1.5 KB).
 FAKE_TOKEN="eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.$(head -c 1100 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=').sig"
 write_cache() { # ACCOUNT TOKEN
-	/usr/bin/python3 - "$XDG_STATE_HOME/sasl-oauth/$1.json" "$1" "$2" <<'PY'
-import json, os, sys, time
+	/usr/bin/python3 -c "$PY_WRITE_CACHE"'
+import sys, time
 path, account, token = sys.argv[1:4]
 now = int(time.time())
-doc = {"format_version": 1, "account": account, "access_token": token, "refresh_token": "r",
-       "token_type": "Bearer", "scope": "", "expires_at": now + 36000, "obtained_at": now,
-       "refresh_obtained_at": now, "rejected_at": 0}
-fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-os.write(fd, json.dumps(doc, indent=2).encode())
-os.close(fd)
-PY
+write_cache(path, {"format_version": 1, "account": account, "access_token": token, "refresh_token": "r",
+                   "token_type": "Bearer", "scope": "", "expires_at": now + 36000, "obtained_at": now,
+                   "refresh_obtained_at": now, "rejected_at": 0})
+' "$XDG_STATE_HOME/sasl-oauth/$1.json" "$1" "$2"
 }
 write_cache work "$FAKE_TOKEN"
 printf '[account work]\nusers = alice@example.com\n' > "$WORK/cache.conf"

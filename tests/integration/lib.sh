@@ -60,39 +60,43 @@ write_config() {
 	chmod 600 "$XDG_CONFIG_HOME/sasl-oauth/config"
 }
 
+# Python for the two below: writes a cache document the way the CLI does
+# (mode 0600, a temporary file renamed over the old one).
+PY_WRITE_CACHE='
+import json, os
+def write_cache(path, doc):
+    fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.write(fd, json.dumps(doc, indent=2).encode())
+    os.close(fd)
+    os.rename(path + ".tmp", path)
+'
+
 # seed_cache ACCOUNT UPN [LIFETIME]: asks the local identity provider for a
 # token pair and writes the account's cache file the way the CLI would.
 seed_cache() {
 	local account=$1 upn=$2 lifetime=${3:-3600}
 	local dir="$XDG_STATE_HOME/sasl-oauth"
 	mkdir -p "$dir" && chmod 700 "$dir"
-	bed_issue "$upn" "$lifetime" | "$PY" -c '
+	bed_issue "$upn" "$lifetime" | "$PY" -c "$PY_WRITE_CACHE"'
 import json, sys, time, os
 t = json.load(sys.stdin)
 now = int(time.time())
 doc = {"format_version": 1, "account": sys.argv[1], "access_token": t["access_token"],
        "refresh_token": t.get("refresh_token", ""), "token_type": "Bearer", "scope": t.get("scope", ""),
        "expires_at": now + int(t["expires_in"]), "obtained_at": now, "refresh_obtained_at": now, "rejected_at": 0}
-path = sys.argv[2]
-fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-os.write(fd, json.dumps(doc, indent=2).encode())
-os.close(fd)
-os.rename(path + ".tmp", path)
+write_cache(sys.argv[2], doc)
 ' "$account" "$dir/$account.json"
 }
 
 # set_expires ACCOUNT SECONDS: moves the cached token's expires_at to now +
 # SECONDS (negative: the past), rewriting the file with mode 0600.
 set_expires() {
-	"$PY" -c '
+	"$PY" -c "$PY_WRITE_CACHE"'
 import json, os, sys, time
 p = sys.argv[1]
 d = json.load(open(p))
 d["expires_at"] = int(time.time()) + int(sys.argv[2])
-fd = os.open(p + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-os.write(fd, json.dumps(d, indent=2).encode())
-os.close(fd)
-os.rename(p + ".tmp", p)
+write_cache(p, d)
 ' "$XDG_STATE_HOME/sasl-oauth/$1.json" "$2"
 }
 
