@@ -72,7 +72,7 @@ fi
 
 start_bed
 # start_bed's trap removes the bed; the results file goes too when it is ours.
-[ "$EMBEDDED" = 1 ] || trap 'bed_teardown; rm -rf "$BED_DIR" "$RESULTS"' EXIT
+[ "$EMBEDDED" = 1 ] || at_exit 'rm -f "$RESULTS"'
 export SASL_OAUTH_CLI="$CLI"
 bed_add_user alice@example.com
 write_config "[account work]
