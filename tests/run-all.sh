@@ -27,29 +27,9 @@ failed=$(count 'FAIL\|ERROR\|XPASS')
 skipped=$(count SKIP)
 
 # Every SKIP must be allowed, with its reason, in tests/allowed-skips.
-patterns=()
-while IFS= read -r line; do
-	line=${line%%|*}
-	line=$(echo "$line" | sed 's/[[:space:]]*$//')
-	case $line in '' | '#'*) continue ;; esac
-	patterns+=("$line")
-done < tests/allowed-skips
-for trs in $trs_files; do
-	while IFS= read -r what; do
-		key="${trs%.trs}: $what"
-		ok=0
-		for p in "${patterns[@]}"; do
-			# shellcheck disable=SC2053
-			[[ $key == $p ]] && ok=1 && break
-		done
-		if [ "$ok" = 1 ]; then
-			echo "allowed SKIP: $key"
-		else
-			echo "FAIL: not allowed to skip (tests/allowed-skips): $key"
-			failed=$((failed + 1))
-		fi
-	done < <(sed -n 's/^:test-result: SKIP *//p' "$trs")
-done
+# shellcheck disable=SC2086
+tests/tools/check-skips tests/allowed-skips $trs_files
+failed=$((failed + $?))
 
 if [ "${SAO_DISTCHECK:-yes}" = yes ]; then
 	# The packaged tarball must build and pass its unit tests on its own.
