@@ -6,7 +6,7 @@
 # never asserted by the tests; only this script judges them.
 #
 #   make bench            (runs: bash $(top_srcdir)/bench/run.sh)
-#   bash bench/run.sh     from a built tree (tests/build.sh)
+#   bash bench/run.sh     from a built tree (tests/tools/build.sh)
 #
 # top_srcdir / top_builddir come from the environment (make) or default to
 # this script's parent directory. Knobs: BENCH_STARTS (process starts per
@@ -36,7 +36,7 @@ TARGET=1.05
 HELPER="/usr/bin/python3 $BENCH_DIR/helper.py"
 
 PLUGIN_SO="$PLUGIN_DIR/libsasl-oauth.so"
-[ -f "$PLUGIN_SO" ] || { echo "bench: $PLUGIN_SO is missing; build first (tests/build.sh)"; exit 2; }
+[ -f "$PLUGIN_SO" ] || { echo "bench: $PLUGIN_SO is missing; build first (tests/tools/build.sh)"; exit 2; }
 for t in gcc pkg-config; do
 	command -v "$t" >/dev/null 2>&1 || { echo "bench: $t is not installed"; exit 2; }
 done
@@ -78,17 +78,22 @@ echo "date:  $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo
 
 # --- plugin directories ----------------------------------------------------
-# base: the stock plugins of the system directory (never a peer XOAUTH2 or an
-# installed copy of this plugin, so the baseline is the same whatever is
-# installed); ours: base + the built plugin; peer: base + kdexoauth2.
-mkdir -p "$WORK/base" "$WORK/ours" "$WORK/peer"
-for f in "$SYSTEM_PLUGIN_DIR"/*.so*; do
-	case ${f##*/} in libkdexoauth2* | libsasl-oauth* | libxoauth2* ) continue ;; esac
-	ln -s "$f" "$WORK/base/"
-	ln -s "$f" "$WORK/ours/"
-	ln -s "$f" "$WORK/peer/"
+# base: the stock Cyrus plugins found in the system directory, named one by
+# one (never a peer XOAUTH2, an installed copy of this plugin or anything
+# else installed, so the baseline is the same on every machine); ours: base
+# + the built plugin; peer: base + kdexoauth2.
+STOCK_PLUGINS=
+for f in libanonymous libcrammd5 libdigestmd5 libgs2 libgssapiv2 liblogin libntlm libotp libplain libsasldb libscram; do
+	[ -e "$SYSTEM_PLUGIN_DIR/$f.so" ] && STOCK_PLUGINS="$STOCK_PLUGINS $f.so"
 done
-ln -s "$PLUGIN_SO" "$WORK/ours/libsasl-oauth.so"
+mkdir -p "$WORK/base" "$WORK/peer"
+for f in $STOCK_PLUGINS; do
+	ln -s "$SYSTEM_PLUGIN_DIR/$f" "$WORK/base/"
+	ln -s "$SYSTEM_PLUGIN_DIR/$f" "$WORK/peer/"
+done
+# shellcheck disable=SC2086
+plugin_dir "$WORK/ours" $STOCK_PLUGINS >/dev/null || exit 2
+OURS_ONLY=$(plugin_dir "$WORK/ours-only") || exit 2
 BASE="$WORK/base" OURS="$WORK/ours" PEER="$WORK/peer"
 
 # The peer, Debian's libsasl2-modules-kdexoauth2 (token as the password).
@@ -120,17 +125,14 @@ unset SASL_OAUTH_CONF
 # A token the size of an Entra ID access token (about 1.5 KB).
 FAKE_TOKEN="eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.$(head -c 1100 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=').sig"
 write_cache() { # ACCOUNT TOKEN
-	/usr/bin/python3 - "$XDG_STATE_HOME/sasl-oauth/$1.json" "$1" "$2" <<'PY'
-import json, os, sys, time
+	/usr/bin/python3 -c "$PY_WRITE_CACHE"'
+import sys, time
 path, account, token = sys.argv[1:4]
 now = int(time.time())
-doc = {"format_version": 1, "account": account, "access_token": token, "refresh_token": "r",
-       "token_type": "Bearer", "scope": "", "expires_at": now + 36000, "obtained_at": now,
-       "refresh_obtained_at": now, "rejected_at": 0}
-fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-os.write(fd, json.dumps(doc, indent=2).encode())
-os.close(fd)
-PY
+write_cache(path, {"format_version": 1, "account": account, "access_token": token, "refresh_token": "r",
+                   "token_type": "Bearer", "scope": "", "expires_at": now + 36000, "obtained_at": now,
+                   "refresh_obtained_at": now, "rejected_at": 0})
+' "$XDG_STATE_HOME/sasl-oauth/$1.json" "$1" "$2"
 }
 write_cache work "$FAKE_TOKEN"
 printf '[account work]\nusers = alice@example.com\n' > "$WORK/cache.conf"
@@ -143,7 +145,7 @@ if [ -e /etc/sasl-oauth/sasl-oauth.conf ]; then
 fi
 
 gcc -O2 -Wall -Wextra -o "$WORK/load" "$BENCH_DIR/load.c" -lsasl2 || { echo "bench: cannot build load.c"; exit 2; }
-gcc -O2 -Wall -Wextra -o "$WORK/first" "$BENCH_DIR/first.c" -lsasl2 || { echo "bench: cannot build first.c"; exit 2; }
+gcc -O2 -Wall -Wextra -I"$top_srcdir/tests/lib" -o "$WORK/first" "$BENCH_DIR/first.c" "$top_srcdir/tests/lib/testlib-sasl.c" -lsasl2 || { echo "bench: cannot build first.c"; exit 2; }
 
 # ===========================================================================
 echo
@@ -223,19 +225,19 @@ first_runs() {
 		"$(fmt "$(stats < "$WORK/rss.$name")")"
 }
 # Each driver loads one plugin only (PLAIN alone, ours alone from
-# plugin/.libs, the peer alone), so peak RSS compares like with like.
+# $OURS_ONLY, the peer alone), so peak RSS compares like with like.
 mkdir -p "$WORK/plain-only" "$WORK/peer-only"
 ln -s "$SYSTEM_PLUGIN_DIR/libplain.so" "$WORK/plain-only/"
 [ "$PEER_OK" = 1 ] && ln -s "$peer_so" "$WORK/peer-only/libkdexoauth2.so"
 first_runs plain "" --path "$WORK/plain-only" --mech PLAIN --user alice@example.com --password secret --count "$CALLS"
-first_runs xoauth2-cache "$WORK/cache.conf" --path "$PLUGIN_DIR" --mech XOAUTH2 --user alice@example.com \
+first_runs xoauth2-cache "$WORK/cache.conf" --path "$OURS_ONLY" --mech XOAUTH2 --user alice@example.com \
 	--count "$CALLS" --expect "user=alice@example.com"
-first_runs oauthbearer-cache "$WORK/cache.conf" --path "$PLUGIN_DIR" --mech OAUTHBEARER \
+first_runs oauthbearer-cache "$WORK/cache.conf" --path "$OURS_ONLY" --mech OAUTHBEARER \
 	--user alice@example.com --count "$CALLS" --expect "n,a=alice@example.com,"
 # The peer only works with prompts (see first.c), so ours is also measured
 # that way for a like-for-like row. The peer writes two debug lines to stderr
 # on every call; they go to a file, as they would go to a log.
-first_runs xoauth2-cache-prompts "$WORK/cache.conf" --path "$PLUGIN_DIR" --mech XOAUTH2 --user alice@example.com \
+first_runs xoauth2-cache-prompts "$WORK/cache.conf" --path "$OURS_ONLY" --mech XOAUTH2 --user alice@example.com \
 	--count "$CALLS" --expect "user=alice@example.com" --interact yes
 [ "$PEER_OK" = 1 ] && first_runs peer-xoauth2-prompts "" --path "$WORK/peer-only" --mech XOAUTH2 --user alice@example.com \
 	--password "$FAKE_TOKEN" --count "$CALLS" --expect "user=alice@example.com" --interact yes
@@ -250,7 +252,7 @@ done
 echo
 echo "== 5. token_command path vs cache path (in-process, per login)"
 CMD_CALLS=$(( CALLS / 20 > 50 ? CALLS / 20 : 50 ))
-first_runs xoauth2-token_command "$WORK/cmd.conf" --path "$PLUGIN_DIR" --mech XOAUTH2 --user alice@example.com \
+first_runs xoauth2-token_command "$WORK/cmd.conf" --path "$OURS_ONLY" --mech XOAUTH2 --user alice@example.com \
 	--count "$CMD_CALLS" --expect "user=alice@example.com"
 if [ -s "$WORK/first.xoauth2-token_command" ] && [ -s "$WORK/first.xoauth2-cache" ]; then
 	mc=$(med "$(stats < "$WORK/first.xoauth2-cache")") mt=$(med "$(stats < "$WORK/first.xoauth2-token_command")")

@@ -108,7 +108,7 @@ rc=$(rc_for imap)
 DLOG="$BED_DIR/fetchmail-daemon.log"
 fetchmail -N -d 1 -f "$rc" --service "$BED_IMAP_PORT" --nosyslog </dev/null > "$DLOG" 2>&1 &
 daemon=$!
-trap 'kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null; tui_stop; bed_teardown; rm -rf "$BED_DIR"' EXIT
+at_exit 'kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null'
 wait_delivered() {
 	local i
 	for ((i = 0; i < 300; i++)); do
