@@ -74,6 +74,10 @@ typedef struct cli_command {
 	cli_operands_t operands;
 	/* Runs the command on parsed arguments; returns the exit status. */
 	int (*run)(const sao_settings_t *s, const cli_args_t *args);
+	/* Optional: reports a failure before run (no configuration), for a
+	 * command whose caller reads a protocol, not stderr (tunnel); returns
+	 * the exit status. NULL: cli_report. */
+	int (*failed)(const cli_args_t *args, const sao_error_t *err);
 } cli_command_t;
 
 #define CLI_OPTIONS(array) .options = (array), .n_options = sizeof(array) / sizeof((array)[0])

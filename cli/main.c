@@ -94,17 +94,22 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	sao_error_clear(&err);
 	if (sao_settings_load(&s, &err) != SAO_OK) {
-		if (err.code == SAO_ERR_NOTFOUND)
-			cli_say("no configuration file; create ~/.config/sasl-oauth/config or %s/sasl-oauth.conf with an "
-			        "[account NAME] section",
-			        SAO_SYSCONFDIR);
+		if (err.code == SAO_ERR_NOTFOUND) {
+			sao_error_clear(&err);
+			sao_error_set(&err, SAO_ERR_CONFIG,
+			              "no configuration file; create ~/.config/sasl-oauth/config or %s/sasl-oauth.conf with "
+			              "an [account NAME] section",
+			              SAO_SYSCONFDIR);
+		}
+		if (cmd->failed != NULL)
+			cmd->failed(&args, &err);
 		else
 			cli_report(&err);
 		return SAO_EXIT_CONFIG;
 	}
 	if (sao_grant_global_init(&err) != SAO_OK) {
 		sao_settings_free(&s);
-		return cli_report(&err);
+		return cmd->failed != NULL ? cmd->failed(&args, &err) : cli_report(&err);
 	}
 	code = cmd->run(s, &args);
 	sao_grant_global_cleanup();

@@ -423,4 +423,16 @@ done:
 	return code;
 }
 
-const cli_command_t cli_tunnel = CLI_COMMAND("tunnel", CLI_ONE_URL, HELP);
+/* A failure before run (no configuration): still the protocol's ending. */
+static int failed(const cli_args_t *args, const sao_error_t *err)
+{
+	static opts_t o;
+
+	if (take_opts(args, &o, NULL) != SAO_OK)
+		memset(&o.url, 0, sizeof(o.url));
+	return fail(&o, err);
+}
+
+const cli_command_t cli_tunnel = {
+	.name = "tunnel", .help = HELP, CLI_OPTIONS(options), .operands = CLI_ONE_URL, .run = run, .failed = failed,
+};

@@ -139,6 +139,8 @@ failure() {
 }
 failure "no account for the user" "imaps://bob@other.example@localhost:$BED_IMAPS_PORT" 4 \
 	"no account serves the user 'bob@other.example' on 'localhost'"
+SASL_OAUTH_CONF="$BED_DIR/no-such.conf" failure "no configuration at all" \
+	"imaps://$U@localhost:$BED_IMAPS_PORT" 4 "configuration file '$BED_DIR/no-such.conf' named by SASL_OAUTH_CONF does not exist"
 failure "the mail server is down" "pop3s://$U@localhost:1" 5 "cannot connect to the mail server 'localhost' port 1"
 SSL_CERT_FILE=/nonexistent failure "an unknown CA" "imaps://$U@localhost:$BED_IMAPS_PORT" 1 \
 	"did not verify: unable to get local issuer certificate; if the server uses a private CA, give it with --ca-file"
