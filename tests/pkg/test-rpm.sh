@@ -49,9 +49,11 @@ reqs=$(rpm -qp --requires "$plugin_rpm" 2>/dev/null)
 for r in cyrus-sasl-lib json-c; do
 	echo "$reqs" | grep -q "^$r" && pass "cyrus-sasl-oauth requires $r" || fail "cyrus-sasl-oauth does not require $r"
 done
-# The units name the installed command, and the command is not a build-tree path.
-rpm2cpio "$cli_rpm" | (cd "$(mktemp -d /tmp/sao-rpm-XXXXXX)" && cpio -idm --quiet './usr/lib/systemd/system/*' &&
-	grep -h '^ExecStart=' usr/lib/systemd/system/*.service | sort -u; rm -rf "$PWD") > "$top_builddir/build/rpm/execstart.txt" 2>&1
-[ "$(cat "$top_builddir/build/rpm/execstart.txt")" = "ExecStart=/usr/bin/sasl-oauth refresh --all" ] &&
-	pass "units run /usr/bin/sasl-oauth" || fail "units: $(cat "$top_builddir/build/rpm/execstart.txt")"
+# The units name the installed command, not a build-tree path.
+x=$(mktemp -d /tmp/sao-rpm-XXXXXX)
+(cd "$x" && rpm2cpio "$cli_rpm" | cpio -idm --quiet './usr/lib/systemd/*')
+exec_lines=$(cat "$x"/usr/lib/systemd/system/*.service "$x"/usr/lib/systemd/user/*.service 2>/dev/null | grep '^ExecStart=' | sort -u)
+rm -rf "$x"
+[ "$exec_lines" = "ExecStart=/usr/bin/sasl-oauth refresh --all" ] &&
+	pass "units run /usr/bin/sasl-oauth" || fail "units: $exec_lines"
 finish

@@ -14,6 +14,8 @@ pkgs=(
 	neomutt msmtp getmail6 curl util-linux
 	# make coverage
 	lcov
+	# packaging (make deb, make rpm, tests/pkg)
+	dpkg-dev debhelper dh-autoreconf lintian rpm man-db systemd
 )
 missing=()
 for p in "${pkgs[@]}"; do
