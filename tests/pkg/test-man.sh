@@ -4,7 +4,8 @@
 # lib/settings.c's keyword table, every command and option the built
 # sasl-oauth lists, and every exit status of include/sasl-oauth/error.h is
 # documented in both the man page and docs/ (configuration.md, cli.md), and
-# nothing is documented there that the code does not have. Then each page
+# nothing is documented there that the code does not have; each key's default,
+# choices and range in the table are named in its man entry and its row. Then each page
 # renders with "MANWIDTH=80 man --warnings" without a warning, and the
 # example configuration parses.
 . "$(dirname "$0")/../integration/lib.sh"
@@ -57,6 +58,54 @@ for line in conf_md.splitlines():
 man5 = read("man/sasl-oauth.conf.5")
 compare("key", keys, {"docs/configuration.md": md_keys, "sasl-oauth.conf(5)": man_tags(man_section(man5, "KEYS"))})
 
+# Defaults, choices and ranges of each key, from the same table: the key's
+# entry in the man page and its row in configuration.md must name them.
+src_c = read("lib/settings.c")
+defines = dict(re.findall(r"^#define (SAO_\w+) (\d+)$", "".join(
+    read(os.path.join("include/sasl-oauth", h)) for h in os.listdir(os.path.join(src, "include/sasl-oauth"))), re.M))
+arrays = {n: re.findall(r'"([^"]+)"', body)
+          for n, body in re.findall(r"static const char \*const (\w+)\[\] = \{([^}]*)\}", src_c)}
+man_keys = man_section(man5, "KEYS")
+def man_entry(key):
+    m = re.search(r"^\.TP\n\.B " + re.escape(key) + r"\n(.*?)(?=^\.TP|\Z)", man_keys, re.M | re.S)
+    return re.sub(r"^\.[A-Z]+ ?", "", m.group(1).replace("\\-", "-"), flags=re.M) if m else ""
+def md_row(key):
+    for line in conf_md.splitlines():
+        if line.startswith("| ") and "`" + key + "`" in line.split("|")[1]:
+            return line
+    return ""
+n_facts = 0
+for entry in re.findall(r"\[KEY_\w+\] = \{(.*?)\},", src_c, re.S):
+    name = re.search(r'\.name = "([^"]+)"', entry).group(1)
+    facts = []
+    d = re.search(r'\.def = "([^"]+)"', entry)
+    if d:
+        facts.append(("default", d.group(1)))
+    ld = re.search(r"\.ldef = (\w+)", entry)
+    if ld:
+        facts.append(("default", defines.get(ld.group(1), ld.group(1))))
+    ch = re.search(r"\.choices = (\w+)", entry)
+    for c in arrays.get(ch.group(1), []) if ch else []:
+        facts.append(("choice", c))
+    rng = re.search(r"\.min = (\d+),\s*\.max = (\d+)", entry)
+    if rng:
+        facts.append(("range", rng.group(1) + "\\(en" + rng.group(2)))
+    for kind, value in facts:
+        n_facts += 1
+        if kind == "range":
+            if value not in man_keys.split(".B " + name + "\n", 1)[-1].split(".TP", 1)[0]:
+                bad.append(f"sasl-oauth.conf(5) does not give the range {value} of '{name}'")
+            if value.replace("\\(en", "–") not in md_row(name):
+                bad.append(f"docs/configuration.md does not give the range of '{name}'")
+            continue
+        # A default must stand after "Default:" (man) or in the last column (docs).
+        man_text = man_entry(name).split("Default:", 1)[-1] if kind == "default" else man_entry(name)
+        md_text = md_row(name).split("|")[-2] if kind == "default" and md_row(name) else md_row(name)
+        if not re.search(r"\b" + re.escape(value) + r"\b", man_text):
+            bad.append(f"sasl-oauth.conf(5) does not name the {kind} '{value}' of '{name}'")
+        if not re.search(r"\b" + re.escape(value) + r"\b", md_text):
+            bad.append(f"docs/configuration.md does not name the {kind} '{value}' of '{name}'")
+
 # Commands: what the built sasl-oauth lists in its --help.
 main = open(os.path.join(helpdir, "main")).read()
 cmds = set(re.findall(r"^  ([a-z][a-z0-9-]*) ", main.split("commands:", 1)[-1].split("\n\n", 1)[0], re.M))
@@ -85,7 +134,7 @@ compare("exit status", codes, {"docs/cli.md": set(re.findall(r"^\| ([0-9]+) \|",
 
 for b in bad:
     print("FAIL:", b)
-print(f"checked {len(keys)} keys, {len(cmds)} commands, {len(codes)} exit statuses")
+print(f"checked {len(keys)} keys ({n_facts} defaults, choices and ranges), {len(cmds)} commands, {len(codes)} exit statuses")
 sys.exit(1 if bad else 0)
 PY
 then pass "man pages, docs/configuration.md and docs/cli.md match the code"; else fail "documentation out of step with the code"; fi
