@@ -6,7 +6,8 @@
 # documented in both the man page and docs/ (configuration.md, cli.md), and
 # nothing is documented there that the code does not have; each key's default,
 # choices and range in the table are named in its man entry and its row. Then each page
-# renders with "MANWIDTH=80 man --warnings" without a warning, and the
+# renders with "MANWIDTH=80 man --warnings" without a warning, docs/ARCHITECTURE.md
+# names every module of plugin/, lib/, oauth/ and cli/, and the
 # example configuration parses.
 . "$(dirname "$0")/../integration/lib.sh"
 need python3
@@ -132,9 +133,19 @@ codes = set(re.findall(r"SAO_EXIT_[A-Z]+ = ([0-9]+)", read("include/sasl-oauth/e
 compare("exit status", codes, {"docs/cli.md": set(re.findall(r"^\| ([0-9]+) \|", md_section(cli_md, "Exit status"), re.M)),
                                "sasl-oauth(1)": man_tags(man_section(man1, "EXIT STATUS"))})
 
+# docs/ARCHITECTURE.md names every module of plugin/, lib/, oauth/ and cli/.
+arch = read("docs/ARCHITECTURE.md")
+n_modules = 0
+for d in ("plugin", "lib", "oauth", "cli"):
+    for f in sorted(os.listdir(os.path.join(src, d))):
+        if f.endswith(".c"):
+            n_modules += 1
+            if not re.search(r"\b" + re.escape(f[:-2]) + r"\b", arch):
+                bad.append(f"docs/ARCHITECTURE.md does not describe {d}/{f}")
+
 for b in bad:
     print("FAIL:", b)
-print(f"checked {len(keys)} keys ({n_facts} defaults, choices and ranges), {len(cmds)} commands, {len(codes)} exit statuses")
+print(f"checked {len(keys)} keys ({n_facts} defaults, choices and ranges), {len(cmds)} commands, {len(codes)} exit statuses, {n_modules} modules")
 sys.exit(1 if bad else 0)
 PY
 then pass "man pages, docs/configuration.md and docs/cli.md match the code"; else fail "documentation out of step with the code"; fi
