@@ -39,6 +39,18 @@ fi
 	fail "/etc/sasl-oauth/credentials is $(stat -c %a /etc/sasl-oauth/credentials)"
 [ -e /etc/sasl-oauth/sasl-oauth.conf ] && fail "the package ships a configuration (it would turn the plugin on)"
 
+# dpkg-buildflags' hardening reached both binaries: full RELRO, PIE for the
+# command, fortified functions; and the plugin still needs nothing but libc.
+plugin=$(grep '/libsasl-oauth.so$' "$state/files")
+for f in /usr/bin/sasl-oauth "$plugin"; do
+	dyn=$(readelf -dW "$f") segs=$(readelf -lW "$f")
+	echo "$dyn" | grep -q 'BIND_NOW' && echo "$segs" | grep -q GNU_RELRO && pass "$f: full RELRO" || fail "$f: no full RELRO"
+	[ "$(readelf -sW --dyn-syms "$f" | grep -c '__[a-z_]*_chk')" -gt 0 ] && pass "$f: fortified" || fail "$f: not fortified"
+done
+readelf -hW /usr/bin/sasl-oauth | grep -q 'DYN (Position-Independent' && pass "sasl-oauth is PIE" || fail "sasl-oauth is not PIE"
+needed=$(readelf -dW "$plugin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
+[ "$needed" = "libc.so.6 " ] && pass "the plugin needs only libc.so.6" || fail "the plugin needs: $needed"
+
 if bash "$top_srcdir/tests/pkg/installed.sh"; then
 	pass "installed.sh against the installed packages"
 else
@@ -50,7 +62,6 @@ home="$state/home"
 mkdir -p "$home/.local/state/sasl-oauth"
 echo '{}' > "$home/.local/state/sasl-oauth/work.json"
 echo 'secret' > /etc/sasl-oauth/credentials/sao-test
-plugin=$(grep '/libsasl-oauth.so$' "$state/files")
 dpkg -r libsasl2-modules-oauth sasl-oauth > "$state/remove.log" 2>&1 || fail "dpkg -r: $(cat "$state/remove.log")"
 [ -e "$plugin" ] && fail "removing left $plugin behind" || pass "removing took the plugin away"
 [ -e /usr/bin/sasl-oauth ] && fail "removing left /usr/bin/sasl-oauth"
