@@ -8,6 +8,9 @@
 . "$(dirname "$0")/../integration/lib.sh"
 need make
 grep -q '^systemdsystemunitdir = ' "$top_builddir/Makefile" || skip "not configured"
+# Our own make, not a child of the make that runs the tests (its flags would
+# print directories and share its job server).
+unset MAKEFLAGS MFLAGS MAKELEVEL
 dest=$(mktemp -d /tmp/sao-install-XXXXXX)
 trap 'rm -rf "$dest"' EXIT
 if ! make -s -C "$top_builddir" install DESTDIR="$dest" > "$dest.log" 2>&1; then
@@ -16,7 +19,7 @@ if ! make -s -C "$top_builddir" install DESTDIR="$dest" > "$dest.log" 2>&1; then
 fi
 rm -f "$dest.log"
 # Each directory as make expands it (prefix, DESTDIR-free).
-var() { printf 'print-%%:\n\t@echo $($*)\n' | make -s -C "$top_builddir" -f Makefile -f - "print-$1"; }
+var() { printf 'print-%%:\n\t@echo $($*)\n' | make -s --no-print-directory -C "$top_builddir" -f Makefile -f - "print-$1"; }
 bindir=$(var bindir) sysconfdir=$(var sysconfdir) mandir=$(var mandir) docdir=$(var docdir)
 plugindir=$(var plugindir) sysunits=$(var systemdsystemunitdir) userunits=$(var systemduserunitdir)
 
