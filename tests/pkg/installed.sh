@@ -10,7 +10,9 @@
 # as root with the packages installed.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/mbsync.sh"
-need saslpluginviewer mbsync
+# Debian calls Cyrus SASL's plugin lister saslpluginviewer, Fedora pluginviewer.
+viewer=$(command -v saslpluginviewer || command -v pluginviewer) || skip "saslpluginviewer (sasl2-bin) is not installed"
+need mbsync
 [ "$(id -u)" = 0 ] || skip "needs root (Dovecot drops privileges)"
 
 plugin=
@@ -37,7 +39,7 @@ ours() { awk '/^Plugin "/ { p = ($2 == "\"sasl-oauth\"") } p && /SASL mechanism:
 if [ -e /etc/sasl-oauth/sasl-oauth.conf ]; then
 	echo "note: /etc/sasl-oauth/sasl-oauth.conf exists: the unconfigured case is not checked"
 else
-	mechs=$(saslpluginviewer -c 2>&1 | ours)
+	mechs=$("$viewer" -c 2>&1 | ours)
 	[ -z "$mechs" ] && pass "unconfigured: the plugin offers nothing" || fail "unconfigured, the plugin offers: $mechs"
 fi
 write_config "[account work]
@@ -45,7 +47,7 @@ users = alice@example.com
 authority = $BED_IDP_URL
 tenant = contoso.onmicrosoft.com
 client_id = 00000000-0000-0000-0000-000000000000"
-mechs=$(saslpluginviewer -c 2>&1 | ours)
+mechs=$("$viewer" -c 2>&1 | ours)
 [ "$mechs" = "OAUTHBEARER XOAUTH2 " ] && pass "configured: saslpluginviewer -c lists $mechs" || fail "configured, the plugin offers: '$mechs'"
 
 bed_add_user alice@example.com
