@@ -37,7 +37,7 @@ unset SASL_PATH SASL_OAUTH_CLI
 ours() { awk '/^Plugin "/ { p = ($2 == "\"sasl-oauth\"") } p && /SASL mechanism:/ { sub(",", "", $3); print $3 }' | sort | tr '\n' ' '; }
 
 if [ -e /etc/sasl-oauth/sasl-oauth.conf ]; then
-	echo "note: /etc/sasl-oauth/sasl-oauth.conf exists: the unconfigured case is not checked"
+	skip_case "unconfigured" "/etc/sasl-oauth/sasl-oauth.conf exists"
 else
 	mechs=$("$viewer" -c 2>&1 | ours)
 	[ -z "$mechs" ] && pass "unconfigured: the plugin offers nothing" || fail "unconfigured, the plugin offers: $mechs"

@@ -161,7 +161,7 @@ if command -v man >/dev/null 2>&1; then
 		fi
 	done
 else
-	echo "man is not installed: rendering not checked"
+	skip_case "rendering" "man is not installed"
 fi
 
 # The shipped example is a valid configuration: the only complaint is about
