@@ -8,12 +8,17 @@
 # (.ci/run sets it, where nothing else runs at the same time).
 . "$(dirname "$0")/../integration/lib.sh"
 [ "${SAO_PKG_TEST:-}" = 1 ] || skip "installs packages system-wide; set SAO_PKG_TEST=1 to run it"
-need dpkg dpkg-buildpackage
+need dpkg dpkg-buildpackage flock
+unset MAKEFLAGS MFLAGS MAKELEVEL  # our own make, not the test runner's
 [ "$(id -u)" = 0 ] || skip "needs root to install packages"
 debdir="$top_builddir/build/deb"
 if ! ls "$debdir"/libsasl2-modules-oauth_*.deb "$debdir"/sasl-oauth_*.deb >/dev/null 2>&1; then
 	# The unit tests run in this make check already: not again inside the build.
-	DEB_BUILD_OPTIONS=nocheck make -C "$top_builddir" deb || { echo "FAIL: make deb"; exit 1; }
+	# make deb and make rpm both make the release tarball in the build tree:
+	# one at a time when make check runs the two tests in parallel.
+	mkdir -p "$top_builddir/build"
+	DEB_BUILD_OPTIONS=nocheck flock "$top_builddir/build/.dist.lock" make -C "$top_builddir" deb ||
+		{ echo "FAIL: make deb"; exit 1; }
 fi
 for p in libsasl2-modules-oauth sasl-oauth; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' &&

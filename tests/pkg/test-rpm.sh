@@ -7,13 +7,17 @@
 # when SAO_PKG_TEST=1 or when build/rpm already holds RPMs. Installing them
 # is not checked on Debian (rpm's database knows none of the dependencies).
 . "$(dirname "$0")/../integration/lib.sh"
-need rpm rpmbuild
+need rpm rpmbuild flock
+unset MAKEFLAGS MFLAGS MAKELEVEL  # our own make, not the test runner's
 rpmdir="$top_builddir/build/rpm"
 find_rpm() { find "$rpmdir/RPMS" -name "$1-[0-9]*.rpm" 2>/dev/null | head -n1; }
 if [ -z "$(find_rpm sasl-oauth)" ]; then
 	[ "${SAO_PKG_TEST:-}" = 1 ] || skip "no RPMs in $rpmdir; run make rpm or set SAO_PKG_TEST=1"
 	# The unit tests run in this make check already: not again inside the build.
-	SAO_RPM_OPTS="--without check" make -C "$top_builddir" rpm || { echo "FAIL: make rpm"; exit 1; }
+	# One release tarball at a time (test-deb.sh may be making one too).
+	mkdir -p "$top_builddir/build"
+	SAO_RPM_OPTS="--without check" flock "$top_builddir/build/.dist.lock" make -C "$top_builddir" rpm ||
+		{ echo "FAIL: make rpm"; exit 1; }
 fi
 cli_rpm=$(find_rpm sasl-oauth) plugin_rpm=$(find_rpm cyrus-sasl-oauth)
 [ -n "$cli_rpm" ] && [ -n "$plugin_rpm" ] || { echo "FAIL: expected sasl-oauth and cyrus-sasl-oauth RPMs"; exit 1; }
