@@ -133,10 +133,10 @@ codes = set(re.findall(r"SAO_EXIT_[A-Z]+ = ([0-9]+)", read("include/sasl-oauth/e
 compare("exit status", codes, {"docs/cli.md": set(re.findall(r"^\| ([0-9]+) \|", md_section(cli_md, "Exit status"), re.M)),
                                "sasl-oauth(1)": man_tags(man_section(man1, "EXIT STATUS"))})
 
-# docs/ARCHITECTURE.md names every module of plugin/, lib/, oauth/ and cli/.
+# docs/ARCHITECTURE.md names every module of plugin/, lib/, oauth/, mail/ and cli/.
 arch = read("docs/ARCHITECTURE.md")
 n_modules = 0
-for d in ("plugin", "lib", "oauth", "cli"):
+for d in ("plugin", "lib", "oauth", "mail", "cli"):
     for f in sorted(os.listdir(os.path.join(src, d))):
         if f.endswith(".c"):
             n_modules += 1
