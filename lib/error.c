@@ -70,6 +70,44 @@ sao_err_t sao_error_set(sao_error_t *err, sao_err_t code, const char *fmt, ...)
 	return code;
 }
 
+const char *sao_error_fix_text(sao_fix_t fix, const char *account, char *buf, size_t size)
+{
+	switch (fix) {
+	case SAO_FIX_LOGIN_PASTE:
+		snprintf(buf, size, "run: sasl-oauth login %s --paste", account);
+		break;
+	case SAO_FIX_REFRESH:
+		snprintf(buf, size, "run: sasl-oauth refresh %s", account);
+		break;
+	case SAO_FIX_REFRESH_OR_LOGIN:
+		snprintf(buf, size, "run: sasl-oauth refresh %s (or sasl-oauth login %s if that fails)", account,
+		         account);
+		break;
+	case SAO_FIX_LOGIN:
+	default:
+		snprintf(buf, size, "run: sasl-oauth login %s", account);
+		break;
+	}
+	return buf;
+}
+
+sao_err_t sao_error_fix(sao_error_t *err, sao_err_t code, sao_fix_t fix, const char *account, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	if (err == NULL || err->code != SAO_OK)
+		return code;
+	err->code = code;
+	va_start(ap, fmt);
+	if (vsnprintf(err->msg, sizeof(err->msg), fmt, ap) < 0)
+		err->msg[0] = '\0';
+	va_end(ap);
+	n = strlen(err->msg);
+	sao_error_fix_text(fix, account, err->msg + n, sizeof(err->msg) - n);
+	return code;
+}
+
 void sao_error_clear(sao_error_t *err)
 {
 	err->code = SAO_OK;
