@@ -292,8 +292,10 @@ static sao_err_t read_all(int fd, const char *path, const char *account, sao_sec
 		}
 		if (n == 0)
 			break;
-		if (sao_secret_append(buf, chunk, (size_t)n, NULL) != SAO_OK) {
-			rc = too_big(path, account, err);
+		rc = sao_secret_append(buf, chunk, (size_t)n, NULL);
+		if (rc != SAO_OK) {
+			rc = rc == SAO_ERR_TOOBIG ? too_big(path, account, err)
+			                          : sao_error_set(err, rc, "out of memory reading cache file '%s'", path);
 			break;
 		}
 	}
@@ -304,7 +306,8 @@ static sao_err_t read_all(int fd, const char *path, const char *account, sao_sec
 /* Copies a token member into a secret. 0 when absent, and for an access
  * token that breaks lib/token.c's rule (an older sasl-oauth cached such
  * tokens; dropping it leaves the refresh token beside it usable, and no
- * server would take it anyway). -1 (with why) when unusable. */
+ * server would take it anyway). -1 (with why) when unusable, -2 when out
+ * of memory (which says nothing about the file). */
 static int decode_secret(const sao_json_t *obj, const char *key, int access, sao_secret_t *dst, char *why,
                          size_t whysize)
 {
@@ -323,11 +326,11 @@ static int decode_secret(const sao_json_t *obj, const char *key, int access, sao
 		snprintf(why, whysize, "'%s' holds spaces or control bytes", key);
 		return -1;
 	}
-	if (sao_secret_set(dst, s, len, NULL) != SAO_OK) {
+	if (len > SAO_TOKEN_MAX) {
 		snprintf(why, whysize, "'%s' is %zu bytes, more than the limit of %d", key, len, SAO_TOKEN_MAX);
 		return -1;
 	}
-	return 0;
+	return sao_secret_set(dst, s, len, NULL) == SAO_OK ? 0 : -2;
 }
 
 /* Copies a string member into a new C string (*dst stays NULL if absent). */
@@ -361,6 +364,7 @@ static sao_err_t decode(const char *path, const sao_json_t *obj, sao_token_t *to
 	static const char *const strings[] = { "scope", "token_type", "account", "rejected_reason" };
 	char **const dsts[] = { &tok->scope, &tok->token_type, &tok->account, &tok->rejected_reason };
 	int64_t v;
+	int r;
 
 	if (sao_json_get_int64(obj, "format_version", &v)) {
 		if (v > SAO_CACHE_FORMAT_VERSION)
@@ -374,16 +378,19 @@ static sao_err_t decode(const char *path, const sao_json_t *obj, sao_token_t *to
 		}
 		tok->format_version = v;
 	}
-	if (decode_secret(obj, "access_token", 1, &tok->access_token, why, whysize) != 0 ||
-	    decode_secret(obj, "refresh_token", 0, &tok->refresh_token, why, whysize) != 0)
+	r = decode_secret(obj, "access_token", 1, &tok->access_token, why, whysize);
+	if (r == 0)
+		r = decode_secret(obj, "refresh_token", 0, &tok->refresh_token, why, whysize);
+	if (r == -2)
+		return sao_error_set(err, SAO_ERR_NOMEM, "out of memory reading cache file '%s'", path);
+	if (r != 0)
 		return SAO_ERR_CORRUPT;
 	if (tok->access_token.len == 0 && tok->refresh_token.len == 0) {
 		snprintf(why, whysize, "it holds neither an access token nor a refresh token");
 		return SAO_ERR_CORRUPT;
 	}
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
-		int r = decode_string(obj, strings[i], dsts[i], why, whysize);
-
+		r = decode_string(obj, strings[i], dsts[i], why, whysize);
 		if (r == -2)
 			return sao_error_set(err, SAO_ERR_NOMEM, "out of memory reading cache file '%s'", path);
 		if (r != 0)

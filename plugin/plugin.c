@@ -532,6 +532,9 @@ int sasl_client_plug_init(const sasl_utils_t *utils, int max_version, int *out_v
 		return SASL_BADVERS;
 	}
 	*out_version = SASL_CLIENT_PLUG_VERSION;
+	/* Secrets (the token, the login message) live in the program's own
+	 * allocator too: sasl_set_alloc sees them like every other block. */
+	sao_secret_allocator(utils->malloc, utils->free);
 	g = utils->malloc(sizeof(*g));
 	if (g == NULL)
 		return SASL_NOMEM;

@@ -204,6 +204,19 @@ static void test_round_trip(void)
 	sao_secret_set(&tok.access_token, S("a\0b"), NULL);
 	CHECK(sao_cache_write(path, &tok, &err) == SAO_ERR_PROTO);
 	CHECK(!exists(path));
+	/* A token the mechanisms would refuse is never cached. */
+	sao_token_clear(&tok);
+	fill_token(&tok, "ab,cd", "rt");
+	sao_error_clear(&err);
+	CHECK(sao_cache_write(path, &tok, &err) == SAO_ERR_PROTO);
+	CHECK_MSG(strstr(err.msg, "the access token is not an RFC 6750 bearer token") != NULL, "%s", err.msg);
+	CHECK(!exists(path));
+	sao_token_clear(&tok);
+	fill_token(&tok, "at", "r t");
+	sao_error_clear(&err);
+	CHECK(sao_cache_write(path, &tok, &err) == SAO_ERR_PROTO);
+	CHECK_MSG(strstr(err.msg, "the refresh token holds spaces or control bytes") != NULL, "%s", err.msg);
+	CHECK(!exists(path));
 
 	sao_token_clear(&tok);
 	sao_token_clear(&back);
@@ -221,6 +234,10 @@ static void test_lenient_reading(void)
 		  "{\"access_token\":\"at\",\"expires_at\":\"1700003600\",\"obtained_at\":\"5\"}", 1700003600, "at" },
 		{ "refresh token only", "{\"refresh_token\":\"rt\",\"format_version\":1}", 0, "" },
 		{ "unknown members ignored", "{\"access_token\":\"at\",\"future\":{\"x\":[1]},\"expires_at\":7}", 7, "at" },
+		/* An older sasl-oauth cached tokens no mechanism sends: the access
+		 * token is dropped (so it is refreshed), the refresh token kept. */
+		{ "access token outside b64token", "{\"access_token\":\"ab,cd\",\"refresh_token\":\"rt\",\"expires_at\":9}", 9,
+		  "" },
 	};
 	char path[PBUF];
 	sao_token_t tok;
@@ -373,6 +390,8 @@ static void test_corrupt(void)
 		{ "no token at all", S("{\"account\":\"other\",\"scope\":\"x\"}"),
 		  "it holds neither an access token nor a refresh token", "other" },
 		{ "token with NUL", S("{\"access_token\":\"a\\u0000b\"}"), "'access_token' contains a NUL byte", "work" },
+		{ "refresh token with a space", S("{\"access_token\":\"a\",\"refresh_token\":\"r t\"}"),
+		  "'refresh_token' holds spaces or control bytes", "work" },
 		{ "account with NUL", S("{\"access_token\":\"a\",\"account\":\"x\\u0000y\"}"), "'account' contains a NUL byte",
 		  "work" },
 		{ "format_version 0", S("{\"access_token\":\"a\",\"format_version\":0}"), "'format_version' is 0", "work" },

@@ -853,6 +853,45 @@ static void test_system_and_user_files(void)
 		test_skip("no private mount namespace for a system file of our own");
 }
 
+/* In a set-id program (real ids other than the effective ones) the
+ * caller's environment names no file and no program. Root makes such a
+ * process in a child (real uid nobody, effective uid root); the same child
+ * without the change shows the environment is otherwise obeyed. */
+static void test_setid_guard(void)
+{
+	if (geteuid() != 0) {
+		test_skip("making a set-id process needs root");
+		return;
+	}
+	CHECK(test_write_text(conf, 0600, "[account envonly]\nusers = e@example.com\n") == 0);
+	for (int setid = 0; setid <= 1; setid++) {
+		int status = -1;
+		pid_t pid;
+
+		fflush(NULL);
+		pid = fork();
+		if (pid == 0) {
+			sao_settings_t *s = NULL;
+			int used = 0;
+
+			if (setid && setresuid(65534, 0, 0) != 0)
+				_exit(10);
+			setenv("SASL_OAUTH_CLI", "/nonexistent/not-the-cli", 1);
+			setenv("SASL_OAUTH_CONF", conf, 1);
+			if (strcmp(sao_settings_cli_path(), "/nonexistent/not-the-cli") == 0)
+				used |= 1;
+			if (sao_settings_load(&s, NULL) == SAO_OK && sao_settings_get(s, "envonly") != NULL)
+				used |= 2;
+			sao_settings_free(&s);
+			_exit(used);
+		}
+		CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+		CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == (setid ? 0 : 3),
+		          "%s: status %d (1: SASL_OAUTH_CLI used, 2: SASL_OAUTH_CONF used)", setid ? "set-id" : "plain",
+		          WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	}
+}
+
 int main(void)
 {
 	char path[600];
@@ -875,6 +914,7 @@ int main(void)
 	test_run("which files are read: the user's", test_load_user_files);
 	test_run("cache paths", test_cache_path);
 	test_run("system and user files together", test_system_and_user_files);
+	test_run("a set-id process ignores the caller's environment", test_setid_guard);
 	test_dir_done();
 	return check_done("test-settings");
 }
