@@ -56,16 +56,26 @@ sao_err_t sao_exit_error(int status)
 	}
 }
 
+/* Records code and the message unless an error is recorded already; 1
+ * when it recorded them. */
+static int record(sao_error_t *err, sao_err_t code, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+static int record(sao_error_t *err, sao_err_t code, const char *fmt, va_list ap)
+{
+	if (err == NULL || err->code != SAO_OK)
+		return 0;
+	err->code = code;
+	if (vsnprintf(err->msg, sizeof(err->msg), fmt, ap) < 0)
+		err->msg[0] = '\0';
+	return 1;
+}
+
 sao_err_t sao_error_set(sao_error_t *err, sao_err_t code, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (err == NULL || err->code != SAO_OK)
-		return code;
-	err->code = code;
 	va_start(ap, fmt);
-	if (vsnprintf(err->msg, sizeof(err->msg), fmt, ap) < 0)
-		err->msg[0] = '\0';
+	record(err, code, fmt, ap);
 	va_end(ap);
 	return code;
 }
@@ -94,17 +104,16 @@ const char *sao_error_fix_text(sao_fix_t fix, const char *account, char *buf, si
 sao_err_t sao_error_fix(sao_error_t *err, sao_err_t code, sao_fix_t fix, const char *account, const char *fmt, ...)
 {
 	va_list ap;
+	int recorded;
 	size_t n;
 
-	if (err == NULL || err->code != SAO_OK)
-		return code;
-	err->code = code;
 	va_start(ap, fmt);
-	if (vsnprintf(err->msg, sizeof(err->msg), fmt, ap) < 0)
-		err->msg[0] = '\0';
+	recorded = record(err, code, fmt, ap);
 	va_end(ap);
-	n = strlen(err->msg);
-	sao_error_fix_text(fix, account, err->msg + n, sizeof(err->msg) - n);
+	if (recorded) {
+		n = strlen(err->msg);
+		sao_error_fix_text(fix, account, err->msg + n, sizeof(err->msg) - n);
+	}
 	return code;
 }
 

@@ -125,147 +125,98 @@ static void test_fresh_needs_no_lock(void)
 	sao_token_clear(&tok);
 }
 
-static void test_stale_refreshes_once(void)
-{
-	static const reply_t replies[] = { { REPLY_SEND, JSON_HEAD, NEW_TOKEN, 0, NULL } };
-	sao_account_t a = account();
-	server_t srv;
-	seen_t seen;
-	sao_token_t tok;
-	sao_error_t err;
-	int refreshed = 0;
-
-	/* Inside the refresh margin: refreshed, cached, then handed out. */
-	seed("at.soon", 60, "rt.1");
-	CHECK(server_start(&srv, replies, 1) == 0);
-	snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%d/token", srv.port);
-	sao_token_init(&tok);
-	sao_error_clear(&err);
-	CHECK_MSG(sao_renew_token(&a, 0, &tok, &refreshed, &err) == SAO_OK, "%s", err.msg);
-	CHECK(refreshed == 1);
-	CHECK_BYTES(tok.access_token.data, tok.access_token.len, "at.new", 6);
-	CHECK(cached("at.new", "rt.new"));
-	/* The second call finds the new token fresh: no second request. */
-	refreshed = -1;
-	CHECK_MSG(sao_renew_token(&a, 0, &tok, &refreshed, &err) == SAO_OK, "%s", err.msg);
-	CHECK(refreshed == 0);
-	server_stop(&srv, &seen);
-	CHECK_MSG(seen.n == 1, "%zu requests", seen.n);
-	CHECK(has(&seen, 0, "grant_type=refresh_token") && has(&seen, 0, "refresh_token=rt.1"));
-	sao_token_clear(&tok);
-}
-
-static void test_rotated_refresh_token_is_retried(void)
-{
-	static const reply_t replies[] = { { REPLY_SEND, REFUSED_HEAD, INVALID_GRANT, 0, rotate },
-		                           { REPLY_SEND, JSON_HEAD, NEW_TOKEN, 0, NULL } };
-	sao_account_t a = account();
-	server_t srv;
-	seen_t seen;
-	sao_token_t tok;
-	sao_error_t err;
-
-	seed("at.old", -10, "rt.1");
-	CHECK(server_start(&srv, replies, 2) == 0);
-	snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%d/token", srv.port);
-	sao_token_init(&tok);
-	sao_error_clear(&err);
-	CHECK_MSG(sao_renew_token(&a, 0, &tok, NULL, &err) == SAO_OK, "%s", err.msg);
-	CHECK_BYTES(tok.access_token.data, tok.access_token.len, "at.new", 6);
-	server_stop(&srv, &seen);
-	CHECK_MSG(seen.n == 2, "%zu requests", seen.n);
-	CHECK(has(&seen, 0, "refresh_token=rt.1") && has(&seen, 1, "refresh_token=rt.rotated"));
-	CHECK(cached("at.new", "rt.new"));
-	sao_token_clear(&tok);
-}
-
-static void test_refused_refresh_token(void)
-{
-	static const reply_t replies[] = { { REPLY_SEND, REFUSED_HEAD, INVALID_GRANT, 0, NULL } };
-	sao_account_t a = account();
-	server_t srv;
-	seen_t seen;
-	sao_token_t tok;
-	sao_error_t err;
-
+/* One refresh from a seeded "at.old"/"rt.1" against scripted answers. */
+static const struct refresh_case {
+	const char *name;
+	reply_t replies[2];
+	int64_t expires_in;        /* of the seeded token */
+	int no_growing;            /* files may not grow: the cache cannot be written */
+	sao_err_t want_rc;
+	const char *want_token;    /* handed out, or NULL for nothing */
+	const char *want_msg[2];   /* parts of the message */
+	const char *want_sent[2];  /* a part of each request, in order; NULL = no such request */
+	const char *cached[2];     /* access and refresh token in the cache afterwards */
+} refresh_cases[] = {
+	/* Inside the refresh margin: refreshed once, cached, then handed out. */
+	{ "stale", { { REPLY_SEND, JSON_HEAD, NEW_TOKEN, 0, NULL } }, 60, 0, SAO_OK, "at.new", { NULL, NULL },
+	  { "grant_type=refresh_token&refresh_token=rt.1", NULL }, { "at.new", "rt.new" } },
+	/* Refused, but another writer stored a new refresh token meanwhile:
+	 * that one is tried, once. */
+	{ "rotated meanwhile",
+	  { { REPLY_SEND, REFUSED_HEAD, INVALID_GRANT, 0, rotate }, { REPLY_SEND, JSON_HEAD, NEW_TOKEN, 0, NULL } }, -10,
+	  0, SAO_OK, "at.new", { NULL, NULL }, { "refresh_token=rt.1", "refresh_token=rt.rotated" },
+	  { "at.new", "rt.new" } },
 	/* Nobody rotated it: one request, the login fix, the file as it was. */
-	seed("at.old", -10, "rt.1");
-	CHECK(server_start(&srv, replies, 1) == 0);
-	snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%d/token", srv.port);
-	sao_token_init(&tok);
-	sao_error_clear(&err);
-	CHECK(sao_renew_token(&a, 0, &tok, NULL, &err) == SAO_ERR_LOGIN);
-	CHECK_MSG(strstr(err.msg, "invalid_grant AADSTS70008") != NULL && strstr(err.msg, "run: sasl-oauth login work") != NULL,
-	          "%s", err.msg);
-	CHECK(tok.access_token.len == 0);
-	server_stop(&srv, &seen);
-	CHECK(seen.n == 1);
-	CHECK(cached("at.old", "rt.1"));
-	sao_token_clear(&tok);
-}
+	{ "refused", { { REPLY_SEND, REFUSED_HEAD, INVALID_GRANT, 0, NULL } }, -10, 0, SAO_ERR_LOGIN, NULL,
+	  { "invalid_grant AADSTS70008", "run: sasl-oauth login work" }, { "refresh_token=rt.1", NULL },
+	  { "at.old", "rt.1" } },
+	/* A token no mail server would take is refused on arrival. */
+	{ "',' in the token",
+	  { { REPLY_SEND, JSON_HEAD, "{\"access_token\":\"at,new\",\"refresh_token\":\"rt.new\",\"expires_in\":60}", 0,
+	      NULL } },
+	  -10, 0, SAO_ERR_PROTO, NULL, { "refreshing the token of account 'work' failed", "byte 2 is ','" },
+	  { "refresh_token=rt.1", NULL }, { "at.old", "rt.1" } },
+	/* Not cached, not handed out: it would be lost with its rotated
+	 * refresh token at the next call. */
+	{ "cache not writable", { { REPLY_SEND, JSON_HEAD, NEW_TOKEN, 0, NULL } }, -10, 1, SAO_ERR_IO, NULL,
+	  { "could not write cache file", "the previous cache is intact" }, { "refresh_token=rt.1", NULL },
+	  { "at.old", "rt.1" } },
+};
 
-static void test_unusable_token_is_not_cached(void)
+static sao_err_t renew_limited(const sao_account_t *a, int no_growing, sao_token_t *tok, int *refreshed,
+                               sao_error_t *err)
 {
-	static const reply_t replies[] = {
-		{ REPLY_SEND, JSON_HEAD, "{\"access_token\":\"at,new\",\"refresh_token\":\"rt.new\",\"expires_in\":3600}", 0,
-		  NULL }
-	};
-	sao_account_t a = account();
-	server_t srv;
-	seen_t seen;
-	sao_token_t tok;
-	sao_error_t err;
-
-	seed("at.old", -10, "rt.1");
-	CHECK(server_start(&srv, replies, 1) == 0);
-	snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%d/token", srv.port);
-	sao_token_init(&tok);
-	sao_error_clear(&err);
-	CHECK(sao_renew_token(&a, 0, &tok, NULL, &err) == SAO_ERR_PROTO);
-	CHECK_MSG(strstr(err.msg, "refreshing the token of account 'work' failed") != NULL &&
-	              strstr(err.msg, "byte 2 is ','") != NULL,
-	          "%s", err.msg);
-	CHECK(tok.access_token.len == 0);
-	server_stop(&srv, &seen);
-	CHECK(cached("at.old", "rt.1"));
-	sao_token_clear(&tok);
-}
-
-static void test_write_failure_hands_out_nothing(void)
-{
-	static const reply_t replies[] = { { REPLY_SEND, JSON_HEAD, NEW_TOKEN, 0, NULL } };
-	sao_account_t a = account();
 	struct rlimit old, small;
-	server_t srv;
-	seen_t seen;
-	sao_token_t tok;
-	sao_error_t err;
 	sao_err_t rc;
 
-	seed("at.old", -10, "rt.1");
-	CHECK(server_start(&srv, replies, 1) == 0);
+	/* Root ignores file modes, not RLIMIT_FSIZE; with SIGXFSZ ignored
+	 * the write fails with EFBIG. */
+	CHECK(getrlimit(RLIMIT_FSIZE, &old) == 0);
+	small = old;
+	if (no_growing) {
+		small.rlim_cur = 16;
+		signal(SIGXFSZ, SIG_IGN);
+	}
+	CHECK(setrlimit(RLIMIT_FSIZE, &small) == 0);
+	rc = sao_renew_token(a, 0, tok, refreshed, err);
+	CHECK(setrlimit(RLIMIT_FSIZE, &old) == 0);
+	signal(SIGXFSZ, SIG_DFL);
+	return rc;
+}
+
+static void test_refresh(const struct refresh_case *c)
+{
+	sao_account_t a = account();
+	size_t n_sent = c->want_sent[1] != NULL ? 2 : 1;
+	server_t srv;
+	seen_t seen;
+	sao_token_t tok;
+	sao_error_t err;
+	int refreshed = -1;
+	sao_err_t rc;
+
+	seed("at.old", c->expires_in, "rt.1");
+	CHECK(server_start(&srv, c->replies, n_sent) == 0);
 	snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%d/token", srv.port);
 	sao_token_init(&tok);
 	sao_error_clear(&err);
-	/* Files may not grow past 16 bytes (root ignores modes, not this):
-	 * the refreshed cache cannot be written. */
-	CHECK(getrlimit(RLIMIT_FSIZE, &old) == 0);
-	small = old;
-	small.rlim_cur = 16;
-	signal(SIGXFSZ, SIG_IGN);
-	CHECK(setrlimit(RLIMIT_FSIZE, &small) == 0);
-	rc = sao_renew_token(&a, 0, &tok, NULL, &err);
-	CHECK(setrlimit(RLIMIT_FSIZE, &old) == 0);
-	signal(SIGXFSZ, SIG_DFL);
-	CHECK_MSG(rc == SAO_ERR_IO, "rc %d: %s", rc, err.msg);
-	CHECK_MSG(strstr(err.msg, "could not write cache file") != NULL && strstr(err.msg, "previous cache is intact"),
-	          "%s", err.msg);
-	/* The new token is handed to nobody: it would be lost with its
-	 * rotated refresh token at the next call. */
-	CHECK(tok.access_token.len == 0 && tok.refresh_token.len == 0);
+	rc = renew_limited(&a, c->no_growing, &tok, &refreshed, &err);
+	CHECK_MSG(rc == c->want_rc, "%s: rc %d: %s", c->name, rc, err.msg);
+	CHECK_MSG(same(&tok.access_token, c->want_token != NULL ? c->want_token : ""), "%s", c->name);
+	CHECK_MSG(c->want_token != NULL || tok.refresh_token.len == 0, "%s", c->name);
+	CHECK_MSG(refreshed == (rc == SAO_OK), "%s: refreshed %d", c->name, refreshed);
+	for (size_t i = 0; i < 2 && c->want_msg[i] != NULL; i++)
+		CHECK_MSG(strstr(err.msg, c->want_msg[i]) != NULL, "%s: '%s' not in '%s'", c->name, c->want_msg[i], err.msg);
+	/* A second call finds the new token fresh and asks nothing. */
+	if (rc == SAO_OK && c->want_token != NULL) {
+		CHECK_MSG(sao_renew_token(&a, 0, &tok, &refreshed, &err) == SAO_OK && refreshed == 0, "%s", c->name);
+		CHECK_MSG(same(&tok.access_token, c->want_token), "%s", c->name);
+	}
 	server_stop(&srv, &seen);
-	CHECK(seen.n == 1);
-	CHECK(cached("at.old", "rt.1"));
+	CHECK_MSG(seen.n == n_sent, "%s: %zu requests", c->name, seen.n);
+	for (size_t i = 0; i < n_sent; i++)
+		CHECK_MSG(has(&seen, i, c->want_sent[i]), "%s: request %zu lacks '%s'", c->name, i, c->want_sent[i]);
+	CHECK_MSG(cached(c->cached[0], c->cached[1]), "%s: the cache", c->name);
 	sao_token_clear(&tok);
 }
 
@@ -296,11 +247,8 @@ int main(void)
 		return 2;
 	snprintf(path, sizeof(path), "%s/work.json", dir);
 	test_fresh_needs_no_lock();
-	test_stale_refreshes_once();
-	test_rotated_refresh_token_is_retried();
-	test_refused_refresh_token();
-	test_unusable_token_is_not_cached();
-	test_write_failure_hands_out_nothing();
+	for (size_t i = 0; i < sizeof(refresh_cases) / sizeof(refresh_cases[0]); i++)
+		test_refresh(&refresh_cases[i]);
 	test_store();
 	remove(path);
 	snprintf(endpoint, sizeof(endpoint), "%s/work.json.lock", dir);
