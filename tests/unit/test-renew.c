@@ -30,6 +30,7 @@
 
 static char dir[] = "/tmp/sao-test-renew-XXXXXX";
 static char path[256];
+static char secret[256];
 static char endpoint[64] = "http://127.0.0.1:9/token";
 
 static sao_account_t account(void)
@@ -125,45 +126,59 @@ static void test_fresh_needs_no_lock(void)
 	sao_token_clear(&tok);
 }
 
-/* One refresh from a seeded "at.old"/"rt.1" against scripted answers. */
+/* One refresh from a seeded "at.old"/"rt.1" (or nothing) against
+ * scripted answers. */
+enum { SEEDED, NOTHING_CACHED, CLIENT_CREDENTIALS };
 static const struct refresh_case {
 	const char *name;
 	reply_t replies[2];
 	int64_t expires_in;        /* of the seeded token */
+	int setup;                 /* SEEDED, NOTHING_CACHED or CLIENT_CREDENTIALS (nothing cached) */
+	int force;
 	int no_growing;            /* files may not grow: the cache cannot be written */
 	sao_err_t want_rc;
 	const char *want_token;    /* handed out, or NULL for nothing */
 	const char *want_msg[2];   /* parts of the message */
 	const char *want_sent[2];  /* a part of each request, in order; NULL = no such request */
-	const char *cached[2];     /* access and refresh token in the cache afterwards */
+	const char *cached[2];     /* access and refresh token in the cache afterwards, NULL: no file */
 } refresh_cases[] = {
 	/* Inside the refresh margin: refreshed once, cached, then handed out. */
-	{ "stale", { { REPLY_SEND, JSON_HEAD, NEW_TOKEN, 0, NULL } }, 60, 0, SAO_OK, "at.new", { NULL, NULL },
+	{ "stale", { { REPLY_SEND, JSON_HEAD, NEW_TOKEN, 0, NULL } }, 60, SEEDED, 0, 0, SAO_OK, "at.new", { NULL, NULL },
 	  { "grant_type=refresh_token&refresh_token=rt.1", NULL }, { "at.new", "rt.new" } },
 	/* Refused, but another writer stored a new refresh token meanwhile:
 	 * that one is tried, once. */
 	{ "rotated meanwhile",
 	  { { REPLY_SEND, REFUSED_HEAD, INVALID_GRANT, 0, rotate }, { REPLY_SEND, JSON_HEAD, NEW_TOKEN, 0, NULL } }, -10,
-	  0, SAO_OK, "at.new", { NULL, NULL }, { "refresh_token=rt.1", "refresh_token=rt.rotated" },
+	  SEEDED, 0, 0, SAO_OK, "at.new", { NULL, NULL }, { "refresh_token=rt.1", "refresh_token=rt.rotated" },
 	  { "at.new", "rt.new" } },
 	/* Nobody rotated it: one request, the login fix, the file as it was. */
-	{ "refused", { { REPLY_SEND, REFUSED_HEAD, INVALID_GRANT, 0, NULL } }, -10, 0, SAO_ERR_LOGIN, NULL,
+	{ "refused", { { REPLY_SEND, REFUSED_HEAD, INVALID_GRANT, 0, NULL } }, -10, SEEDED, 0, 0, SAO_ERR_LOGIN, NULL,
 	  { "invalid_grant AADSTS70008", "run: sasl-oauth login work" }, { "refresh_token=rt.1", NULL },
 	  { "at.old", "rt.1" } },
 	/* A token no mail server would take is refused on arrival. */
 	{ "',' in the token",
 	  { { REPLY_SEND, JSON_HEAD, "{\"access_token\":\"at,new\",\"refresh_token\":\"rt.new\",\"expires_in\":60}", 0,
 	      NULL } },
-	  -10, 0, SAO_ERR_PROTO, NULL, { "refreshing the token of account 'work' failed", "byte 2 is ','" },
+	  -10, SEEDED, 0, 0, SAO_ERR_PROTO, NULL, { "refreshing the token of account 'work' failed", "byte 2 is ','" },
 	  { "refresh_token=rt.1", NULL }, { "at.old", "rt.1" } },
 	/* Not cached, not handed out: it would be lost with its rotated
 	 * refresh token at the next call. */
-	{ "cache not writable", { { REPLY_SEND, JSON_HEAD, NEW_TOKEN, 0, NULL } }, -10, 1, SAO_ERR_IO, NULL,
+	{ "cache not writable", { { REPLY_SEND, JSON_HEAD, NEW_TOKEN, 0, NULL } }, -10, SEEDED, 0, 1, SAO_ERR_IO, NULL,
 	  { "could not write cache file", "the previous cache is intact" }, { "refresh_token=rt.1", NULL },
 	  { "at.old", "rt.1" } },
+	/* force refreshes a fresh token, once. */
+	{ "forced", { { REPLY_SEND, JSON_HEAD, NEW_TOKEN, 0, NULL } }, 3600, SEEDED, 1, 0, SAO_OK, "at.new",
+	  { NULL, NULL }, { "refresh_token=rt.1", NULL }, { "at.new", "rt.new" } },
+	/* Nothing cached: a login is the fix, nothing is asked. */
+	{ "nothing cached", { { REPLY_SEND, JSON_HEAD, NEW_TOKEN, 0, NULL } }, 0, NOTHING_CACHED, 0, 0, SAO_ERR_LOGIN,
+	  NULL, { "no token is cached for account 'work' (looked for '", "'); run: sasl-oauth login work" },
+	  { NULL, NULL }, { NULL, NULL } },
+	/* An application needs no login: its first token comes unattended. */
+	{ "client credentials, nothing cached", { { REPLY_SEND, JSON_HEAD, NEW_TOKEN, 0, NULL } }, 0, CLIENT_CREDENTIALS,
+	  0, 0, SAO_OK, "at.new", { NULL, NULL }, { "grant_type=client_credentials", NULL }, { "at.new", "rt.new" } },
 };
 
-static sao_err_t renew_limited(const sao_account_t *a, int no_growing, sao_token_t *tok, int *refreshed,
+static sao_err_t renew_limited(const sao_account_t *a, int force, int no_growing, sao_token_t *tok, int *refreshed,
                                sao_error_t *err)
 {
 	struct rlimit old, small;
@@ -178,7 +193,7 @@ static sao_err_t renew_limited(const sao_account_t *a, int no_growing, sao_token
 		signal(SIGXFSZ, SIG_IGN);
 	}
 	CHECK(setrlimit(RLIMIT_FSIZE, &small) == 0);
-	rc = sao_renew_token(a, 0, tok, refreshed, err);
+	rc = sao_renew_token(a, force, tok, refreshed, err);
 	CHECK(setrlimit(RLIMIT_FSIZE, &old) == 0);
 	signal(SIGXFSZ, SIG_DFL);
 	return rc;
@@ -187,7 +202,7 @@ static sao_err_t renew_limited(const sao_account_t *a, int no_growing, sao_token
 static void test_refresh(const struct refresh_case *c)
 {
 	sao_account_t a = account();
-	size_t n_sent = c->want_sent[1] != NULL ? 2 : 1;
+	size_t n_sent = c->want_sent[0] == NULL ? 0 : c->want_sent[1] == NULL ? 1 : 2;
 	server_t srv;
 	seen_t seen;
 	sao_token_t tok;
@@ -195,12 +210,18 @@ static void test_refresh(const struct refresh_case *c)
 	int refreshed = -1;
 	sao_err_t rc;
 
-	seed("at.old", c->expires_in, "rt.1");
+	remove(path);
+	if (c->setup == SEEDED)
+		seed("at.old", c->expires_in, "rt.1");
+	if (c->setup == CLIENT_CREDENTIALS) {
+		a.flow_id = SAO_FLOW_CLIENT_CREDENTIALS;
+		a.client_secret_file = secret;
+	}
 	CHECK(server_start(&srv, c->replies, n_sent) == 0);
 	snprintf(endpoint, sizeof(endpoint), "http://127.0.0.1:%d/token", srv.port);
 	sao_token_init(&tok);
 	sao_error_clear(&err);
-	rc = renew_limited(&a, c->no_growing, &tok, &refreshed, &err);
+	rc = renew_limited(&a, c->force, c->no_growing, &tok, &refreshed, &err);
 	CHECK_MSG(rc == c->want_rc, "%s: rc %d: %s", c->name, rc, err.msg);
 	CHECK_MSG(same(&tok.access_token, c->want_token != NULL ? c->want_token : ""), "%s", c->name);
 	CHECK_MSG(c->want_token != NULL || tok.refresh_token.len == 0, "%s", c->name);
@@ -216,7 +237,10 @@ static void test_refresh(const struct refresh_case *c)
 	CHECK_MSG(seen.n == n_sent, "%s: %zu requests", c->name, seen.n);
 	for (size_t i = 0; i < n_sent; i++)
 		CHECK_MSG(has(&seen, i, c->want_sent[i]), "%s: request %zu lacks '%s'", c->name, i, c->want_sent[i]);
-	CHECK_MSG(cached(c->cached[0], c->cached[1]), "%s: the cache", c->name);
+	if (c->cached[0] != NULL)
+		CHECK_MSG(cached(c->cached[0], c->cached[1]), "%s: the cache", c->name);
+	else
+		CHECK_MSG(access(path, F_OK) != 0, "%s: a cache was written", c->name);
 	sao_token_clear(&tok);
 }
 
@@ -242,10 +266,16 @@ static void test_store(void)
 
 int main(void)
 {
+	int fd;
+
 	alarm(TEST_ALARM_S);
 	if (mkdtemp(dir) == NULL)
 		return 2;
 	snprintf(path, sizeof(path), "%s/work.json", dir);
+	snprintf(secret, sizeof(secret), "%s/secret", dir);
+	fd = open(secret, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd < 0 || write(fd, "s3cr3t\n", 7) != 7 || close(fd) != 0)
+		return 2;
 	test_fresh_needs_no_lock();
 	for (size_t i = 0; i < sizeof(refresh_cases) / sizeof(refresh_cases[0]); i++)
 		test_refresh(&refresh_cases[i]);
@@ -253,6 +283,7 @@ int main(void)
 	remove(path);
 	snprintf(endpoint, sizeof(endpoint), "%s/work.json.lock", dir);
 	remove(endpoint);
+	remove(secret);
 	rmdir(dir);
 	return check_done("test-renew");
 }
