@@ -99,24 +99,25 @@ static void account_of(const char *path, char *buf, size_t size)
 	buf[n] = '\0';
 }
 
-/* flock with a deadline: polls every 10 ms, backing off to 50 ms. Returns
- * 0, or -1 with errno (EWOULDBLOCK once timeout_ms has passed). */
-static int flock_wait(int fd, int op, int timeout_ms)
+/* flock on fd (the file called name) with a deadline: polls every 10 ms,
+ * backing off to 50 ms. SAO_ERR_TIMEOUT once timeout_ms has passed. */
+static sao_err_t lock_wait(int fd, int op, int timeout_ms, const char *name, sao_error_t *err)
 {
 	int64_t deadline = sao_clock_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	int64_t step = 10;
 
 	for (;;) {
 		if (flock(fd, op | LOCK_NB) == 0)
-			return 0;
+			return SAO_OK;
 		if (errno == EINTR)
 			continue;
 		if (errno != EWOULDBLOCK)
-			return -1;
-		if (!sao_clock_poll(deadline, step)) {
-			errno = EWOULDBLOCK;
-			return -1;
-		}
+			return sao_error_set(err, SAO_ERR_IO, "cannot lock '%s': %s", name, strerror(errno));
+		if (!sao_clock_poll(deadline, step))
+			return sao_error_set(err, SAO_ERR_TIMEOUT,
+			                     "another process holds the lock on '%s' for more than %d ms; "
+			                     "retry later, or find the holder with: fuser -v %s",
+			                     name, timeout_ms, name);
 		step = step * 2 > 50 ? 50 : step * 2;
 	}
 }
@@ -543,15 +544,9 @@ static sao_err_t read_once(const char *path, sao_token_t *tok_r, int lock_held, 
 	rc = check_file(path, &st, account, err);
 	if (rc != SAO_OK)
 		goto out;
-	if (flock_wait(fd, LOCK_SH, READ_LOCK_MS) != 0) {
-		rc = errno == EWOULDBLOCK
-		             ? sao_error_set(err, SAO_ERR_TIMEOUT,
-		                             "another process holds an exclusive lock on cache file '%s' "
-		                             "for more than %d ms; find it with: fuser -v %s",
-		                             path, READ_LOCK_MS, path)
-		             : sao_error_set(err, SAO_ERR_IO, "cannot lock cache file '%s': %s", path, strerror(errno));
+	rc = lock_wait(fd, LOCK_SH, READ_LOCK_MS, path, err);
+	if (rc != SAO_OK)
 		goto out;
-	}
 	if (st.st_size > SAO_CACHE_FILE_MAX) {
 		rc = too_big(path, account, err);
 		goto out;
@@ -865,15 +860,9 @@ sao_err_t sao_cache_lock(const char *path, int timeout_ms, int *fd_r, sao_error_
 	 * user, or the daemon could not open it later. Best effort. */
 	if (geteuid() == 0 && fstat(fd, &st) == 0 && st.st_uid == 0 && stat(dir, &dst) == 0 && dst.st_uid != 0)
 		(void)fchown(fd, dst.st_uid, dst.st_gid);
-	if (flock_wait(fd, LOCK_EX, timeout_ms) != 0) {
-		rc = errno == EWOULDBLOCK
-		             ? sao_error_set(err, SAO_ERR_TIMEOUT,
-		                             "another process holds the lock on '%s' for more than %d ms; "
-		                             "retry later, or find the holder with: fuser -v %s",
-		                             lockpath, timeout_ms, lockpath)
-		             : sao_error_set(err, SAO_ERR_IO, "cannot lock '%s': %s", lockpath, strerror(errno));
+	rc = lock_wait(fd, LOCK_EX, timeout_ms, lockpath, err);
+	if (rc != SAO_OK)
 		goto out;
-	}
 	*fd_r = fd;
 	fd = -1;
 	rc = SAO_OK;

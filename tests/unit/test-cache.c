@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -662,6 +663,29 @@ static void test_lock(void)
 	sao_cache_unlock(&fd); /* harmless twice */
 	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	close(ready[0]);
+
+	/* A reader waits a while for an exclusive lock on the file itself,
+	 * then names it and how to find the holder. */
+	{
+		sao_token_t tok;
+		int xfd;
+
+		fill_token(&tok, "at", NULL);
+		CHECK(sao_cache_write(path, &tok, NULL) == SAO_OK);
+		xfd = open(path, O_RDONLY | O_CLOEXEC);
+		CHECK(xfd >= 0 && flock(xfd, LOCK_EX) == 0);
+		sao_error_clear(&err);
+		CHECK(sao_cache_read(path, &tok, &err) == SAO_ERR_TIMEOUT);
+		snprintf(want, sizeof(want),
+		         "another process holds the lock on '%s' for more than 2000 ms; retry later, or find the holder "
+		         "with: fuser -v %s",
+		         path, path);
+		CHECK_MSG(strcmp(err.msg, want) == 0, "%s", err.msg);
+		CHECK(tok.access_token.len == 0);
+		close(xfd);
+		CHECK(sao_cache_read(path, &tok, NULL) == SAO_OK && tok.access_token.len == 2);
+		sao_token_clear(&tok);
+	}
 	close(release[1]);
 
 	/* A symbolic link in place of the lock file is refused. */
