@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "testlib.h"
 #include "server.h"
 #include "sasl-oauth/cache.h"
 #include "sasl-oauth/renew.h"
@@ -28,9 +28,8 @@
 #define NEW_TOKEN "{\"access_token\":\"at.new\",\"refresh_token\":\"rt.new\",\"expires_in\":3600}"
 #define INVALID_GRANT "{\"error\":\"invalid_grant\",\"error_description\":\"AADSTS70008: expired.\"}"
 
-static char dir[] = "/tmp/sao-test-renew-XXXXXX";
-static char path[256];
-static char secret[256];
+static char path[512];
+static char secret[512];
 static char endpoint[64] = "http://127.0.0.1:9/token";
 
 static sao_account_t account(void)
@@ -52,27 +51,9 @@ static sao_account_t account(void)
 	return a;
 }
 
-/* Replaces the cache with access (expiring in expires_in seconds) and
- * refresh, under the lock unless locked is 0. */
-static void write_cache(const char *access, int64_t expires_in, const char *refresh, int locked)
-{
-	sao_token_t tok;
-
-	sao_token_init(&tok);
-	CHECK(sao_secret_set(&tok.access_token, access, strlen(access), NULL) == SAO_OK);
-	CHECK(sao_secret_set(&tok.refresh_token, refresh, strlen(refresh), NULL) == SAO_OK);
-	tok.expires_at = (int64_t)time(NULL) + expires_in;
-	tok.obtained_at = 1;
-	if (locked)
-		CHECK(sao_cache_store(path, &tok, 1000, NULL) == SAO_OK);
-	else
-		CHECK(sao_cache_write(path, &tok, NULL) == SAO_OK);
-	sao_token_clear(&tok);
-}
-
 static void seed(const char *access, int64_t expires_in, const char *refresh)
 {
-	write_cache(access, expires_in, refresh, 1);
+	test_seed_cache(path, access, refresh, (int64_t)time(NULL) + expires_in, 0);
 }
 
 static int same(const sao_secret_t *s, const char *want)
@@ -94,10 +75,17 @@ static int cached(const char *access, const char *refresh)
 }
 
 /* Another writer rotating the refresh token while our request is in
- * flight (we hold the lock, so it writes without). */
+ * flight: we hold the lock, so it writes without. */
 static void rotate(void)
 {
-	write_cache("at.other", -10, "rt.rotated", 0);
+	sao_token_t tok;
+
+	sao_token_init(&tok);
+	CHECK(sao_secret_set(&tok.access_token, "at.other", 8, NULL) == SAO_OK);
+	CHECK(sao_secret_set(&tok.refresh_token, "rt.rotated", 10, NULL) == SAO_OK);
+	tok.expires_at = (int64_t)time(NULL) - 10;
+	CHECK(sao_cache_write(path, &tok, NULL) == SAO_OK);
+	sao_token_clear(&tok);
 }
 
 static int has(const seen_t *seen, size_t i, const char *part)
@@ -264,26 +252,25 @@ static void test_store(void)
 	sao_token_clear(&tok);
 }
 
+static const struct refresh_case *current;
+
+static void run_current(void)
+{
+	test_refresh(current);
+}
+
 int main(void)
 {
-	int fd;
-
 	alarm(TEST_ALARM_S);
-	if (mkdtemp(dir) == NULL)
-		return 2;
-	snprintf(path, sizeof(path), "%s/work.json", dir);
-	snprintf(secret, sizeof(secret), "%s/secret", dir);
-	fd = open(secret, O_WRONLY | O_CREAT | O_EXCL, 0600);
-	if (fd < 0 || write(fd, "s3cr3t\n", 7) != 7 || close(fd) != 0)
-		return 2;
-	test_fresh_needs_no_lock();
-	for (size_t i = 0; i < sizeof(refresh_cases) / sizeof(refresh_cases[0]); i++)
-		test_refresh(&refresh_cases[i]);
-	test_store();
-	remove(path);
-	snprintf(endpoint, sizeof(endpoint), "%s/work.json.lock", dir);
-	remove(endpoint);
-	remove(secret);
-	rmdir(dir);
+	test_dir_init("test-renew");
+	test_path(path, sizeof(path), "work.json");
+	CHECK(test_write_text(test_path(secret, sizeof(secret), "secret"), 0600, "s3cr3t\n") == 0);
+	test_run("a fresh token needs no lock and no request", test_fresh_needs_no_lock);
+	for (size_t i = 0; i < sizeof(refresh_cases) / sizeof(refresh_cases[0]); i++) {
+		current = &refresh_cases[i];
+		test_run(current->name, run_current);
+	}
+	test_run("storing a login waits for the lock, then gives up", test_store);
+	test_dir_done();
 	return check_done("test-renew");
 }

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "check.h"
+#include "testlib.h"
 #include "sasl-oauth/error.h"
 #include "sasl-oauth/token.h"
 
@@ -129,8 +129,8 @@ static void test_fix(void)
 
 int main(void)
 {
-	test_valid();
-	test_state();
-	test_fix();
+	test_run("valid access and refresh tokens", test_valid);
+	test_run("fresh, due, expired, rejected, empty", test_state);
+	test_run("the fix lines", test_fix);
 	return check_done("test-token");
 }
