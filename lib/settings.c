@@ -154,7 +154,7 @@ static const keyword_t keywords[N_KEYS] = {
 	[KEY_TENANT] = { .name = "tenant", .kind = KW_TENANT, .off = FIELD(tenant), .def = "organizations" },
 	[KEY_CLOUD] = { .name = "cloud", .kind = KW_CHOICE, .off = FIELD(cloud), .states = clouds },
 	[KEY_CLIENT_ID] = { .name = "client_id", .kind = KW_STRING, .off = FIELD(client_id) },
-	[KEY_FLOW] = { .name = "flow", .kind = KW_CHOICE, .off = FIELD(flow_id), .states = flows },
+	[KEY_FLOW] = { .name = "flow", .kind = KW_CHOICE, .off = FIELD(flow), .states = flows },
 	[KEY_CLIENT_SECRET_FILE] = { .name = "client_secret_file", .kind = KW_SECRET, .off = FIELD(client_secret_file),
 	                             .what = "client secret file" },
 	[KEY_CERTIFICATE] = { .name = "certificate", .kind = KW_PATH, .off = FIELD(certificate) },
@@ -619,11 +619,6 @@ const char *sao_settings_provider_name(sao_account_provider_t provider)
 	return state_name(providers, (int)provider);
 }
 
-const char *sao_settings_flow_name(sao_account_flow_t flow)
-{
-	return state_name(flows, (int)flow);
-}
-
 /* A client secret or private key readable by others is refused now, while
  * the line that names it is known. A file that does not exist (yet) or
  * cannot be looked at is left for the code that opens it to report. */
@@ -720,7 +715,6 @@ static sao_err_t finish_account(parser_t *p, sao_error_t *err)
 		return sao_error_set(err, SAO_ERR_CONFIG,
 		                     "%s:%d: account '%s' has no 'users' key; list the SASL user names it serves", p->path,
 		                     a->line, a->name);
-	a->flow = sao_settings_flow_name(a->flow_id);
 	if (p->key_line[KEY_CLOUD] != 0 && a->provider != SAO_PROVIDER_MICROSOFT)
 		return sao_error_set(err, SAO_ERR_CONFIG, "%s:%d: 'cloud' applies only to provider microsoft, not '%s'",
 		                     p->path, p->key_line[KEY_CLOUD], sao_settings_provider_name(a->provider));
@@ -731,7 +725,7 @@ static sao_err_t finish_account(parser_t *p, sao_error_t *err)
 		                     line, a->name, a->certificate != NULL ? "certificate" : "private_key",
 		                     a->certificate != NULL ? "private_key" : "certificate");
 	}
-	if (a->flow_id == SAO_FLOW_CLIENT_CREDENTIALS && a->client_secret_file == NULL &&
+	if (a->flow == SAO_FLOW_CLIENT_CREDENTIALS && a->client_secret_file == NULL &&
 	    a->client_secret_credential == NULL && a->certificate == NULL && a->pkcs12 == NULL)
 		return sao_error_set(err, SAO_ERR_CONFIG,
 		                     "%s:%d: account '%s' uses flow client_credentials but sets none of "

@@ -98,7 +98,7 @@ static sao_err_t cache_get(const sao_account_t *a, int64_t now, sao_secret_t *to
 		goto out;
 	rc = sao_cache_read(res->cache_path, &tok, &why);
 	if (rc == SAO_ERR_NOTFOUND) {
-		if (have_cli() && a->flow_id == SAO_FLOW_CLIENT_CREDENTIALS)
+		if (have_cli() && a->flow == SAO_FLOW_CLIENT_CREDENTIALS)
 			goto refresh;
 		rc = sao_cache_missing(res->cache_path, a->name, rc, err);
 		goto out;

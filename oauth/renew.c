@@ -21,7 +21,7 @@ static int fresh(const sao_account_t *a, const sao_token_t *tok)
 
 static int is_client_credentials(const sao_account_t *a)
 {
-	return a->flow_id == SAO_FLOW_CLIENT_CREDENTIALS;
+	return a->flow == SAO_FLOW_CLIENT_CREDENTIALS;
 }
 
 /* Reads the cache; a missing file is an empty token for client credentials
@@ -133,17 +133,5 @@ out:
 	free(path);
 	if (rc != SAO_OK)
 		sao_token_clear(tok_r);
-	return rc;
-}
-
-sao_err_t sao_renew_store(const sao_account_t *a, const sao_token_t *tok, sao_error_t *err)
-{
-	char *path = NULL;
-	sao_err_t rc;
-
-	rc = sao_settings_cache_path(a, &path, err);
-	if (rc == SAO_OK)
-		rc = sao_cache_store(path, tok, sao_renew_lock_ms(a), err);
-	free(path);
 	return rc;
 }

@@ -50,10 +50,7 @@ typedef struct sao_account {
 	char *tenant;
 	sao_account_cloud_t cloud;       /* global | usgov | usgov-dod | china */
 	char *client_id;
-	sao_account_flow_t flow_id;      /* device | authcode | client_credentials */
-	/* The flow's word, static: only for cli/main.c, which still compares
-	 * it; goes once cli/ uses flow_id. */
-	const char *flow;
+	sao_account_flow_t flow;      /* device | authcode | client_credentials */
 	char *client_secret_file;
 	char *certificate;
 	char *private_key;
@@ -115,9 +112,8 @@ sao_err_t sao_settings_cache_path(const sao_account_t *a, char **path_r, sao_err
  * one (SAO_CLI_PATH, from configure). */
 const char *sao_settings_cli_path(void);
 
-/* The configuration's word for a provider or a flow, for messages. */
+/* The configuration's word for a provider, for messages. */
 const char *sao_settings_provider_name(sao_account_provider_t provider);
-const char *sao_settings_flow_name(sao_account_flow_t flow);
 
 void sao_settings_free(sao_settings_t **s);
 
