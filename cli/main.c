@@ -16,7 +16,7 @@
 #include "cli.h"
 #include "sasl-oauth/grant.h"
 
-static const cli_command_t *const commands[] = { &cli_login, &cli_token, &cli_refresh, &cli_forget };
+static const cli_command_t *const commands[] = { &cli_setup, &cli_login, &cli_token, &cli_refresh, &cli_forget };
 
 const sao_account_t *cli_find_account(const sao_settings_t *s, const char *name, sao_error_t *err)
 {
@@ -42,8 +42,14 @@ static void usage(FILE *f)
 	char buf[CLI_USAGE_MAX];
 
 	fprintf(f, "usage: sasl-oauth COMMAND [OPTIONS] ACCOUNT\n\ncommands:\n");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-8s %s\n", commands[i]->name, cli_usage(commands[i], buf, sizeof(buf)));
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		/* setup's options fill a screen: its --help lists them. */
+		if (commands[i]->config_optional)
+			fprintf(f, "  %-8s [OPTIONS] EMAIL   sets up an account from nothing (see setup --help)\n",
+			        commands[i]->name);
+		else
+			fprintf(f, "  %-8s %s\n", commands[i]->name, cli_usage(commands[i], buf, sizeof(buf)));
+	}
 	fprintf(f, "\n'sasl-oauth COMMAND --help' describes one. Configuration: $SASL_OAUTH_CONF, else\n"
 	           "%s/sasl-oauth.conf and ~/.config/sasl-oauth/config.\n"
 	           "Exit status: 0 ok, 1 failure, 2 usage, 3 a new login is needed, 4 configuration\n"
@@ -92,10 +98,10 @@ int main(int argc, char **argv)
 	umask(077);
 	signal(SIGPIPE, SIG_IGN);
 	sao_error_clear(&err);
-	if (sao_settings_load(&s, &err) != SAO_OK) {
+	if (sao_settings_load(&s, &err) != SAO_OK && !(err.code == SAO_ERR_NOTFOUND && cmd->config_optional)) {
 		if (err.code == SAO_ERR_NOTFOUND)
 			cli_say("no configuration file; create ~/.config/sasl-oauth/config or %s/sasl-oauth.conf with an "
-			        "[account NAME] section",
+			        "[account NAME] section, or run: sasl-oauth setup EMAIL",
 			        SAO_SYSCONFDIR);
 		else
 			cli_report(&err);
