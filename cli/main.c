@@ -8,10 +8,13 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "sasl-oauth/grant.h"
@@ -35,6 +38,18 @@ const sao_account_t *cli_find_account(const sao_settings_t *s, const char *name,
 		              "run that command instead",
 		              a->name);
 	return err->code == SAO_OK ? a : NULL;
+}
+
+/* The load failed only because there is no file yet: none at all, or
+ * the one $SASL_OAUTH_CONF names does not exist (setup creates it). */
+static int no_configuration(const sao_error_t *err)
+{
+	const char *conf = getenv("SASL_OAUTH_CONF");
+
+	if (err->code == SAO_ERR_NOTFOUND)
+		return 1;
+	return err->code == SAO_ERR_CONFIG && conf != NULL && conf[0] != '\0' && access(conf, F_OK) != 0 &&
+	       errno == ENOENT;
 }
 
 static void usage(FILE *f)
@@ -98,7 +113,7 @@ int main(int argc, char **argv)
 	umask(077);
 	signal(SIGPIPE, SIG_IGN);
 	sao_error_clear(&err);
-	if (sao_settings_load(&s, &err) != SAO_OK && !(err.code == SAO_ERR_NOTFOUND && cmd->config_optional)) {
+	if (sao_settings_load(&s, &err) != SAO_OK && !(cmd->config_optional && no_configuration(&err))) {
 		if (err.code == SAO_ERR_NOTFOUND)
 			cli_say("no configuration file; create ~/.config/sasl-oauth/config or %s/sasl-oauth.conf with an "
 			        "[account NAME] section, or run: sasl-oauth setup EMAIL",

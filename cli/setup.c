@@ -12,6 +12,7 @@
  */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 
 #include "cli.h"
 #include "sasl-oauth/discover.h"
+#include "sasl-oauth/renew.h"
 #include "sasl-oauth/section.h"
 #include "sasl-oauth/signin.h"
 #include "sasl-oauth/snippet.h"
@@ -275,6 +277,37 @@ static const char *default_flow(const cli_args_t *o)
 	return "device";
 }
 
+/* An account that serves the address already is used as it is; options
+ * that say otherwise need --force (which rewrites it). */
+static int check_same(const sao_account_t *a, const cli_args_t *o)
+{
+	static const struct {
+		int opt;
+		size_t off;
+		const char *key;
+	} keys[] = {
+		{ OPT_PROVIDER, offsetof(sao_account_t, provider), "provider" },
+		{ OPT_TENANT, offsetof(sao_account_t, tenant), "tenant" },
+		{ OPT_CLOUD, offsetof(sao_account_t, cloud), "cloud" },
+		{ OPT_CLIENT_ID, offsetof(sao_account_t, client_id), "client_id" },
+		{ OPT_FLOW, offsetof(sao_account_t, flow), "flow" },
+		{ OPT_AUTHORITY, offsetof(sao_account_t, authority), "authority" },
+	};
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *have = *(char *const *)((const char *)a + keys[i].off);
+
+		if (!o->given[keys[i].opt] || (have != NULL && strcmp(have, o->value[keys[i].opt]) == 0))
+			continue;
+		cli_say("account '%s' (%s:%d) serves %s with %s = %s, not %s; nothing was changed; to replace the "
+		        "account, add --force",
+		        a->name, a->file, a->line, o->operands[0], keys[i].key, have != NULL ? have : "(default)",
+		        o->value[keys[i].opt]);
+		return SAO_EXIT_CONFIG;
+	}
+	return SAO_EXIT_OK;
+}
+
 /* Writes the section; SAO_EXIT_* */
 static int write_section(const plan_t *p, const cli_args_t *o, char **path_r)
 {
@@ -331,7 +364,8 @@ static int print_lines(const plan_t *p, const sao_account_t *a, const cli_args_t
 {
 	sao_snippet_program_t prog = (sao_snippet_program_t)o->number[OPT_FOR];
 	const sao_mailhosts_t *h = sao_snippet_hosts(a->provider, a->cloud);
-	char *text = NULL;
+	const char *home = getenv("HOME");
+	char *text = NULL, made[4096];
 	sao_error_t err;
 	int dropped = 0, code = SAO_EXIT_OK;
 
@@ -343,6 +377,14 @@ static int print_lines(const plan_t *p, const sao_account_t *a, const cli_args_t
 	}
 	if (sao_snippet_render(prog, a->name, p->email, h, &text, &err) != SAO_OK)
 		return cli_report(&err);
+	if (home != NULL && home[0] == '/') {
+		if (sao_snippet_prepare(prog, a->name, home, made, sizeof(made), &err) != SAO_OK) {
+			free(text);
+			return cli_report(&err);
+		}
+		if (made[0] != '\0')
+			cli_say("%s's mail goes to %s (made, mode 0700)", sao_snippet_programs[prog], made);
+	}
 	if (o->value[OPT_WRITE] == NULL) {
 		fputs(text, stdout);
 		if (fflush(stdout) != 0)
@@ -401,31 +443,51 @@ static int run(const sao_settings_t *s, const cli_args_t *o)
 	} else {
 		default_name(&p);
 	}
-	/* One address, one account: never a second account for it. */
+	/* One address, one account: never a second account for it. Running
+	 * setup again for another program uses the account that is there. */
 	other = s != NULL ? sao_settings_find(s, p.email, NULL) : NULL;
-	if (other != NULL && strcmp(other->name, p.name) != 0) {
+	if (other != NULL && o->given[OPT_NAME] && strcmp(other->name, p.name) != 0) {
 		cli_say("%s is served by account '%s' already (%s:%d); use it (sasl-oauth login %s), or replace it: "
 		        "sasl-oauth setup %s --name %s --force",
 		        p.email, other->name, other->file, other->line, other->name, p.email, other->name);
 		return SAO_EXIT_CONFIG;
 	}
-	code = decide_provider(&p, o);
-	if (code == SAO_EXIT_OK)
-		code = decide_client(&p, s, o);
-	if (code != SAO_EXIT_OK)
-		return code;
-	p.flow = default_flow(o);
-	code = write_section(&p, o, &path);
-	if (code != SAO_EXIT_OK)
-		goto out;
-	/* The account as every other command will read it. */
-	if (sao_settings_load(&now, &err) != SAO_OK || (a = sao_settings_get(now, p.name)) == NULL) {
-		if (err.code == SAO_OK)
-			sao_error_set(&err, SAO_ERR_CONFIG, "account '%s' is not in the configuration read back", p.name);
-		code = cli_report(&err);
-		goto out;
+	if (other != NULL && !o->given[OPT_FORCE]) {
+		code = check_same(other, o);
+		if (code != SAO_EXIT_OK)
+			return code;
+		cli_say("using account '%s' (%s:%d), which serves %s already", other->name, other->file, other->line,
+		        p.email);
+		a = other;
+	} else {
+		if (other != NULL)
+			memcpy(p.name, other->name, strlen(other->name) + 1);
+		code = decide_provider(&p, o);
+		if (code == SAO_EXIT_OK)
+			code = decide_client(&p, s, o);
+		if (code != SAO_EXIT_OK)
+			return code;
+		p.flow = default_flow(o);
+		code = write_section(&p, o, &path);
+		if (code != SAO_EXIT_OK)
+			goto out;
+		/* The account as every other command will read it. */
+		if (sao_settings_load(&now, &err) != SAO_OK || (a = sao_settings_get(now, p.name)) == NULL) {
+			if (err.code == SAO_OK)
+				sao_error_set(&err, SAO_ERR_CONFIG, "account '%s' is not in the configuration read back",
+				              p.name);
+			code = cli_report(&err);
+			goto out;
+		}
 	}
-	if (!o->given[OPT_NO_LOGIN]) {
+	/* An account that has its tokens needs no second sign-in. */
+	if (a == other && !o->given[OPT_NO_LOGIN] && a->token_command == NULL &&
+	    sao_renew_token(a, 0, &tok, NULL, &err) == SAO_OK) {
+		cli_say("account '%s' is signed in already", a->name);
+	} else if (!o->given[OPT_NO_LOGIN]) {
+		sao_token_clear(&tok);
+		sao_token_init(&tok);
+		sao_error_clear(&err);
 		/* As login: not given, $BROWSER or xdg-open; '': print only. */
 		fo.browser = o->given[OPT_BROWSER] ? o->value[OPT_BROWSER] : NULL;
 		if (o->given[OPT_TIMEOUT])

@@ -126,9 +126,11 @@ sao_err_t sao_section_render(const sao_section_t *sec, char **text_r, sao_error_
 	}
 	if (sec->comment != NULL && strchr(sec->comment, '\n') != NULL)
 		return sao_error_set(err, SAO_ERR_INTERNAL, "a section comment has a line break");
+	/* The comment goes inside the section, so that --force, which
+	 * replaces the section, takes it along. */
+	ok = puts_(&b, "[account ") && puts_(&b, sec->name) && puts_(&b, "]\n");
 	if (sec->comment != NULL)
-		ok = puts_(&b, "# ") && puts_(&b, sec->comment) && puts_(&b, "\n");
-	ok = ok && puts_(&b, "[account ") && puts_(&b, sec->name) && puts_(&b, "]\n");
+		ok = ok && puts_(&b, "# ") && puts_(&b, sec->comment) && puts_(&b, "\n");
 	for (size_t i = 0; ok && i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if (keys[i].value != NULL)
 			ok = puts_(&b, keys[i].key) && puts_(&b, " = ") && puts_(&b, keys[i].value) && puts_(&b, "\n");

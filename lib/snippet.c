@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sasl-oauth/fs.h"
 #include "sasl-oauth/snippet.h"
 
 #define FILE_MAX (1024 * 1024) /* an mbsyncrc or msmtprc is small */
@@ -262,6 +264,25 @@ out:
 		sao_error_set(err, rc, "out of memory");
 	free(buf);
 	return rc;
+}
+
+sao_err_t sao_snippet_prepare(sao_snippet_program_t p, const char *account, const char *home, char *made_r,
+                              size_t size, sao_error_t *err)
+{
+	char dir[PATH_MAX];
+	int n;
+
+	if (made_r != NULL && size > 0)
+		made_r[0] = '\0';
+	if (p != SAO_SNIPPET_MBSYNC)
+		return SAO_OK;
+	/* The template's "Path ~/Mail/{A}/". */
+	n = snprintf(dir, sizeof(dir), "%s/Mail/%s", home, account);
+	if (n < 0 || (size_t)n >= sizeof(dir))
+		return sao_error_set(err, SAO_ERR_IO, "the mail directory path under '%s' is too long", home);
+	if (made_r != NULL)
+		snprintf(made_r, size, "%s", dir);
+	return sao_fs_mkdirs(dir, 0700, "mail directory", err);
 }
 
 /* ---- appending ----------------------------------------------------------- */

@@ -23,7 +23,7 @@
 /* The keys of a new account; NULL ones are left out (the defaults apply). */
 typedef struct sao_section {
 	const char *name;
-	const char *comment; /* one comment line above the section, or NULL */
+	const char *comment; /* one comment line under the header, or NULL */
 	const char *users;
 	const char *provider;
 	const char *tenant;

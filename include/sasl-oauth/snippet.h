@@ -14,6 +14,8 @@
 #ifndef SAO_SNIPPET_H
 #define SAO_SNIPPET_H
 
+#include <stddef.h>
+
 #include "sasl-oauth/error.h"
 
 /* The programs, in the order of sao_snippet_programs (--for's choices). */
@@ -58,6 +60,13 @@ const char *sao_snippet_file(sao_snippet_program_t p);
  * name or address with characters the program's syntax cannot hold. */
 sao_err_t sao_snippet_render(sao_snippet_program_t p, const char *account, const char *email,
                              const sao_mailhosts_t *h, char **text_r, sao_error_t *err);
+
+/* Makes what program p needs on disk before its first run with the lines
+ * for account (mbsync: the Maildir ~/Mail/ACCOUNT, 0700; mbsync makes
+ * nothing above its Inbox). home: the user's home directory. *made_r
+ * (may be NULL) names it, or is "" when nothing was needed. */
+sao_err_t sao_snippet_prepare(sao_snippet_program_t p, const char *account, const char *home, char *made_r,
+                              size_t size, sao_error_t *err);
 
 /* Appends text (program p's lines) to path, creating it 0600 if missing.
  * Refuses (SAO_ERR_CONFIG, nothing written) when the file already defines

@@ -23,7 +23,7 @@ static const struct {
 	    .provider = "microsoft", .tenant = "9188040d-6c67-4c5b-b112-36a304b66dad", .cloud = "global",
 	    .client_id = "3f1c2a7e-5b6d-4e8f-9a0b-1c2d3e4f5a6b", .flow = "device" },
 	  SAO_OK,
-	  "# written by: sasl-oauth setup alice@contoso.com\n[account contoso]\nusers = alice@contoso.com\n"
+	  "[account contoso]\n# written by: sasl-oauth setup alice@contoso.com\nusers = alice@contoso.com\n"
 	  "provider = microsoft\ntenant = 9188040d-6c67-4c5b-b112-36a304b66dad\ncloud = global\n"
 	  "client_id = 3f1c2a7e-5b6d-4e8f-9a0b-1c2d3e4f5a6b\nflow = device\n" },
 	{ { .name = "gen", .users = "bob@example.org", .provider = "generic", .client_id = "abc", .flow = "device",
