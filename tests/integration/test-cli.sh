@@ -95,7 +95,7 @@ unset SASL_OAUTH_CONF
 echo "== the usage lines"
 # Made from the options' data; the synopsis in docs/cli.md is what they say.
 for cmd in setup login token refresh forget; do
-	doc=$(grep -E "^sasl-oauth $cmd " "$top_srcdir/docs/cli.md" | tr -s ' ')
+	doc=$(grep -m1 -E "^sasl-oauth $cmd " "$top_srcdir/docs/cli.md" | tr -s ' ')
 	got=$("$CLI" "$cmd" --help | head -n 1)
 	if [ -n "$doc" ] && [ "$got" = "usage: $doc" ]; then
 		pass "'$cmd' usage is docs/cli.md's synopsis: $doc"
