@@ -472,7 +472,9 @@ static int run(const sao_settings_t *s, const cli_args_t *o)
 		if (code != SAO_EXIT_OK)
 			goto out;
 		/* The account as every other command will read it. */
-		if (sao_settings_load(&now, &err) != SAO_OK || (a = sao_settings_get(now, p.name)) == NULL) {
+		if (sao_settings_load(&now, &err) == SAO_OK)
+			a = sao_settings_get(now, p.name);
+		if (a == NULL) {
 			if (err.code == SAO_OK)
 				sao_error_set(&err, SAO_ERR_CONFIG, "account '%s' is not in the configuration read back",
 				              p.name);

@@ -6,8 +6,11 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "sasl-oauth/fs.h"
 
@@ -62,5 +65,72 @@ sao_err_t sao_fs_mkdirs(const char *dir, mode_t mode, const char *what, sao_erro
 		if (i < len)
 			path[i] = '/';
 	}
+	return SAO_OK;
+}
+
+int sao_text_put(sao_text_t *t, const char *s, size_t n)
+{
+	char *grown;
+	size_t c;
+
+	if (n > SIZE_MAX / 2 - t->len - 1)
+		return 0;
+	if (t->len + n + 1 > t->cap) {
+		for (c = t->cap < 256 ? 256 : t->cap; c < t->len + n + 1;)
+			c *= 2;
+		grown = realloc(t->p, c);
+		if (grown == NULL)
+			return 0;
+		t->p = grown;
+		t->cap = c;
+	}
+	if (n > 0)
+		memcpy(t->p + t->len, s, n);
+	t->len += n;
+	t->p[t->len] = '\0';
+	return 1;
+}
+
+int sao_text_puts(sao_text_t *t, const char *s)
+{
+	return sao_text_put(t, s, strlen(s));
+}
+
+sao_err_t sao_fs_read_fd(int fd, const char *path, size_t max, sao_text_t *t, sao_error_t *err)
+{
+	char chunk[4096];
+	ssize_t n;
+
+	if (!sao_text_put(t, "", 0))
+		return sao_error_set(err, SAO_ERR_NOMEM, "out of memory");
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return sao_error_set(err, SAO_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
+		if (n == 0)
+			return SAO_OK;
+		if (t->len + (size_t)n > max)
+			return sao_error_set(err, SAO_ERR_TOOBIG, "'%s' is larger than %zu bytes", path, max);
+		if (!sao_text_put(t, chunk, (size_t)n))
+			return sao_error_set(err, SAO_ERR_NOMEM, "out of memory");
+	}
+}
+
+sao_err_t sao_fs_write_fd(int fd, const char *path, const char *p, size_t n, sao_error_t *err)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return sao_error_set(err, SAO_ERR_IO, "cannot write to '%s': %s", path, strerror(errno));
+		p += w;
+		n -= (size_t)w;
+	}
+	if (fsync(fd) != 0)
+		return sao_error_set(err, SAO_ERR_IO, "cannot write to '%s': %s", path, strerror(errno));
 	return SAO_OK;
 }

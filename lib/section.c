@@ -21,39 +21,6 @@
 #define CONF_MAX (1024 * 1024) /* as settings.c reads it */
 #define NAME_MAX_LEN 64
 
-typedef struct buf {
-	char *p;
-	size_t len, cap;
-} buf_t;
-
-static int put(buf_t *b, const char *s, size_t n)
-{
-	char *grown;
-
-	if (n > SIZE_MAX - b->len - 1)
-		return 0;
-	if (b->len + n + 1 > b->cap) {
-		size_t c = b->cap < 256 ? 256 : b->cap;
-
-		while (c < b->len + n + 1)
-			c *= 2;
-		grown = realloc(b->p, c);
-		if (grown == NULL)
-			return 0;
-		b->p = grown;
-		b->cap = c;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return 1;
-}
-
-static int puts_(buf_t *b, const char *s)
-{
-	return put(b, s, strlen(s));
-}
-
 /* settings.c's rule for names: they become file names and arguments. */
 static int valid_name(const char *n)
 {
@@ -108,7 +75,7 @@ sao_err_t sao_section_render(const sao_section_t *sec, char **text_r, sao_error_
 		{ "authorize_endpoint", sec->authorize_endpoint },
 		{ "scope", sec->scope },
 	};
-	buf_t b = { 0 };
+	sao_text_t b = { 0 };
 	int ok = 1;
 
 	*text_r = NULL;
@@ -128,12 +95,12 @@ sao_err_t sao_section_render(const sao_section_t *sec, char **text_r, sao_error_
 		return sao_error_set(err, SAO_ERR_INTERNAL, "a section comment has a line break");
 	/* The comment goes inside the section, so that --force, which
 	 * replaces the section, takes it along. */
-	ok = puts_(&b, "[account ") && puts_(&b, sec->name) && puts_(&b, "]\n");
+	ok = sao_text_puts(&b, "[account ") && sao_text_puts(&b, sec->name) && sao_text_puts(&b, "]\n");
 	if (sec->comment != NULL)
-		ok = ok && puts_(&b, "# ") && puts_(&b, sec->comment) && puts_(&b, "\n");
+		ok = ok && sao_text_puts(&b, "# ") && sao_text_puts(&b, sec->comment) && sao_text_puts(&b, "\n");
 	for (size_t i = 0; ok && i < sizeof(keys) / sizeof(keys[0]); i++) {
 		if (keys[i].value != NULL)
-			ok = puts_(&b, keys[i].key) && puts_(&b, " = ") && puts_(&b, keys[i].value) && puts_(&b, "\n");
+			ok = sao_text_puts(&b, keys[i].key) && sao_text_puts(&b, " = ") && sao_text_puts(&b, keys[i].value) && sao_text_puts(&b, "\n");
 	}
 	if (!ok) {
 		free(b.p);
@@ -145,10 +112,8 @@ sao_err_t sao_section_render(const sao_section_t *sec, char **text_r, sao_error_
 
 /* ---- writing ------------------------------------------------------------ */
 
-static sao_err_t read_all(const char *path, buf_t *b, struct stat *st_r, int *exists_r, sao_error_t *err)
+static sao_err_t read_all(const char *path, sao_text_t *b, struct stat *st_r, int *exists_r, sao_error_t *err)
 {
-	char chunk[4096];
-	ssize_t n;
 	int fd;
 	sao_err_t rc = SAO_OK;
 
@@ -171,25 +136,7 @@ static sao_err_t read_all(const char *path, buf_t *b, struct stat *st_r, int *ex
 		goto out;
 	}
 	*exists_r = 1;
-	if (!put(b, "", 0)) {
-		rc = sao_error_set(err, SAO_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = sao_error_set(err, SAO_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if (b->len + (size_t)n > CONF_MAX || !put(b, chunk, (size_t)n)) {
-			rc = sao_error_set(err, SAO_ERR_TOOBIG, "configuration file '%s' is too large", path);
-			goto out;
-		}
-	}
+	rc = sao_fs_read_fd(fd, path, CONF_MAX, b, err);
 out:
 	close(fd);
 	return rc;
@@ -223,7 +170,7 @@ static int is_account_header(const char *line, size_t n, const char *name, int *
 
 /* Copies old into out without the section of account name (its header up
  * to the next section header); *found_line_r: its line number, 0 if none. */
-static int without_section(const char *old, size_t len, const char *name, buf_t *out, int *found_line_r)
+static int without_section(const char *old, size_t len, const char *name, sao_text_t *out, int *found_line_r)
 {
 	int skipping = 0, line = 0, header;
 
@@ -241,7 +188,7 @@ static int without_section(const char *old, size_t len, const char *name, buf_t 
 		} else if (header) {
 			skipping = 0;
 		}
-		if (!skipping && !put(out, old + i, with_nl))
+		if (!skipping && !sao_text_put(out, old + i, with_nl))
 			return 0;
 		i += with_nl;
 	}
@@ -267,7 +214,7 @@ sao_err_t sao_section_write(const char *path, sao_section_mode_t mode, const cha
                             int *replaced_r, sao_error_t *err)
 {
 	char dir[PATH_MAX], tmp[PATH_MAX + 16];
-	buf_t old = { 0 }, out = { 0 };
+	sao_text_t old = { 0 }, out = { 0 };
 	struct stat st;
 	struct group *gr;
 	int exists = 0, found = 0, fd = -1, n;
@@ -300,9 +247,9 @@ sao_err_t sao_section_write(const char *path, sao_section_mode_t mode, const cha
 			goto out;
 		}
 		/* The new section starts after one blank line. */
-		if (out.len > 0 && out.p[out.len - 1] != '\n' && !put(&out, "\n", 1))
+		if (out.len > 0 && out.p[out.len - 1] != '\n' && !sao_text_put(&out, "\n", 1))
 			goto nomem;
-		if (out.len > 0 && !(out.len >= 2 && out.p[out.len - 2] == '\n') && !put(&out, "\n", 1))
+		if (out.len > 0 && !(out.len >= 2 && out.p[out.len - 2] == '\n') && !sao_text_put(&out, "\n", 1))
 			goto nomem;
 		fmode = st.st_mode & 07777;
 		uid = st.st_uid;
@@ -316,7 +263,7 @@ sao_err_t sao_section_write(const char *path, sao_section_mode_t mode, const cha
 			fmode = 0640;
 		}
 	}
-	if (!puts_(&out, text))
+	if (!sao_text_puts(&out, text))
 		goto nomem;
 	n = snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
 	if (n < 0 || (size_t)n >= sizeof(tmp)) {
@@ -337,18 +284,10 @@ sao_err_t sao_section_write(const char *path, sao_section_mode_t mode, const cha
 		                   strerror(errno));
 		goto out;
 	}
-	for (size_t off = 0; off < out.len;) {
-		ssize_t w = write(fd, out.p + off, out.len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			rc = sao_error_set(err, SAO_ERR_IO, "cannot write '%s': %s", tmp, strerror(errno));
-			goto out;
-		}
-		off += (size_t)w;
-	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
+	rc = sao_fs_write_fd(fd, tmp, out.p, out.len, err);
+	if (rc != SAO_OK)
+		goto out;
+	if (close(fd) != 0) {
 		fd = -1;
 		rc = sao_error_set(err, SAO_ERR_IO, "cannot write '%s': %s", tmp, strerror(errno));
 		goto out;

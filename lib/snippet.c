@@ -172,37 +172,10 @@ static int plain(const char *s)
 	return 1;
 }
 
-/* Grows *buf (cap *cap, *len used) by n bytes of p. */
-static int put(char **buf, size_t *len, size_t *cap, const char *p, size_t n)
-{
-	char *grown;
-	size_t want;
-
-	if (n > SIZE_MAX - *len - 1)
-		return 0;
-	want = *len + n + 1;
-	if (want > *cap) {
-		size_t c = *cap < 256 ? 256 : *cap;
-
-		while (c < want)
-			c *= 2;
-		grown = realloc(*buf, c);
-		if (grown == NULL)
-			return 0;
-		*buf = grown;
-		*cap = c;
-	}
-	memcpy(*buf + *len, p, n);
-	*len += n;
-	(*buf)[*len] = '\0';
-	return 1;
-}
-
 sao_err_t sao_snippet_render(sao_snippet_program_t p, const char *account, const char *email,
                              const sao_mailhosts_t *h, char **text_r, sao_error_t *err)
 {
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
+	sao_text_t buf = { 0 };
 	const char *t;
 	sao_err_t rc = SAO_ERR_NOMEM;
 
@@ -214,7 +187,7 @@ sao_err_t sao_snippet_render(sao_snippet_program_t p, const char *account, const
 		                     "cannot write mail program lines for account '%s' and address '%s': quotes, "
 		                     "blanks and shell characters do not fit in them; use a plain name and address",
 		                     account != NULL ? account : "", email != NULL ? email : "");
-	if (!put(&buf, &len, &cap, "", 0))
+	if (!sao_text_put(&buf, "", 0))
 		goto out;
 	for (t = programs[p].template; *t != '\0';) {
 		const char *close = *t == '{' ? strchr(t, '}') : NULL;
@@ -226,7 +199,7 @@ sao_err_t sao_snippet_render(sao_snippet_program_t p, const char *account, const
 
 			if (n == 0)
 				n = 1;
-			if (!put(&buf, &len, &cap, t, n))
+			if (!sao_text_put(&buf, t, n))
 				goto out;
 			t += n;
 			continue;
@@ -252,17 +225,17 @@ sao_err_t sao_snippet_render(sao_snippet_program_t p, const char *account, const
 			                   sao_snippet_programs[p]);
 			goto out;
 		}
-		if (!put(&buf, &len, &cap, v, strlen(v)))
+		if (!sao_text_puts(&buf, v))
 			goto out;
 		t = close + 1;
 	}
-	*text_r = buf;
-	buf = NULL;
+	*text_r = buf.p;
+	buf.p = NULL;
 	rc = SAO_OK;
 out:
 	if (rc == SAO_ERR_NOMEM)
 		sao_error_set(err, rc, "out of memory");
-	free(buf);
+	free(buf.p);
 	return rc;
 }
 
@@ -286,37 +259,6 @@ sao_err_t sao_snippet_prepare(sao_snippet_program_t p, const char *account, cons
 }
 
 /* ---- appending ----------------------------------------------------------- */
-
-/* The whole file (at most FILE_MAX bytes) as a string; "" when missing. */
-static sao_err_t read_existing(int fd, const char *path, char **buf_r, sao_error_t *err)
-{
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	char chunk[4096];
-	ssize_t n;
-
-	*buf_r = NULL;
-	if (!put(&buf, &len, &cap, "", 0))
-		return sao_error_set(err, SAO_ERR_NOMEM, "out of memory");
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			free(buf);
-			return sao_error_set(err, SAO_ERR_IO, "cannot read '%s': %s", path, strerror(errno));
-		}
-		if (n == 0)
-			break;
-		if (len + (size_t)n > FILE_MAX || !put(&buf, &len, &cap, chunk, (size_t)n)) {
-			free(buf);
-			return sao_error_set(err, SAO_ERR_TOOBIG, "'%s' is larger than %d bytes; add the lines by hand",
-			                     path, FILE_MAX);
-		}
-	}
-	*buf_r = buf;
-	return SAO_OK;
-}
 
 /* The file's line equal to line (n bytes, blanks at both ends ignored),
  * or NULL. */
@@ -374,27 +316,11 @@ static int opens_section(const char *opens, const char *line, size_t n)
 	return 0;
 }
 
-static sao_err_t write_all(int fd, const char *path, const char *p, size_t n, sao_error_t *err)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return sao_error_set(err, SAO_ERR_IO, "cannot write to '%s': %s", path, strerror(errno));
-		p += w;
-		n -= (size_t)w;
-	}
-	return SAO_OK;
-}
-
 sao_err_t sao_snippet_append(sao_snippet_program_t p, const char *path, const char *text, int *dropped_r,
                              sao_error_t *err)
 {
 	static const char msmtp_default[] = "account default";
-	char *file = NULL, *out = NULL;
-	size_t len = 0, cap = 0;
+	sao_text_t file = { 0 }, out = { 0 };
 	struct stat st;
 	int fd = -1, dropped = 0;
 	sao_err_t rc;
@@ -416,19 +342,19 @@ sao_err_t sao_snippet_append(sao_snippet_program_t p, const char *path, const ch
 		                   "'%s' is not a regular file of yours; nothing was written; add the lines by hand", path);
 		goto out;
 	}
-	rc = read_existing(fd, path, &file, err);
+	rc = sao_fs_read_fd(fd, path, FILE_MAX, &file, err);
 	if (rc != SAO_OK)
 		goto out;
 	rc = SAO_ERR_NOMEM;
-	if (file[0] != '\0' && file[strlen(file) - 1] != '\n' && !put(&out, &len, &cap, "\n", 1))
+	if (file.len > 0 && file.p[file.len - 1] != '\n' && !sao_text_put(&out, "\n", 1))
 		goto nomem;
-	if (file[0] != '\0' && !put(&out, &len, &cap, "\n", 1))
+	if (file.len > 0 && !sao_text_put(&out, "\n", 1))
 		goto nomem;
 	for (const char *t = text; *t != '\0';) {
 		const char *e = strchr(t, '\n');
 		size_t n = e != NULL ? (size_t)(e - t) : strlen(t);
 
-		if (opens_section(programs[p].opens, t, n) && find_line(file, t, n) != NULL) {
+		if (opens_section(programs[p].opens, t, n) && find_line(file.p, t, n) != NULL) {
 			rc = sao_error_set(err, SAO_ERR_CONFIG,
 			                   "'%s' already has '%.*s'; nothing was written; remove that section or choose "
 			                   "another account name (--name)",
@@ -436,19 +362,17 @@ sao_err_t sao_snippet_append(sao_snippet_program_t p, const char *path, const ch
 			goto out;
 		}
 		if (p == SAO_SNIPPET_MSMTP && n > sizeof(msmtp_default) - 1 &&
-		    memcmp(t, msmtp_default, sizeof(msmtp_default) - 1) == 0 && has_prefix_line(file, msmtp_default)) {
+		    memcmp(t, msmtp_default, sizeof(msmtp_default) - 1) == 0 && has_prefix_line(file.p, msmtp_default)) {
 			dropped = 1; /* the file has its default account already */
-		} else if (!put(&out, &len, &cap, t, n) || !put(&out, &len, &cap, "\n", 1)) {
+		} else if (!sao_text_put(&out, t, n) || !sao_text_put(&out, "\n", 1)) {
 			goto nomem;
 		}
 		t += n + (e != NULL);
 	}
 	/* A dropped last line leaves the blank line before it: trim it. */
-	while (dropped && len >= 2 && out[len - 1] == '\n' && out[len - 2] == '\n')
-		out[--len] = '\0';
-	rc = write_all(fd, path, out, len, err);
-	if (rc == SAO_OK && fsync(fd) != 0)
-		rc = sao_error_set(err, SAO_ERR_IO, "cannot write to '%s': %s", path, strerror(errno));
+	while (dropped && out.len >= 2 && out.p[out.len - 1] == '\n' && out.p[out.len - 2] == '\n')
+		out.p[--out.len] = '\0';
+	rc = sao_fs_write_fd(fd, path, out.p != NULL ? out.p : "", out.len, err);
 	if (rc == SAO_OK && dropped_r != NULL)
 		*dropped_r = dropped;
 	goto out;
@@ -457,7 +381,7 @@ nomem:
 out:
 	if (fd >= 0)
 		close(fd);
-	free(file);
-	free(out);
+	free(file.p);
+	free(out.p);
 	return rc;
 }

@@ -63,6 +63,21 @@ static inline void check_bytes(const char *file, int line, const void *got, size
 	check_dump("want", want, wantlen);
 }
 
+/* The first 8 KiB of a file as a string (a static buffer), or NULL. */
+static inline const char *check_read_file(const char *path)
+{
+	static char buf[8192];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (f == NULL)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
 /* Call at the end of main: prints a summary and gives the exit status. */
 static inline int check_done(const char *name)
 {

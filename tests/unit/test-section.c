@@ -56,20 +56,6 @@ static void test_render(void)
 	}
 }
 
-static char *slurp(const char *path)
-{
-	static char buf[8192];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (f == NULL)
-		return NULL;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
 static mode_t mode_of(const char *path)
 {
 	struct stat st;
@@ -79,7 +65,8 @@ static mode_t mode_of(const char *path)
 
 static void test_write(void)
 {
-	char top[] = "/tmp/test-section-XXXXXX", dir[200], path[300], cmd[400], *text = NULL, *got;
+	char top[] = "/tmp/test-section-XXXXXX", dir[200], path[300], cmd[400], *text = NULL;
+	const char *got;
 	sao_section_t sec = { .name = "work", .users = "alice@contoso.com", .tenant = "contoso.onmicrosoft.com",
 		              .client_id = "id-1" };
 	sao_settings_t *s = NULL;
@@ -102,7 +89,7 @@ static void test_write(void)
 	CHECK(mode_of(dir) == 0700);
 	snprintf(cmd, sizeof(cmd), "%s/home/.config", top);
 	CHECK(mode_of(cmd) == 0700);
-	got = slurp(path);
+	got = check_read_file(path);
 	CHECK(got != NULL && strcmp(got, text) == 0);
 
 	/* The parser reads it back as written. */
@@ -121,7 +108,7 @@ static void test_write(void)
 	CHECK(sao_section_write(path, SAO_SECTION_USER, "work", text, 0, NULL, &err) == SAO_ERR_CONFIG);
 	CHECK(strstr(err.msg, "account 'work' already exists in") != NULL && strstr(err.msg, ":1;") != NULL &&
 	      strstr(err.msg, "--force") != NULL);
-	got = slurp(path);
+	got = check_read_file(path);
 	CHECK(got != NULL && strcmp(got, text) == 0);
 	free(text);
 	text = NULL;
@@ -133,7 +120,7 @@ static void test_write(void)
 	sec.users = "bob@example.org";
 	CHECK(sao_section_render(&sec, &text, &err) == SAO_OK);
 	CHECK(sao_section_write(path, SAO_SECTION_USER, "home", text, 0, NULL, &err) == SAO_OK);
-	got = slurp(path);
+	got = check_read_file(path);
 	CHECK(got != NULL && strstr(got, "client_id = id-1\n\n[account home]\n") != NULL);
 	CHECK(mode_of(path) == 0640);
 	free(text);

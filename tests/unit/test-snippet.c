@@ -99,20 +99,6 @@ static void test_hosts_and_refusals(void)
 	      sao_snippet_programs[SAO_SNIPPET_N] == NULL);
 }
 
-static char *slurp(const char *path)
-{
-	static char buf[8192];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (f == NULL)
-		return NULL;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
 static void put_file(const char *path, const char *text, mode_t mode)
 {
 	FILE *f = fopen(path, "w");
@@ -126,7 +112,8 @@ static void put_file(const char *path, const char *text, mode_t mode)
 
 static void test_append(void)
 {
-	char dir[] = "/tmp/test-snippet-XXXXXX", path[256], link[256], *text = NULL, *got;
+	char dir[] = "/tmp/test-snippet-XXXXXX", path[256], link[256], *text = NULL;
+	const char *got;
 	const sao_mailhosts_t *h = sao_snippet_hosts("microsoft", "global");
 	sao_error_t err;
 	struct stat st;
@@ -143,7 +130,7 @@ static void test_append(void)
 
 	/* A new file: exactly the lines, mode 0600. */
 	CHECK(sao_snippet_append(SAO_SNIPPET_MBSYNC, path, text, &dropped, &err) == SAO_OK);
-	got = slurp(path);
+	got = check_read_file(path);
 	CHECK(got != NULL && strcmp(got, text) == 0 && dropped == 0);
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0600);
 
@@ -151,14 +138,14 @@ static void test_append(void)
 	sao_error_clear(&err);
 	CHECK(sao_snippet_append(SAO_SNIPPET_MBSYNC, path, text, NULL, &err) == SAO_ERR_CONFIG);
 	CHECK(strstr(err.msg, "already has 'IMAPAccount work'") != NULL);
-	got = slurp(path);
+	got = check_read_file(path);
 	CHECK(got != NULL && strcmp(got, text) == 0);
 
 	/* An existing file keeps every byte and its mode; one blank line apart. */
 	put_file(path, "IMAPAccount home\nHost example.org", 0640);
 	sao_error_clear(&err);
 	CHECK(sao_snippet_append(SAO_SNIPPET_MBSYNC, path, text, NULL, &err) == SAO_OK);
-	got = slurp(path);
+	got = check_read_file(path);
 	CHECK(got != NULL && strncmp(got, "IMAPAccount home\nHost example.org\n\nIMAPAccount work\n", 51) == 0);
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0640);
 
@@ -174,7 +161,7 @@ static void test_append(void)
 	put_file(path, "account home\nhost mail.example.org\n\naccount default : home\n", 0600);
 	CHECK(sao_snippet_render(SAO_SNIPPET_MSMTP, "work", "alice@contoso.com", h, &text, &err) == SAO_OK);
 	CHECK(sao_snippet_append(SAO_SNIPPET_MSMTP, path, text, &dropped, &err) == SAO_OK);
-	got = slurp(path);
+	got = check_read_file(path);
 	CHECK(dropped == 1 && got != NULL && strstr(got, "account default : work") == NULL &&
 	      strstr(got, "passwordeval \"sasl-oauth token work\"\n") != NULL &&
 	      got[strlen(got) - 1] == '\n' && got[strlen(got) - 2] != '\n');
