@@ -41,7 +41,9 @@ typed() {
 # 1. install (here: the build tree instead of /usr).
 COMMANDS=$((COMMANDS + 1))
 echo "$COMMANDS \$ apt install sasl-oauth libsasl2-modules-oauth   # here: the build tree on PATH and SASL_PATH"
-export PATH="$top_builddir/cli:$PATH" SASL_PATH="$PLUGIN_DIR:$SYSTEM_PLUGIN_DIR"
+# shellcheck disable=SC2086
+SASL_PATH=$(plugin_dir "$BED_DIR/installed-sasl2" $SYSTEM_PLUGINS) || exit 1
+export PATH="$top_builddir/cli:$PATH" SASL_PATH
 
 # 2. setup (the bed's options are not the user's: see above).
 typed sasl-oauth setup alice@example.com --for mbsync --write ~/.mbsyncrc \

@@ -7,8 +7,8 @@ lines and comments.
 
   snippets.py CLI DOCS_CLIENTS_DIR SCRATCH_DIR
 
-One line per program: "ok: ...", "FAIL: ..." or "SKIP: ..." (a page from a
-branch that has not landed). Exit status 1 when any program failed.
+One line per program: "ok: ...", "FAIL: ..." or "note: ..." (a page from a
+branch that has not landed yet: nothing to compare with). Exit status 1 when any program failed.
 """
 
 import os
@@ -78,7 +78,7 @@ def main(cli, docs, scratch):
     for prog, (page, account, mailbox, specs) in PAGES.items():
         path = os.path.join(docs, page)
         if not os.path.exists(path):
-            print("SKIP: %s: docs/clients/%s is not in this tree yet" % (prog, page))
+            print("note: %s: docs/clients/%s is not in this tree yet, nothing to compare" % (prog, page))
             continue
         blocks = fenced_blocks(open(path).read())
         conf = os.path.join(scratch, "%s.conf" % prog)

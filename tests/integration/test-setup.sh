@@ -4,8 +4,9 @@
 # with nothing in it (no ~/.config, no ~/.local), against a private Dovecot
 # and the local identity provider (OpenID discovery for example.com in the
 # global cloud, example.us in the US government cloud, example.net no
-# tenant), the device code approved by the provider. Then mbsync and msmtp
-# run with exactly the lines setup printed, and the mail arrives. Also: the
+# tenant), the device code approved by the provider. Then mbsync, msmtp
+# and fetchmail run with exactly the lines setup printed, and the mail
+# arrives (or is sent). Also: the
 # lines of every --for program are the docs/clients/ pages' lines, what is
 # written and its modes, refusal to replace an account, --force, [defaults],
 # the registration steps without a client id, and a sign-in from a home
@@ -107,7 +108,7 @@ if [ "$need_mbsync" = 1 ]; then
 		printf '%s\n' "$mbsync_out" | grep -v '^[<>] ' | sed 's/^/    | /' | head -20
 	fi
 else
-	echo "SKIP (sub-case): mbsync is not installed"
+	skip_case "mbsync after setup" "mbsync is not installed"
 fi
 
 echo "== msmtp: setup from an empty home, then msmtp with the printed lines"
@@ -143,14 +144,39 @@ if command -v msmtp >/dev/null 2>&1; then
 		show
 	fi
 else
-	echo "SKIP (sub-case): msmtp is not installed"
+	skip_case "msmtp after setup" "msmtp is not installed"
 fi
 
-echo "== fetchmail"
-if [ -f "$top_srcdir/docs/clients/fetchmail.md" ] && "$CLI" tunnel --help >/dev/null 2>&1; then
-	echo "SKIP (sub-case): the fetchmail run after setup is not written yet"
+echo "== fetchmail: setup from an empty home, then fetchmail with the printed lines"
+if command -v fetchmail >/dev/null 2>&1; then
+	new_home fetchmail-user
+	setup alice@example.com --authority "$BED_IDP_URL" --client-id "$CID" --for fetchmail --yes --no-mx
+	if [ "$RC" = 0 ] && grep -qF 'plugin "sasl-oauth tunnel imap://alice@example.com@%h:%p"' "$OUT"; then
+		mkdir -p "$BED_DIR/fetched"
+		printf '#!/bin/sh\nexec cat > "%s/$(date +%%s%%N).$$.eml"\n' "$BED_DIR/fetched" > "$BED_DIR/mda.sh"
+		chmod 755 "$BED_DIR/mda.sh"
+		# The bed's changes: its server on localhost (port by --service, CA
+		# by SSL_CERT_FILE), and a delivery line into a directory.
+		{ to_bed < "$OUT"; printf '    mda "%s"\n' "$BED_DIR/mda.sh"; } > "$BED_DIR/fetchmailrc"
+		chmod 600 "$BED_DIR/fetchmailrc"
+		deliver "for fetchmail 1"
+		deliver "for fetchmail 2"
+		SSL_CERT_FILE="$BED_CA" timeout 60 fetchmail -f "$BED_DIR/fetchmailrc" --service "$BED_IMAP_PORT" --nosyslog -v \
+			</dev/null >"$BED_DIR/fetchmail.log" 2>&1
+		fm_rc=$?
+		got=$(find "$BED_DIR/fetched" -name '*.eml' | wc -l)
+		if [ "$fm_rc" = 0 ] && [ "$got" -ge 2 ] && grep -q 'sasl-oauth: logged in as alice@example.com with XOAUTH2' "$BED_DIR/fetchmail.log"; then
+			pass "fetchmail with the printed lines fetched $got messages through the tunnel"
+		else
+			fail "fetchmail with the printed lines: exit $fm_rc, $got messages"
+			grep -v '^fetchmail: IMAP[<>] [0-9]' "$BED_DIR/fetchmail.log" | tail -15 | sed 's/^/    | /'
+		fi
+	else
+		fail "setup --for fetchmail (exit $RC)"
+		show
+	fi
 else
-	echo "SKIP (sub-case): fetchmail needs 'sasl-oauth tunnel', which is not in this tree yet"
+	skip_case "fetchmail after setup" "fetchmail is not installed"
 fi
 
 echo "== a sign-in from a home without ~/.local"

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#include "check.h"
+#include "testlib.h"
 #include "sasl-oauth/discover.h"
 
 static void test_domain(void)

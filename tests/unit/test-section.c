@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "testlib.h"
 #include "sasl-oauth/section.h"
 #include "sasl-oauth/settings.h"
 
@@ -89,7 +89,7 @@ static void test_write(void)
 	CHECK(mode_of(dir) == 0700);
 	snprintf(cmd, sizeof(cmd), "%s/home/.config", top);
 	CHECK(mode_of(cmd) == 0700);
-	got = check_read_file(path);
+	got = test_read_text(path);
 	CHECK(got != NULL && strcmp(got, text) == 0);
 
 	/* The parser reads it back as written. */
@@ -108,7 +108,7 @@ static void test_write(void)
 	CHECK(sao_section_write(path, SAO_SECTION_USER, "work", text, 0, NULL, &err) == SAO_ERR_CONFIG);
 	CHECK(strstr(err.msg, "account 'work' already exists in") != NULL && strstr(err.msg, ":1;") != NULL &&
 	      strstr(err.msg, "--force") != NULL);
-	got = check_read_file(path);
+	got = test_read_text(path);
 	CHECK(got != NULL && strcmp(got, text) == 0);
 	free(text);
 	text = NULL;
@@ -120,7 +120,7 @@ static void test_write(void)
 	sec.users = "bob@example.org";
 	CHECK(sao_section_render(&sec, &text, &err) == SAO_OK);
 	CHECK(sao_section_write(path, SAO_SECTION_USER, "home", text, 0, NULL, &err) == SAO_OK);
-	got = check_read_file(path);
+	got = test_read_text(path);
 	CHECK(got != NULL && strstr(got, "client_id = id-1\n\n[account home]\n") != NULL);
 	CHECK(mode_of(path) == 0640);
 	free(text);

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "testlib.h"
 #include "sasl-oauth/snippet.h"
 
 static const struct {
@@ -130,7 +130,7 @@ static void test_append(void)
 
 	/* A new file: exactly the lines, mode 0600. */
 	CHECK(sao_snippet_append(SAO_SNIPPET_MBSYNC, path, text, &dropped, &err) == SAO_OK);
-	got = check_read_file(path);
+	got = test_read_text(path);
 	CHECK(got != NULL && strcmp(got, text) == 0 && dropped == 0);
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0600);
 
@@ -138,14 +138,14 @@ static void test_append(void)
 	sao_error_clear(&err);
 	CHECK(sao_snippet_append(SAO_SNIPPET_MBSYNC, path, text, NULL, &err) == SAO_ERR_CONFIG);
 	CHECK(strstr(err.msg, "already has 'IMAPAccount work'") != NULL);
-	got = check_read_file(path);
+	got = test_read_text(path);
 	CHECK(got != NULL && strcmp(got, text) == 0);
 
 	/* An existing file keeps every byte and its mode; one blank line apart. */
 	put_file(path, "IMAPAccount home\nHost example.org", 0640);
 	sao_error_clear(&err);
 	CHECK(sao_snippet_append(SAO_SNIPPET_MBSYNC, path, text, NULL, &err) == SAO_OK);
-	got = check_read_file(path);
+	got = test_read_text(path);
 	CHECK(got != NULL && strncmp(got, "IMAPAccount home\nHost example.org\n\nIMAPAccount work\n", 51) == 0);
 	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0640);
 
@@ -161,7 +161,7 @@ static void test_append(void)
 	put_file(path, "account home\nhost mail.example.org\n\naccount default : home\n", 0600);
 	CHECK(sao_snippet_render(SAO_SNIPPET_MSMTP, "work", "alice@contoso.com", h, &text, &err) == SAO_OK);
 	CHECK(sao_snippet_append(SAO_SNIPPET_MSMTP, path, text, &dropped, &err) == SAO_OK);
-	got = check_read_file(path);
+	got = test_read_text(path);
 	CHECK(dropped == 1 && got != NULL && strstr(got, "account default : work") == NULL &&
 	      strstr(got, "passwordeval \"sasl-oauth token work\"\n") != NULL &&
 	      got[strlen(got) - 1] == '\n' && got[strlen(got) - 2] != '\n');
