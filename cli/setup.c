@@ -426,8 +426,8 @@ static int run(const sao_settings_t *s, const cli_args_t *o)
 		return SAO_EXIT_USAGE;
 	}
 	if (o->value[OPT_WRITE] != NULL && (!o->given[OPT_FOR] || sao_snippet_file((sao_snippet_program_t)o->number[OPT_FOR]) == NULL)) {
-		cli_say("--write appends to a file of mbsync (~/.mbsyncrc) or msmtp (~/.msmtprc) only; give --for mbsync or "
-		        "--for msmtp, or paste the printed lines yourself");
+		cli_say("--write appends to a file of mbsync (~/.mbsyncrc), msmtp (~/.msmtprc) or fetchmail (~/.fetchmailrc) "
+		        "only; give --for with one of them, or paste the printed lines yourself");
 		return SAO_EXIT_USAGE;
 	}
 	if (o->given[OPT_SYSTEM] && geteuid() != 0) {
@@ -524,8 +524,9 @@ const cli_command_t cli_setup = {
 	        "discovery: tenant and national cloud; Google for gmail.com and domains whose MX is Google's;\n"
 	        "--provider otherwise), writes an [account] section to your configuration (--system: the\n"
 	        "system file) without replacing an existing one (--force replaces it), signs in, and prints\n"
-	        "the lines for --for PROGRAM on stdout (--write FILE appends them to ~/.mbsyncrc or\n"
-	        "~/.msmtprc instead, never overwriting). Messages and the sign-in go to stderr.\n"
+	        "the lines for --for PROGRAM on stdout (--write FILE appends them to ~/.mbsyncrc,\n"
+	        "~/.msmtprc or ~/.fetchmailrc instead, never overwriting). Messages and the sign-in go to\n"
+	        "stderr.\n"
 	        "  --name         the account's name (default: the domain's first label)\n"
 	        "  --client-id    the application id (default: [defaults] client_id in the system file)\n"
 	        "  --flow         device (default without a display) or authcode (with one)\n"

@@ -116,7 +116,7 @@ static const struct {
 	[SAO_SNIPPET_MUTT] = { muttrc, 1, NULL, NULL },
 	[SAO_SNIPPET_NEOMUTT] = { muttrc, 1, NULL, NULL },
 	[SAO_SNIPPET_MBSYNC] = { mbsyncrc, 0, ".mbsyncrc", "IMAPAccount |IMAPStore |MaildirStore |Channel " },
-	[SAO_SNIPPET_FETCHMAIL] = { fetchmailrc, 0, NULL, NULL },
+	[SAO_SNIPPET_FETCHMAIL] = { fetchmailrc, 0, ".fetchmailrc", "poll " },
 	[SAO_SNIPPET_MSMTP] = { msmtprc, 1, ".msmtprc", "account " },
 	[SAO_SNIPPET_POSTFIX] = { postfix, 1, NULL, NULL },
 	[SAO_SNIPPET_CURL] = { curl, 1, NULL, NULL },

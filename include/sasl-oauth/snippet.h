@@ -5,7 +5,8 @@
  * show them (tests/integration/test-setup.sh compares the two, so a page
  * and this file cannot drift apart). Also where each provider's mail
  * servers are, and appending the lines to a program's own file
- * (~/.mbsyncrc, ~/.msmtprc) without ever replacing what is there.
+ * (~/.mbsyncrc, ~/.msmtprc, ~/.fetchmailrc) without ever replacing what
+ * is there.
  *
  * Rendering is pure: plain values in, text out, no I/O.
  *
@@ -51,7 +52,8 @@ const sao_mailhosts_t *sao_snippet_hosts(const char *provider, const char *cloud
 /* 1 when the program sends mail (setup then tests SMTP too). */
 int sao_snippet_sends(sao_snippet_program_t p);
 
-/* Where --write may append the lines (relative to $HOME: ".mbsyncrc"),
+/* Where --write may append the lines (relative to $HOME: ".mbsyncrc",
+ * ".msmtprc", ".fetchmailrc": files fetchmail and msmtp want 0600),
  * or NULL when the program's file is not one to append to unasked. */
 const char *sao_snippet_file(sao_snippet_program_t p);
 

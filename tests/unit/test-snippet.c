@@ -94,6 +94,7 @@ static void test_hosts_and_refusals(void)
 	      !sao_snippet_sends(SAO_SNIPPET_MBSYNC) && !sao_snippet_sends(SAO_SNIPPET_FETCHMAIL));
 	CHECK(strcmp(sao_snippet_file(SAO_SNIPPET_MBSYNC), ".mbsyncrc") == 0);
 	CHECK(strcmp(sao_snippet_file(SAO_SNIPPET_MSMTP), ".msmtprc") == 0);
+	CHECK(strcmp(sao_snippet_file(SAO_SNIPPET_FETCHMAIL), ".fetchmailrc") == 0);
 	CHECK(sao_snippet_file(SAO_SNIPPET_MUTT) == NULL && sao_snippet_file(SAO_SNIPPET_POSTFIX) == NULL);
 	CHECK(strcmp(sao_snippet_programs[SAO_SNIPPET_NEOMUTT], "neomutt") == 0 &&
 	      sao_snippet_programs[SAO_SNIPPET_N] == NULL);
