@@ -60,6 +60,19 @@ setup_typed() {
 	sed -i "s#outlook\.office365\.com#localhost#" "$2"
 }
 
+# arrived PROGRAM COUNT WHERE: the result for one program: the 2 messages
+# arrived, in at most 3 commands.
+arrived() {
+	if [ "$2" = 2 ]; then
+		echo "mail arrived ($2 messages $3)"
+		echo "$1: commands typed until mail arrived: $COMMANDS"
+		[ "$COMMANDS" -le 3 ] || { echo "FAIL: more than 3 commands for $1"; RESULT=1; }
+	else
+		echo "FAIL: $1: no mail after $COMMANDS commands ($2 messages)"
+		RESULT=1
+	fi
+}
+
 BASE_PATH=$PATH
 export SSL_CERT_FILE="$BED_CA"
 RESULT=0
@@ -69,15 +82,8 @@ new_user mbsync-user
 setup_typed mbsync ~/.mbsyncrc
 sed -i "s#^Host localhost\$#&\nPort $BED_IMAPS_PORT#" ~/.mbsyncrc
 typed mbsync -a
-got=$(find ~/Mail/example/INBOX/cur ~/Mail/example/INBOX/new -type f 2>/dev/null | wc -l)
-if [ "$got" = 2 ]; then
-	echo "mail arrived ($got messages in ~/Mail/example/INBOX)"
-	echo "mbsync: commands typed until mail arrived: $COMMANDS"
-	[ "$COMMANDS" -le 3 ] || { echo "FAIL: more than 3 commands for mbsync"; RESULT=1; }
-else
-	echo "FAIL: mbsync: no mail after $COMMANDS commands ($got messages)"
-	RESULT=1
-fi
+arrived mbsync "$(find ~/Mail/example/INBOX/cur ~/Mail/example/INBOX/new -type f 2>/dev/null | wc -l)" \
+	"in ~/Mail/example/INBOX"
 
 # fetchmail: install, setup, fetchmail.
 if command -v fetchmail >/dev/null 2>&1; then
@@ -87,15 +93,7 @@ if command -v fetchmail >/dev/null 2>&1; then
 	printf '#!/bin/sh\nexec cat > "%s/$(date +%%s%%N).$$.eml"\n' "$BED_DIR/fetched" > "$BED_DIR/mda.sh"
 	chmod 755 "$BED_DIR/mda.sh"
 	typed fetchmail --service "$BED_IMAP_PORT" --mda "$BED_DIR/mda.sh"
-	got=$(find "$BED_DIR/fetched" -name '*.eml' | wc -l)
-	if [ "$got" = 2 ]; then
-		echo "mail arrived ($got messages delivered by fetchmail)"
-		echo "fetchmail: commands typed until mail arrived: $COMMANDS"
-		[ "$COMMANDS" -le 3 ] || { echo "FAIL: more than 3 commands for fetchmail"; RESULT=1; }
-	else
-		echo "FAIL: fetchmail: no mail after $COMMANDS commands ($got messages)"
-		RESULT=1
-	fi
+	arrived fetchmail "$(find "$BED_DIR/fetched" -name '*.eml' | wc -l)" "delivered by fetchmail"
 else
 	skip_case "fetchmail" "fetchmail is not installed"
 fi
