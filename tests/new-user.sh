@@ -13,7 +13,8 @@
 # ~/.fetchmailrc get the bed's server where Exchange's name stands, the CA
 # comes from SSL_CERT_FILE, fetchmail the bed's port with --service and,
 # since this machine runs no mail server on port 25 to deliver to, an --mda
-# into a directory. The provider approves the device code as the user would
+# into a directory, and a --pidfile of its own (root's default,
+# /var/run/fetchmail.pid, may be another test's). The provider approves the device code as the user would
 # on the sign-in page.
 . "$(dirname "$0")/integration/lib.sh"
 . "$top_srcdir/tests/integration/clients.sh"
@@ -92,7 +93,7 @@ if command -v fetchmail >/dev/null 2>&1; then
 	mkdir -p "$BED_DIR/fetched"
 	printf '#!/bin/sh\nexec cat > "%s/$(date +%%s%%N).$$.eml"\n' "$BED_DIR/fetched" > "$BED_DIR/mda.sh"
 	chmod 755 "$BED_DIR/mda.sh"
-	typed fetchmail --service "$BED_IMAP_PORT" --mda "$BED_DIR/mda.sh"
+	typed fetchmail --service "$BED_IMAP_PORT" --mda "$BED_DIR/mda.sh" --pidfile "$BED_DIR/fetchmail.pid"
 	arrived fetchmail "$(find "$BED_DIR/fetched" -name '*.eml' | wc -l)" "delivered by fetchmail"
 else
 	skip_case "fetchmail" "fetchmail is not installed"

@@ -156,12 +156,15 @@ if command -v fetchmail >/dev/null 2>&1; then
 		printf '#!/bin/sh\nexec cat > "%s/$(date +%%s%%N).$$.eml"\n' "$BED_DIR/fetched" > "$BED_DIR/mda.sh"
 		chmod 755 "$BED_DIR/mda.sh"
 		# The bed's changes: its server on localhost (port by --service, CA
-		# by SSL_CERT_FILE), and a delivery line into a directory.
+		# by SSL_CERT_FILE), a delivery line into a directory, and a pid
+		# file of its own (root's is /var/run/fetchmail.pid, which another
+		# test's fetchmail may hold).
 		{ to_bed < "$OUT"; printf '    mda "%s"\n' "$BED_DIR/mda.sh"; } > "$BED_DIR/fetchmailrc"
 		chmod 600 "$BED_DIR/fetchmailrc"
 		deliver "for fetchmail 1"
 		deliver "for fetchmail 2"
 		SSL_CERT_FILE="$BED_CA" timeout 60 fetchmail -f "$BED_DIR/fetchmailrc" --service "$BED_IMAP_PORT" --nosyslog -v \
+			--pidfile "$BED_DIR/fetchmail.pid" \
 			</dev/null >"$BED_DIR/fetchmail.log" 2>&1
 		fm_rc=$?
 		got=$(find "$BED_DIR/fetched" -name '*.eml' | wc -l)
