@@ -16,6 +16,8 @@ pkgs=(
 	time
 	# make coverage
 	lcov
+	# packaging (make deb, make rpm, tests/pkg)
+	dpkg-dev debhelper dh-autoreconf lintian rpm man-db systemd
 )
 missing=()
 for p in "${pkgs[@]}"; do
