@@ -18,6 +18,7 @@
 
 #include "sasl-oauth/cache.h"
 #include "sasl-oauth/clock.h"
+#include "sasl-oauth/fs.h"
 #include "sasl-oauth/json.h"
 
 /*
@@ -202,29 +203,12 @@ static sao_err_t check_file(const char *path, const struct stat *st, const char 
 	return SAO_OK;
 }
 
-/* mkdir -m 700 for the cache directory and, if that is missing too, its
- * parent (~/.local/state may not exist yet). Deeper gaps are an error. */
-static sao_err_t make_dir(const char *dir, sao_error_t *err)
-{
-	if (mkdir(dir, 0700) == 0) {
-		/* The umask may have taken bits away; never adds any. */
-		if (chmod(dir, 0700) != 0)
-			return sao_error_set(err, SAO_ERR_IO, "cannot set mode 0700 on new cache directory '%s': %s",
-			                     dir, strerror(errno));
-		return SAO_OK;
-	}
-	if (errno == EEXIST)
-		return SAO_OK;
-	return sao_error_set(err, SAO_ERR_IO,
-	                     "cannot create cache directory '%s': %s; create it with: mkdir -m 700 -p %s", dir,
-	                     strerror(errno), dir);
-}
-
+/* mkdir -m 700 -p for the cache directory: on a new account even
+ * ~/.local may be missing, and a sign-in must not fail after the person
+ * has signed in for want of a directory. */
 static sao_err_t ensure_dir(const char *dir, sao_error_t *err)
 {
-	char parent[PATH_MAX];
 	struct stat st;
-	sao_err_t rc;
 
 	if (stat(dir, &st) == 0) {
 		if (!S_ISDIR(st.st_mode))
@@ -235,14 +219,26 @@ static sao_err_t ensure_dir(const char *dir, sao_error_t *err)
 	if (errno != ENOENT)
 		return sao_error_set(err, SAO_ERR_IO, "cannot use cache directory '%s': %s; fix the cache path", dir,
 		                     strerror(errno));
-	if (!dir_of(dir, parent, sizeof(parent)))
-		return sao_error_set(err, SAO_ERR_IO, "cache directory path '%s' is too long", dir);
-	if (stat(parent, &st) != 0 && errno == ENOENT) {
-		rc = make_dir(parent, err);
-		if (rc != SAO_OK)
-			return rc;
-	}
-	return make_dir(dir, err);
+	return sao_fs_mkdirs(dir, 0700, "cache directory", err);
+}
+
+sao_err_t sao_cache_prepare(const char *path, sao_error_t *err)
+{
+	char dir[PATH_MAX];
+	sao_err_t rc;
+
+	if (!dir_of(path, dir, sizeof(dir)))
+		return sao_error_set(err, SAO_ERR_IO, "cache path '%s' is too long", path);
+	rc = ensure_dir(dir, err);
+	if (rc != SAO_OK)
+		return rc;
+	rc = check_dir(dir, 1, NULL, err);
+	if (rc != SAO_OK)
+		return rc;
+	if (access(dir, W_OK | X_OK) != 0)
+		return sao_error_set(err, SAO_ERR_PERM, "cannot write in cache directory '%s': %s; fix its owner or mode",
+		                     dir, strerror(errno));
+	return SAO_OK;
 }
 
 /* ---- reading ---------------------------------------------------------- */

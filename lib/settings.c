@@ -38,7 +38,7 @@
  *
  *   file    = [ BOM ] *( line EOL ) [ line ]
  *   line    = *WSP [ section / setting ] *WSP [ comment ]
- *   section = "[" *WSP "account" 1*WSP name *WSP "]"
+ *   section = "[" *WSP "account" 1*WSP name *WSP "]" / "[" *WSP "defaults" *WSP "]"
  *   name    = ( ALPHA / DIGIT ) *63( ALPHA / DIGIT / "-" / "_" / "." / "@" )
  *   setting = key *WSP "=" *WSP value
  *   comment = ( "#" / ";" ) *CHAR
@@ -195,6 +195,9 @@ typedef struct parser {
 	int system;
 	sao_settings_t *s;
 	sao_account_t *cur;    /* the open section, or NULL */
+	int in_defaults;       /* in [defaults] */
+	int defaults_line;     /* where [defaults] was opened, 0 = not yet */
+	int client_id_line;    /* where [defaults] set client_id */
 	int key_line[N_KEYS];  /* where each key of cur was set, 0 = not set */
 	int line;
 } parser_t;
@@ -394,6 +397,7 @@ void sao_settings_free(sao_settings_t **s)
 	for (size_t i = 0; i < (*s)->n_accounts; i++)
 		account_clear(&(*s)->accounts[i]);
 	free((*s)->accounts);
+	free((*s)->default_client_id);
 	free(*s);
 	*s = NULL;
 }
@@ -619,6 +623,11 @@ const char *sao_settings_provider_name(sao_account_provider_t provider)
 	return state_name(providers, (int)provider);
 }
 
+const char *sao_settings_cloud_name(sao_account_cloud_t cloud)
+{
+	return state_name(clouds, (int)cloud);
+}
+
 /* A client secret or private key readable by others is refused now, while
  * the line that names it is known. A file that does not exist (yet) or
  * cannot be looked at is left for the code that opens it to report. */
@@ -787,8 +796,21 @@ static sao_err_t open_section(parser_t *p, const char *t, size_t n, sao_error_t 
 	name = in + kind_len;
 	name_len = in_len - kind_len;
 	trim(&name, &name_len);
+	if (kind_len == 8 && memcmp(in, "defaults", 8) == 0 && name_len == 0) {
+		/* What "sasl-oauth setup" puts into new accounts (decisions.md). */
+		if (p->defaults_line != 0)
+			return sao_error_set(err, SAO_ERR_CONFIG, "%s:%d: a second [defaults] section (the first is at line %d)",
+			                     p->path, p->line, p->defaults_line);
+		rc = finish_account(p, err);
+		if (rc != SAO_OK)
+			return rc;
+		p->cur = NULL;
+		p->in_defaults = 1;
+		p->defaults_line = p->line;
+		return SAO_OK;
+	}
 	if (kind_len != 7 || memcmp(in, "account", 7) != 0)
-		return sao_error_set(err, SAO_ERR_CONFIG, "%s:%d: unknown section '[%.*s]'; expected [account NAME]",
+		return sao_error_set(err, SAO_ERR_CONFIG, "%s:%d: unknown section '[%.*s]'; expected [account NAME] or [defaults]",
 		                     p->path, p->line, (int)in_len, in);
 	if (name_len == 0)
 		return sao_error_set(err, SAO_ERR_CONFIG, "%s:%d: section [account] has no name; expected [account NAME]",
@@ -824,6 +846,7 @@ static sao_err_t open_section(parser_t *p, const char *t, size_t n, sao_error_t 
 	if (a->name == NULL || a->file == NULL)
 		return nomem(p, err);
 	p->cur = a;
+	p->in_defaults = 0;
 	memset(p->key_line, 0, sizeof(p->key_line));
 	return SAO_OK;
 }
@@ -848,6 +871,25 @@ static size_t value_length(const char *v, size_t n, int after_blank)
 		after_blank = is_blank(c);
 	}
 	return n;
+}
+
+/* A key of [defaults]: client_id, the application "sasl-oauth setup"
+ * writes into new Microsoft accounts when none is given. */
+static sao_err_t set_default(parser_t *p, const char *key, size_t key_len, const char *v, size_t v_len,
+                             sao_error_t *err)
+{
+	if (key_len != 9 || memcmp(key, "client_id", 9) != 0)
+		return sao_error_set(err, SAO_ERR_CONFIG, "%s:%d: unknown key '%.*s' in [defaults]; it takes client_id",
+		                     p->path, p->line, (int)key_len, key);
+	if (p->client_id_line != 0)
+		return sao_error_set(err, SAO_ERR_CONFIG,
+		                     "%s:%d: duplicate key 'client_id' in [defaults] (first set at line %d)", p->path,
+		                     p->line, p->client_id_line);
+	if (v_len == 0)
+		return sao_error_set(err, SAO_ERR_CONFIG, "%s:%d: key 'client_id' has an empty value", p->path, p->line);
+	p->client_id_line = p->line;
+	p->s->default_client_id = dup_span(v, v_len);
+	return p->s->default_client_id != NULL ? SAO_OK : nomem(p, err);
 }
 
 /* "key = value", t/n already trimmed. */
@@ -876,6 +918,8 @@ static sao_err_t set_key(parser_t *p, const char *t, size_t n, sao_error_t *err)
 		v++;
 		v_len -= 2;
 	}
+	if (p->in_defaults)
+		return set_default(p, key, key_len, v, v_len, err);
 	if (p->cur == NULL)
 		return sao_error_set(err, SAO_ERR_CONFIG, "%s:%d: key '%.*s' is outside any [account NAME] section",
 		                     p->path, p->line, (int)key_len, key);
@@ -1046,6 +1090,14 @@ static sao_err_t merge(sao_settings_t **sys, sao_settings_t **usr, sao_settings_
 		goto out;
 	}
 	m->n_files = (*sys)->n_files + (*usr)->n_files;
+	/* The user's [defaults] win over the system's. */
+	if ((*usr)->default_client_id != NULL) {
+		m->default_client_id = (*usr)->default_client_id;
+		(*usr)->default_client_id = NULL;
+	} else {
+		m->default_client_id = (*sys)->default_client_id;
+		(*sys)->default_client_id = NULL;
+	}
 	for (size_t i = 0; i < (*sys)->n_accounts; i++) {
 		sao_account_t *a = &(*sys)->accounts[i];
 
@@ -1195,6 +1247,32 @@ sao_err_t sao_settings_cache_path(const sao_account_t *a, char **path_r, sao_err
 out:
 	free(dir);
 	return rc;
+}
+
+const char *sao_settings_system_path(void)
+{
+	return SYSTEM_CONF;
+}
+
+sao_err_t sao_settings_user_path(char **path_r, sao_error_t *err)
+{
+	const char *conf = env("SASL_OAUTH_CONF");
+	char *dir = NULL;
+	sao_err_t rc;
+
+	*path_r = NULL;
+	if (conf != NULL) {
+		*path_r = strdup(conf);
+		return *path_r != NULL ? SAO_OK : sao_error_set(err, SAO_ERR_NOMEM, "out of memory");
+	}
+	rc = xdg_dir("XDG_CONFIG_HOME", ".config", &dir, err);
+	if (rc == SAO_ERR_NOTFOUND)
+		return sao_error_set(err, rc, "no home directory is known; set HOME or SASL_OAUTH_CONF");
+	if (rc != SAO_OK)
+		return rc;
+	*path_r = join(dir, "/sasl-oauth/config", (const char *)NULL);
+	free(dir);
+	return *path_r != NULL ? SAO_OK : sao_error_set(err, SAO_ERR_NOMEM, "out of memory");
 }
 
 const char *sao_settings_cli_path(void)

@@ -34,6 +34,11 @@ sao_err_t sao_cache_read(const char *path, sao_token_t *tok_r, sao_error_t *err)
 
 /* Atomically replaces the cache at path with tok. Caller holds the lock
  * (sao_cache_lock). Creates the directory (0700) if missing. */
+/* Makes the cache file's directory (mkdir -p, mode 0700) and checks that
+ * it is ours and writable, so that tokens obtained afterwards can be
+ * stored: a sign-in calls this before it starts. */
+sao_err_t sao_cache_prepare(const char *path, sao_error_t *err);
+
 sao_err_t sao_cache_write(const char *path, const sao_token_t *tok, sao_error_t *err);
 
 /* Takes the exclusive writer lock for path; *fd_r is the lock descriptor,

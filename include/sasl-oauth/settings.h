@@ -10,6 +10,8 @@
  *
  * Syntax: INI. '#' or ';' start a comment (at line start, or after
  * whitespace); "[account NAME]" opens a section; "key = value" inside it.
+ * One "[defaults]" section per file holds what "sasl-oauth setup" puts
+ * into new accounts: client_id.
  * Unknown keys, keys outside a section, duplicate keys, bad values and
  * duplicate account names are errors reported as "FILE:LINE: message".
  * A config file writable by group/others, or owned by someone other than
@@ -84,6 +86,7 @@ typedef struct sao_settings {
 	sao_account_t *accounts;
 	size_t n_accounts;
 	size_t n_files;     /* configuration files read */
+	char *default_client_id; /* [defaults] client_id, or NULL (the user file's wins) */
 } sao_settings_t;
 
 /* Reads the configuration files per the rules above. Sets *s_r to NULL and
@@ -107,6 +110,14 @@ const sao_account_t *sao_settings_get(const sao_settings_t *s, const char *name)
  * $XDG_STATE_HOME/sasl-oauth/NAME.json (default ~/.local/state/...). */
 sao_err_t sao_settings_cache_path(const sao_account_t *a, char **path_r, sao_error_t *err);
 
+/* The system file's path (SAO_SYSCONFDIR "/sasl-oauth.conf"). */
+const char *sao_settings_system_path(void);
+
+/* Allocates the user file's path: $SASL_OAUTH_CONF when set, else
+ * $XDG_CONFIG_HOME/sasl-oauth/config (default ~/.config/...).
+ * SAO_ERR_NOTFOUND without a home directory. */
+sao_err_t sao_settings_user_path(char **path_r, sao_error_t *err);
+
 /* The sasl-oauth command the plugin runs to refresh a stale token:
  * $SASL_OAUTH_CLI when set (never in set-id programs), else the installed
  * one (SAO_CLI_PATH, from configure). */
@@ -114,6 +125,9 @@ const char *sao_settings_cli_path(void);
 
 /* The configuration's word for a provider, for messages. */
 const char *sao_settings_provider_name(sao_account_provider_t provider);
+
+/* The configuration's word for a national cloud. */
+const char *sao_settings_cloud_name(sao_account_cloud_t cloud);
 
 void sao_settings_free(sao_settings_t **s);
 
