@@ -59,6 +59,7 @@ typedef struct plan {
 	size_t n_programs;
 	int searched;     /* programs come from a PATH search */
 	int max_fd;       /* highest descriptor to close without close_range */
+	const char *const *extra_env; /* "NAME=value" entries added for the child, or NULL */
 } plan_t;
 
 /* What the parent learnt from the child. */
@@ -219,9 +220,13 @@ static sao_err_t build_env(const char *what, plan_t *p, sao_error_t *err)
 	size_t n = 0, k = 0;
 	int have_path = 0;
 
+	size_t extra = 0;
+
 	for (char **e = environ; e != NULL && *e != NULL; e++)
 		n++;
-	p->envp = calloc(n + 2, sizeof(char *));
+	while (p->extra_env != NULL && p->extra_env[extra] != NULL)
+		extra++;
+	p->envp = calloc(n + extra + 2, sizeof(char *));
 	if (p->envp == NULL)
 		return sao_error_set(err, SAO_ERR_NOMEM, "out of memory preparing %s", what);
 	for (size_t i = 0; !setid && i < n; i++) {
@@ -236,6 +241,10 @@ static sao_err_t build_env(const char *what, plan_t *p, sao_error_t *err)
 	}
 	if (!have_path)
 		p->envp[k++] = default_path;
+	/* The caller's own variables (a notify_command's account and reason),
+	 * also in a set-id process: they are ours, not the caller's caller's. */
+	for (size_t i = 0; i < extra; i++)
+		p->envp[k++] = (char *)p->extra_env[i];
 	p->envp[k] = NULL;
 	return SAO_OK;
 }
@@ -304,8 +313,8 @@ static void plan_free(plan_t *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static sao_err_t plan_build(const char *command, const char *what, const char *shown, plan_t *p,
-                            sao_error_t *err)
+static sao_err_t plan_build(const char *command, const char *what, const char *shown,
+                            const char *const *extra_env, plan_t *p, sao_error_t *err)
 {
 	static const char shell[] = "sh\0-c\0/bin/sh"; /* argv[0], argv[1], the program */
 	long max_fd = sysconf(_SC_OPEN_MAX);
@@ -313,6 +322,7 @@ static sao_err_t plan_build(const char *command, const char *what, const char *s
 	sao_err_t rc;
 
 	memset(p, 0, sizeof(*p));
+	p->extra_env = extra_env;
 	p->max_fd = max_fd < 0 || max_fd > INT_MAX ? 65536 : (int)max_fd;
 	if (needs_shell(command)) {
 		/* /bin/sh by its absolute path: the command, not PATH, decides. */
@@ -636,6 +646,9 @@ static sao_err_t judge(const outcome_t *o, const plan_t *p, const char *what, co
 	if (!WIFEXITED(o->status) || WEXITSTATUS(o->status) != 0)
 		return sao_error_set(err, SAO_ERR_CMD, "%s ('%s') exited with status %d%s", what, shown,
 		                     WIFEXITED(o->status) ? WEXITSTATUS(o->status) : -1, tail);
+	/* A command run for its effect (notify_command): its output is no token. */
+	if (token_r == NULL)
+		return SAO_OK;
 	if (len > 0 && memchr(b, '\0', len) != NULL)
 		return sao_error_set(err, SAO_ERR_CMD, "%s ('%s') printed a NUL byte on stdout; a token is text", what,
 		                     shown);
@@ -666,8 +679,8 @@ static sao_err_t judge(const outcome_t *o, const plan_t *p, const char *what, co
 	return sao_secret_set(token_r, b + start, end - start, err);
 }
 
-sao_err_t sao_cmd_run(const char *command, const char *what, int timeout_ms, sao_secret_t *token_r,
-                      sao_cmd_exit_t *exit_r, sao_error_t *err)
+static sao_err_t run_command(const char *command, const char *what, int timeout_ms, const char *const *extra_env,
+                             sao_secret_t *token_r, sao_cmd_exit_t *exit_r, sao_error_t *err)
 {
 	char shown[COMMAND_SHOWN_MAX + 4];
 	char ebuf[128];
@@ -682,7 +695,8 @@ sao_err_t sao_cmd_run(const char *command, const char *what, int timeout_ms, sao
 	int64_t deadline;
 	sao_err_t rc = SAO_ERR_CMD;
 
-	sao_secret_clear(token_r);
+	if (token_r != NULL)
+		sao_secret_clear(token_r);
 	if (exit_r != NULL) {
 		exit_r->status = -1;
 		exit_r->line[0] = '\0';
@@ -693,7 +707,7 @@ sao_err_t sao_cmd_run(const char *command, const char *what, int timeout_ms, sao
 		rc = sao_error_set(err, SAO_ERR_INTERNAL, "%s: invalid time limit %d ms", what, timeout_ms);
 		goto out;
 	}
-	rc = plan_build(command, what, shown, &plan, err);
+	rc = plan_build(command, what, shown, extra_env, &plan, err);
 	if (rc != SAO_OK)
 		goto out;
 	/* The outcome holds 4 KB of stderr: keep it off a guest's stack. */
@@ -767,7 +781,19 @@ out:
 		free(o);
 	}
 	plan_free(&plan);
-	if (rc != SAO_OK)
+	if (rc != SAO_OK && token_r != NULL)
 		sao_secret_clear(token_r);
 	return rc;
+}
+
+sao_err_t sao_cmd_run(const char *command, const char *what, int timeout_ms, sao_secret_t *token_r,
+                      sao_cmd_exit_t *exit_r, sao_error_t *err)
+{
+	return run_command(command, what, timeout_ms, NULL, token_r, exit_r, err);
+}
+
+sao_err_t sao_cmd_notify(const char *command, const char *what, int timeout_ms, const char *const *env,
+                         sao_error_t *err)
+{
+	return run_command(command, what, timeout_ms, env, NULL, NULL, err);
 }

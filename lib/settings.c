@@ -98,6 +98,7 @@ typedef enum {
 	KEY_CA_FILE,
 	KEY_CA_PATH,
 	KEY_HTTP_TIMEOUT,
+	KEY_NOTIFY_COMMAND,
 	N_KEYS
 } key_id_t;
 
@@ -164,6 +165,7 @@ static const keyword_t keywords[N_KEYS] = {
 	[KEY_CA_PATH] = { .name = "ca_path", .kind = KW_PATH, .off = FIELD(ca_path) },
 	[KEY_HTTP_TIMEOUT] = { .name = "http_timeout", .kind = KW_SECONDS, .off = FIELD(http_timeout), .min = 1,
 	                       .max = 300, .ldef = SAO_HTTP_TIMEOUT_SECONDS_DEFAULT },
+	[KEY_NOTIFY_COMMAND] = { .name = "notify_command", .kind = KW_STRING, .off = FIELD(notify_command) },
 };
 
 /* One file being parsed. */
@@ -365,6 +367,7 @@ static void account_clear(sao_account_t *a)
 	free(a->proxy);
 	free(a->ca_file);
 	free(a->ca_path);
+	free(a->notify_command);
 	free(a->file);
 	memset(a, 0, sizeof(*a));
 }

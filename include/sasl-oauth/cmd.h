@@ -36,4 +36,11 @@ typedef struct sao_cmd_exit {
 sao_err_t sao_cmd_run(const char *command, const char *what, int timeout_ms, sao_secret_t *token_r,
                       sao_cmd_exit_t *exit_r, sao_error_t *err);
 
+/* Runs command for its effect (an account's notify_command), the same way,
+ * with env ("NAME=value" entries, NULL-terminated) added to the child's
+ * environment. Its output is read and dropped. Fails like sao_cmd_run()
+ * on anything but exit status 0. */
+sao_err_t sao_cmd_notify(const char *command, const char *what, int timeout_ms, const char *const *env,
+                         sao_error_t *err);
+
 #endif

@@ -63,6 +63,8 @@ typedef struct sao_account {
 	char *proxy;              /* "none" disables libcurl's environment proxy */
 	char *ca_file;
 	char *ca_path;
+	char *notify_command;     /* run once when a refresh needs a person (SASL_OAUTH_ACCOUNT,
+	                             SASL_OAUTH_REASON in its environment) */
 	long refresh_margin;   /* seconds */
 	long command_timeout;  /* seconds, for token_command */
 	long http_timeout;     /* seconds, per identity provider request */

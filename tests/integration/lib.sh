@@ -40,10 +40,16 @@ write_config() {
 # seed_cache ACCOUNT UPN [LIFETIME]: asks the local identity provider for a
 # token pair and writes the account's cache file the way the CLI would.
 seed_cache() {
-	local account=$1 upn=$2 lifetime=${3:-3600}
+	bed_issue "$2" "${3:-}" | write_cache "$1"
+}
+
+# write_cache ACCOUNT: the token response on stdin (any /control/issue
+# answer) as the account's cache file.
+write_cache() {
+	local account=$1
 	local dir="$XDG_STATE_HOME/sasl-oauth"
 	mkdir -p "$dir" && chmod 700 "$dir"
-	bed_issue "$upn" "$lifetime" | "$PY" -c '
+	"$PY" -c '
 import json, sys, time, os
 t = json.load(sys.stdin)
 now = int(time.time())
