@@ -278,6 +278,7 @@ static int find_token(conn_t *c, sasl_client_params_t *params, sasl_interact_t *
                       sasl_interact_t **prompt_need)
 {
 	const char *login = c->authzid[0] != '\0' ? c->authzid : c->authid;
+	const char *why = NULL;
 	int rc;
 
 	c->account = sao_settings_find(c->glob->settings, login, params->serverFQDN);
@@ -300,6 +301,20 @@ static int find_token(conn_t *c, sasl_client_params_t *params, sasl_interact_t *
 		              "no account in the sasl-oauth configuration serves user '%s' and the application gave no "
 		              "password to use as the bearer token; add the user to an account's 'users =' line",
 		              login);
+		return fail(c, params->utils);
+	}
+	if (!sao_source_token_shaped(c->token.data, c->token.len, &why)) {
+		/* libsasl2 picked this mechanism over PLAIN without asking us;
+		 * sending a password as a token only earns a refusal that says
+		 * nothing. */
+		sao_error_set(&c->err, SAO_ERR_NOCRED,
+		              "no account in the sasl-oauth configuration serves user '%s', and the password the "
+		              "application gave cannot be a bearer token: %s; libsasl2 chose %s because the sasl-oauth "
+		              "plugin is configured; to log in with a password, restrict this account to PLAIN (mbsync: "
+		              "AuthMechs PLAIN; Postfix: smtp_sasl_mechanism_filter = plain, login), or to use OAuth add "
+		              "the user to an account's 'users =' line",
+		              login, why, c->def->name);
+		sao_secret_clear(&c->token);
 		return fail(c, params->utils);
 	}
 	c->source.source = "password";

@@ -28,11 +28,35 @@ static const char *cb_authname;
 static const char *cb_user;
 static const char *cb_pass;
 
+/* The build tree first, then the system's PLAIN and LOGIN, linked into a
+ * private directory: other XOAUTH2 plugins in the system directory
+ * (Debian's kdexoauth2) must not decide these tests. test_plain_order
+ * tries the other order too. */
+static char system_dir[600];
+static char path_ours_first[1300], path_system_first[1300];
+static const char *plugin_path = path_ours_first;
+
+static void link_system_plugins(void)
+{
+	static const char *const names[] = { "libplain.so", "liblogin.so" };
+	char from[700], to[700];
+
+	snprintf(system_dir, sizeof(system_dir), "%s/system-plugins", tmpdir);
+	mkdir(system_dir, 0700);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(from, sizeof(from), "%s/%s", SAO_SYSTEM_PLUGINDIR, names[i]);
+		snprintf(to, sizeof(to), "%s/%s", system_dir, names[i]);
+		if (symlink(from, to) != 0)
+			perror(to);
+	}
+	snprintf(path_ours_first, sizeof(path_ours_first), "%s:%s", SAO_TEST_PLUGINDIR, system_dir);
+	snprintf(path_system_first, sizeof(path_system_first), "%s:%s", system_dir, SAO_TEST_PLUGINDIR);
+}
+
 static int getpath(void *ctx, const char **path)
 {
 	(void)ctx;
-	/* The build tree first, then the system's own mechanisms (PLAIN). */
-	*path = SAO_TEST_PLUGINDIR ":" SAO_SYSTEM_PLUGINDIR;
+	*path = plugin_path;
 	return SASL_OK;
 }
 
@@ -296,10 +320,10 @@ static void test_configured(void)
 
 	/* No account: the application's password is the bearer token. */
 	cb_authname = "bob@example.com";
-	cb_pass = "password-token.xyz";
+	cb_pass = "ya29.a0AfB_byC1passwordAsTokenXyz0123456789";
 	conn = new_conn("imap.example.com", NULL, NULL);
 	l = start(conn, "XOAUTH2");
-	xo_expect("bob@example.com", "password-token.xyz", want, sizeof(want), &wantlen);
+	xo_expect("bob@example.com", "ya29.a0AfB_byC1passwordAsTokenXyz0123456789", want, sizeof(want), &wantlen);
 	CHECK_BYTES(l.out, l.outlen, want, wantlen);
 	sasl_dispose(&conn);
 	cb_pass = NULL;
@@ -391,14 +415,81 @@ static void test_configured(void)
 	rc = sasl_client_step(conn, NULL, 0, &interact, &out, &outlen);
 	CHECK(rc == SASL_INTERACT && interact != NULL && interact[0].id == SASL_CB_PASS);
 	if (rc == SASL_INTERACT) {
-		interact[0].result = "prompted-token";
-		interact[0].len = 14;
+		interact[0].result = "EwBAAl3BAAUprompted+token/0123456789==";
+		interact[0].len = 38;
 		rc = sasl_client_step(conn, NULL, 0, &interact, &out, &outlen);
 	}
-	xo_expect("bob@example.com", "prompted-token", want, sizeof(want), &wantlen);
+	xo_expect("bob@example.com", "EwBAAl3BAAUprompted+token/0123456789==", want, sizeof(want), &wantlen);
 	CHECK_BYTES(out, outlen, want, wantlen);
 	sasl_dispose(&conn);
 	sasl_done();
+}
+
+/*
+ * A configured plugin next to PLAIN: which mechanism libsasl2 picks for a
+ * user no account serves, for each load order, when the server offers
+ * both (Exchange, Gmail, Dovecot with oauth2), and what happens to that
+ * user's password. Both orders are measured and printed; the assertion is
+ * the outcome: PLAIN sends the password, and XOAUTH2, where chosen, refuses
+ * a password that cannot be a token at once with the cause and the fix,
+ * and still passes a real token (PassCmd-style setups).
+ */
+static void test_plain_order(void)
+{
+	const char *const orders[] = { path_ours_first, path_system_first };
+	static const char *const lists[] = { "PLAIN XOAUTH2", "XOAUTH2 PLAIN", "PLAIN OAUTHBEARER XOAUTH2" };
+
+	for (size_t o = 0; o < sizeof(orders) / sizeof(orders[0]); o++) {
+		plugin_path = orders[o];
+		init();
+		for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+			sasl_conn_t *conn = new_conn("imap.example.com", NULL, NULL);
+			struct login l;
+			char want[512];
+			unsigned wantlen;
+
+			cb_authname = "someone@gmail.com";
+			cb_user = NULL;
+			cb_pass = "hunter2 is my password!";
+			l = start(conn, lists[i]);
+			printf("test-plugin: load order %s first, server offers \"%s\": libsasl2 picks %s\n",
+			       o == 0 ? "sasl-oauth" : "system", lists[i], l.mech != NULL ? l.mech : "(none)");
+			if (l.mech != NULL && strcmp(l.mech, "PLAIN") == 0) {
+				CHECK_MSG(l.rc == SASL_OK || l.rc == SASL_CONTINUE, "PLAIN rc %d", l.rc);
+			} else {
+				const char *d = sasl_errdetail(conn);
+
+				CHECK_MSG(l.rc == SASL_BADPARAM, "order %zu list %s: rc %d", o, lists[i], l.rc);
+				CHECK_MSG(strstr(d, "no account in the sasl-oauth configuration serves user 'someone@gmail.com'") !=
+				                  NULL &&
+				                  strstr(d, "holds a character no bearer token has") != NULL &&
+				                  strstr(d, "AuthMechs PLAIN") != NULL &&
+				                  strstr(d, "smtp_sasl_mechanism_filter = plain, login") != NULL &&
+				                  strstr(d, "hunter2") == NULL,
+				          "detail: %s", d);
+				sasl_dispose(&conn);
+				/* Too short, but token characters. */
+				conn = new_conn("imap.example.com", NULL, NULL);
+				cb_pass = "Summer2024";
+				l = start(conn, l.mech);
+				CHECK_MSG(l.rc == SASL_BADPARAM && strstr(sasl_errdetail(conn), "shorter than any bearer token") !=
+				                                           NULL,
+				          "rc %d detail: %s", l.rc, sasl_errdetail(conn));
+				sasl_dispose(&conn);
+				/* A real token as the password still goes through. */
+				conn = new_conn("imap.example.com", NULL, NULL);
+				cb_pass = "ya29.a0AfB_byC1realLookingGoogleToken-0123456789";
+				l = start(conn, "XOAUTH2");
+				xo_expect("someone@gmail.com", cb_pass, want, sizeof(want), &wantlen);
+				CHECK_MSG(l.rc == SASL_CONTINUE, "token as password: rc %d %s", l.rc, sasl_errdetail(conn));
+				CHECK_BYTES(l.out, l.outlen, want, wantlen);
+			}
+			sasl_dispose(&conn);
+		}
+		sasl_done();
+	}
+	plugin_path = orders[0];
+	cb_pass = NULL;
 }
 
 /* A broken configuration still registers, and says precisely what is wrong. */
@@ -491,8 +582,10 @@ int main(void)
 	setenv("HOME", tmpdir, 1);
 	setenv("XDG_CONFIG_HOME", tmpdir, 1);
 	setenv("XDG_STATE_HOME", tmpdir, 1);
+	link_system_plugins();
 	test_unconfigured();
 	test_configured();
+	test_plain_order();
 	test_misconfigured();
 	test_alloc_failures();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
