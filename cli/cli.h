@@ -147,6 +147,6 @@ struct sao_check;
 void cli_check_line(const char *name, const struct sao_check *k);
 
 /* The commands, each in its own file. */
-extern const cli_command_t cli_login, cli_token, cli_refresh, cli_forget, cli_inspect, cli_status;
+extern const cli_command_t cli_login, cli_token, cli_refresh, cli_forget, cli_inspect, cli_status, cli_config;
 
 #endif

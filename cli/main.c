@@ -17,7 +17,7 @@
 #include "sasl-oauth/grant.h"
 
 static const cli_command_t *const commands[] = { &cli_login,   &cli_token,   &cli_refresh,
-	                                                &cli_forget,  &cli_status,  &cli_inspect };
+	                                                &cli_forget,  &cli_status,  &cli_inspect, &cli_config };
 
 const sao_account_t *cli_find_account(const sao_settings_t *s, const char *name, sao_error_t *err)
 {

@@ -102,6 +102,8 @@ typedef enum {
 	N_KEYS
 } key_id_t;
 
+_Static_assert(N_KEYS <= SAO_SETTINGS_KEYS_MAX, "sao_account_t.key_line is too small");
+
 typedef struct keyword {
 	const char *name;
 	kw_kind_t kind;
@@ -659,6 +661,8 @@ static sao_err_t finish_account(parser_t *p, sao_error_t *err)
 	if (a == NULL)
 		return SAO_OK;
 	p->cur = NULL;
+	/* Where each value came from, for "sasl-oauth config". */
+	memcpy(a->key_line, p->key_line, sizeof(p->key_line));
 	for (int i = 0; i < N_KEYS; i++) {
 		const keyword_t *k = &keywords[i];
 
@@ -1168,4 +1172,62 @@ const char *sao_settings_cli_path(void)
 	const char *v = env("SASL_OAUTH_CLI");
 
 	return v != NULL ? v : SAO_CLI_PATH;
+}
+
+size_t sao_settings_n_keys(void)
+{
+	return N_KEYS;
+}
+
+/* A URL's user:password@ part replaced by "***@" (a proxy's, an endpoint's). */
+static void mask_userinfo(char *v)
+{
+	char *scheme = strstr(v, "://"), *at, *end;
+
+	if (scheme == NULL)
+		return;
+	scheme += 3;
+	end = scheme + strcspn(scheme, "/?#");
+	at = memchr(scheme, '@', (size_t)(end - scheme));
+	if (at == NULL)
+		return;
+	memmove(scheme + 3, at, strlen(at) + 1);
+	memcpy(scheme, "***", 3);
+}
+
+const char *sao_settings_describe(const sao_account_t *a, size_t i, char *buf, size_t size, int *line_r)
+{
+	const keyword_t *k;
+	size_t used = 0;
+
+	*line_r = 0;
+	if (i >= N_KEYS || size == 0)
+		return NULL;
+	k = &keywords[i];
+	buf[0] = '\0';
+	*line_r = a->key_line[i];
+	if (k->kind == KW_SECONDS) {
+		snprintf(buf, size, "%ld", *(const long *)((const char *)a + k->off));
+	} else if (k->kind == KW_LIST) {
+		char *const *list = *(char *const *const *)((const char *)a + k->off);
+		size_t n = *(const size_t *)((const char *)a + k->count_off);
+
+		if (n == 0)
+			return k->name;
+		for (size_t j = 0; j < n; j++) {
+			int w = snprintf(buf + used, size - used, "%s%s", j > 0 ? ", " : "", list[j]);
+
+			if (w < 0 || (size_t)w >= size - used)
+				break;
+			used += (size_t)w;
+		}
+	} else {
+		const char *v = *(char *const *)((const char *)a + k->off);
+
+		if (v == NULL)
+			return k->name;
+		snprintf(buf, size, "%s", v);
+		mask_userinfo(buf);
+	}
+	return k->name;
 }

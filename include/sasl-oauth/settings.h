@@ -30,6 +30,7 @@
 #define SAO_REFRESH_MARGIN_DEFAULT 600
 #define SAO_COMMAND_TIMEOUT_DEFAULT 30
 #define SAO_HTTP_TIMEOUT_SECONDS_DEFAULT 30
+#define SAO_SETTINGS_KEYS_MAX 48 /* keys an account can have */
 
 typedef struct sao_account {
 	char *name;
@@ -71,6 +72,8 @@ typedef struct sao_account {
 	int system;         /* defined in the system file */
 	char *file;         /* where it was defined, for messages */
 	int line;
+	int key_line[SAO_SETTINGS_KEYS_MAX]; /* line in file of each key (sao_settings_describe's
+	                                        order); 0: the default, or unset */
 } sao_account_t;
 
 typedef struct sao_settings {
@@ -104,6 +107,15 @@ sao_err_t sao_settings_cache_path(const sao_account_t *a, char **path_r, sao_err
  * $SASL_OAUTH_CLI when set (never in set-id programs), else the installed
  * one (SAO_CLI_PATH, from configure). */
 const char *sao_settings_cli_path(void);
+
+/* How many keys an account has (the index range of sao_settings_describe). */
+size_t sao_settings_n_keys(void);
+
+/* Key i of account a: returns its name, writes its effective value as
+ * text in buf ("" when unset; lists joined by ", "; a URL's user:password
+ * masked as "***"), and in *line_r the line of a->file that set it, 0 for
+ * a default or an unset key. NULL past the last key. */
+const char *sao_settings_describe(const sao_account_t *a, size_t i, char *buf, size_t size, int *line_r);
 
 void sao_settings_free(sao_settings_t **s);
 
