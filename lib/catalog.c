@@ -384,7 +384,7 @@ const sao_catalog_entry_t *sao_catalog_errors(size_t *n_r)
 static const sao_server_entry_t servers[] = {
 	/* SMTP: replies to AUTH. */
 	{ .id = "smtp-auth-disabled-mailbox",
-	  .proto = SAO_PROTO_SMTP,
+	  .proto = SAO_CATALOG_SMTP,
 	  .code = "535 5.7.139",
 	  .text = "disabled for the Mailbox",
 	  .example = "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox.",
@@ -392,7 +392,7 @@ static const sao_server_entry_t servers[] = {
 	  .fix = "an Exchange administrator runs: Set-CASMailbox -Identity <mailbox> -SmtpClientAuthenticationDisabled "
 	         "$false (or ticks \"Authenticated SMTP\" under the user's Mail, Manage email apps)" },
 	{ .id = "smtp-auth-disabled-tenant",
-	  .proto = SAO_PROTO_SMTP,
+	  .proto = SAO_CATALOG_SMTP,
 	  .code = "535 5.7.139",
 	  .text = "disabled for the Tenant",
 	  .example = "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.",
@@ -401,7 +401,7 @@ static const sao_server_entry_t servers[] = {
 	         "-SmtpClientAuthenticationDisabled $false (or for everyone: Set-TransportConfig "
 	         "-SmtpClientAuthenticationDisabled $false)" },
 	{ .id = "smtp-security-defaults",
-	  .proto = SAO_PROTO_SMTP,
+	  .proto = SAO_CATALOG_SMTP,
 	  .code = "535 5.7.139",
 	  .text = "security defaults",
 	  .example = "535 5.7.139 Authentication unsuccessful, user is locked by your organization's security defaults "
@@ -410,7 +410,7 @@ static const sao_server_entry_t servers[] = {
 	  .fix = "an administrator replaces security defaults by Conditional Access policies, then enables SMTP AUTH "
 	         "for <mailbox>: Set-CASMailbox -Identity <mailbox> -SmtpClientAuthenticationDisabled $false" },
 	{ .id = "smtp-5.7.139",
-	  .proto = SAO_PROTO_SMTP,
+	  .proto = SAO_CATALOG_SMTP,
 	  .code = "535 5.7.139",
 	  .example = "535 5.7.139 Authentication unsuccessful, the request did not meet the criteria to be "
 	             "authenticated successfully. Contact your administrator.",
@@ -418,20 +418,20 @@ static const sao_server_entry_t servers[] = {
 	  .fix = "an administrator looks this login up in the Entra ID sign-in logs (user <mailbox>, app <client_id>) "
 	         "and excludes the app from the policy that failed" },
 	{ .id = "smtp-basic-auth",
-	  .proto = SAO_PROTO_SMTP,
+	  .proto = SAO_CATALOG_SMTP,
 	  .code = "5.7.30",
 	  .example = "550 5.7.30 Basic authentication is not supported for Client Submission.",
 	  .cause = "a password was sent where the server accepts OAuth tokens only",
 	  .fix = "add an account serving <mailbox> to the sasl-oauth configuration and let the program use XOAUTH2 "
 	         "only (mbsync: AuthMechs XOAUTH2; Postfix: smtp_sasl_mechanism_filter = xoauth2)" },
 	{ .id = "smtp-token-expiring",
-	  .proto = SAO_PROTO_SMTP,
+	  .proto = SAO_CATALOG_SMTP,
 	  .code = "5.5.127",
 	  .example = "501 5.5.127 Invalid XOAUTH2 auth data - Token will expire soon",
 	  .cause = "the server refuses tokens that expire within minutes",
 	  .fix = "set refresh_margin = 600 or more for this account, then run sasl-oauth refresh --force ACCOUNT" },
 	{ .id = "smtp-app-only",
-	  .proto = SAO_PROTO_SMTP,
+	  .proto = SAO_CATALOG_SMTP,
 	  .code = "535 5.7.3",
 	  .no_challenge = 1,
 	  .app_only = 1,
@@ -440,7 +440,7 @@ static const sao_server_entry_t servers[] = {
 	           "no permission on this mailbox, or the token lacks the role SMTP.SendAsApp",
 	  .fix = APP_ONLY_FIX },
 	{ .id = "smtp-shared",
-	  .proto = SAO_PROTO_SMTP,
+	  .proto = SAO_CATALOG_SMTP,
 	  .code = "535 5.7.3",
 	  .no_challenge = 1,
 	  .shared = 1,
@@ -448,7 +448,7 @@ static const sao_server_entry_t servers[] = {
 	  .cause = "the server (Exchange Online) refused a login to a shared mailbox: the token's user has no FullAccess on it",
 	  .fix = SHARED_FIX },
 	{ .id = "smtp-5.7.3",
-	  .proto = SAO_PROTO_SMTP,
+	  .proto = SAO_CATALOG_SMTP,
 	  .code = "535 5.7.3",
 	  .no_challenge = 1,
 	  .example = "535 5.7.3 Authentication unsuccessful [<host>]",
@@ -458,28 +458,28 @@ static const sao_server_entry_t servers[] = {
 	                 "Format-List SmtpClientAuthenticationDisabled" },
 	/* SMTP: replies after a login. */
 	{ .id = "smtp-not-authenticated",
-	  .proto = SAO_PROTO_SMTP,
+	  .proto = SAO_CATALOG_SMTP,
 	  .code = "5.7.57",
 	  .example = "530 5.7.57 Client not authenticated to send mail.",
 	  .cause = "the program sent MAIL FROM without logging in first",
 	  .fix = "switch on SMTP authentication in the program (Postfix: smtp_sasl_auth_enable = yes and "
 	         "smtp_tls_security_level = encrypt) so that it logs in after STARTTLS" },
 	{ .id = "smtp-sendas-denied",
-	  .proto = SAO_PROTO_SMTP,
+	  .proto = SAO_CATALOG_SMTP,
 	  .code = "5.7.60",
 	  .example = "550 5.7.60 SMTP; Client does not have permissions to send as this sender",
 	  .cause = "the logged-in mailbox may not send with this sender address",
 	  .fix = "send from <mailbox>'s own address, or an Exchange administrator grants it: Add-RecipientPermission "
 	         "-Identity SENDER -Trustee <mailbox> -AccessRights SendAs" },
 	{ .id = "smtp-sendas-denied-submission",
-	  .proto = SAO_PROTO_SMTP,
+	  .proto = SAO_CATALOG_SMTP,
 	  .code = "5.2.252",
 	  .example = "554 5.2.252 SendAsDenied; <mailbox> not allowed to send as SENDER",
 	  .cause = "the logged-in mailbox may not send with this sender address",
 	  .fix = "send from <mailbox>'s own address, or an Exchange administrator grants it: Add-RecipientPermission "
 	         "-Identity SENDER -Trustee <mailbox> -AccessRights SendAs" },
 	{ .id = "smtp-concurrency",
-	  .proto = SAO_PROTO_SMTP,
+	  .proto = SAO_CATALOG_SMTP,
 	  .code = "4.3.2",
 	  .text = "thread limit",
 	  .example = "432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded",
@@ -487,7 +487,7 @@ static const sao_server_entry_t servers[] = {
 	  .fix = "send over fewer connections at a time (Postfix: smtp_destination_concurrency_limit = 2 for this "
 	         "relay); the message is retried later" },
 	{ .id = "smtp-throttled",
-	  .proto = SAO_PROTO_SMTP,
+	  .proto = SAO_CATALOG_SMTP,
 	  .code = "4.7.",
 	  .example = "451 4.7.500 Server busy. Please try again later.",
 	  .cause = "the server is throttling this client for a while",
@@ -495,7 +495,7 @@ static const sao_server_entry_t servers[] = {
 	         "connections at a time" },
 	/* IMAP. */
 	{ .id = "imap-not-connected",
-	  .proto = SAO_PROTO_IMAP,
+	  .proto = SAO_CATALOG_IMAP,
 	  .code = "BAD",
 	  .text = "authenticated but not connected",
 	  .example = "BAD User is authenticated but not connected.",
@@ -505,7 +505,7 @@ static const sao_server_entry_t servers[] = {
 	         "mailbox or an app-only token, Add-MailboxPermission -Identity <mailbox> -User DELEGATE_OR_SERVICE_PRINCIPAL "
 	         "-AccessRights FullAccess" },
 	{ .id = "imap-app-only",
-	  .proto = SAO_PROTO_IMAP,
+	  .proto = SAO_CATALOG_IMAP,
 	  .code = "NO",
 	  .text = "AUTHENTICATE failed",
 	  .no_challenge = 1,
@@ -515,7 +515,7 @@ static const sao_server_entry_t servers[] = {
 	           "no permission on this mailbox, or the token lacks the role IMAP.AccessAsApp",
 	  .fix = APP_ONLY_FIX },
 	{ .id = "imap-shared",
-	  .proto = SAO_PROTO_IMAP,
+	  .proto = SAO_CATALOG_IMAP,
 	  .code = "NO",
 	  .text = "AUTHENTICATE failed",
 	  .no_challenge = 1,
@@ -524,7 +524,7 @@ static const sao_server_entry_t servers[] = {
 	  .cause = "the server (Exchange Online) refused a login to a shared mailbox: the token's user has no FullAccess on it",
 	  .fix = SHARED_FIX },
 	{ .id = "imap-refused",
-	  .proto = SAO_PROTO_IMAP,
+	  .proto = SAO_CATALOG_IMAP,
 	  .code = "NO",
 	  .text = "AUTHENTICATE failed",
 	  .no_challenge = 1,
@@ -534,7 +534,7 @@ static const sao_server_entry_t servers[] = {
 	  .fix = INSPECT ", then sasl-oauth refresh --force ACCOUNT" },
 	/* POP3. */
 	{ .id = "pop3-app-only",
-	  .proto = SAO_PROTO_POP3,
+	  .proto = SAO_CATALOG_POP3,
 	  .code = "-ERR",
 	  .text = "Authentication failure",
 	  .no_challenge = 1,
@@ -544,7 +544,7 @@ static const sao_server_entry_t servers[] = {
 	           "no permission on this mailbox, or the token lacks the role POP.AccessAsApp",
 	  .fix = APP_ONLY_FIX },
 	{ .id = "pop3-shared",
-	  .proto = SAO_PROTO_POP3,
+	  .proto = SAO_CATALOG_POP3,
 	  .code = "-ERR",
 	  .text = "Authentication failure",
 	  .no_challenge = 1,
@@ -553,7 +553,7 @@ static const sao_server_entry_t servers[] = {
 	  .cause = "the server (Exchange Online) refused a login to a shared mailbox: the token's user has no FullAccess on it",
 	  .fix = SHARED_FIX },
 	{ .id = "pop3-refused",
-	  .proto = SAO_PROTO_POP3,
+	  .proto = SAO_CATALOG_POP3,
 	  .code = "-ERR",
 	  .text = "Authentication failure",
 	  .no_challenge = 1,
@@ -585,19 +585,19 @@ static int starts_with_code(const char *s, const char *code)
  * "-ERR") or as its second word (the enhanced status code "5.7.57"). An
  * IMAP tag is skipped; an SMTP continuation ("535-5.7.139") reads as the
  * final line. */
-static int code_matches(const sao_server_entry_t *e, const char *reply, sao_proto_t proto)
+static int code_matches(const sao_server_entry_t *e, const char *reply, sao_catalog_proto_t proto)
 {
 	char words[64];
 	const char *p = reply, *second;
 	size_t n, first;
 
-	if (proto == SAO_PROTO_IMAP) {
+	if (proto == SAO_CATALOG_IMAP) {
 		p += strcspn(p, " ");
 		p += strspn(p, " ");
 	}
 	/* The first two words only. */
 	first = strcspn(p, " -");
-	if (proto != SAO_PROTO_SMTP || first != 3)
+	if (proto != SAO_CATALOG_SMTP || first != 3)
 		first = strcspn(p, " ");
 	n = first + 1 + strcspn(p + first + (p[first] != '\0'), " ");
 	if (p[first] == '\0')
@@ -676,12 +676,12 @@ const char *sao_catalog_fix(const sao_server_entry_t *e, const char *mailbox, co
 	return buf;
 }
 
-const char *sao_proto_name(sao_proto_t p)
+const char *sao_catalog_proto_name(sao_catalog_proto_t p)
 {
 	switch (p) {
-	case SAO_PROTO_IMAP: return "imap";
-	case SAO_PROTO_POP3: return "pop3";
-	case SAO_PROTO_SMTP: return "smtp";
+	case SAO_CATALOG_IMAP: return "imap";
+	case SAO_CATALOG_POP3: return "pop3";
+	case SAO_CATALOG_SMTP: return "smtp";
 	}
 	return "?";
 }

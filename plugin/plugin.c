@@ -39,6 +39,7 @@
 
 #include "sasl-oauth/cache.h"
 #include "sasl-oauth/challenge.h"
+#include "sasl-oauth/claims.h"
 #include "sasl-oauth/json.h"
 #include "sasl-oauth/mech.h"
 #include "sasl-oauth/secret.h"
@@ -416,9 +417,36 @@ static int step_success(conn_t *c, sasl_client_params_t *params, sasl_out_params
 	return SASL_OK;
 }
 
+/* What the token itself says is wrong with it (a Graph audience, a missing
+ * scope or role), as "; the token's ...; fix: ...", or "" when its claims
+ * look right or cannot be read. A server's challenge says only "invalid";
+ * the claims often say why (lib/claims.c judges, as sasl-oauth inspect). */
+static void token_problem(const conn_t *c, char *buf, size_t size)
+{
+	static const char *const names[] = { "audience", "scopes", "roles" };
+	sao_claims_t claims;
+	sao_checks_t checks;
+
+	buf[0] = '\0';
+	if (sao_claims_decode(c->token.data, c->token.len, &claims, NULL) != SAO_OK || !claims.jwt)
+		return;
+	sao_claims_check(&claims, c->account, NULL, 0, (int64_t)time(NULL), &checks);
+	for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++) {
+		for (size_t i = 0; i < checks.n; i++) {
+			const sao_check_t *k = &checks.item[i];
+
+			if (strcmp(k->name, names[n]) != 0 || k->level < SAO_CHECK_WARN)
+				continue;
+			snprintf(buf, size, "; sasl-oauth inspect finds: %s; fix: %s", k->text, k->fix);
+			return;
+		}
+	}
+}
+
 static int step_challenge(conn_t *c, sasl_client_params_t *params, const char *serverin, unsigned serverinlen,
                           const char **clientout, unsigned *clientoutlen)
 {
+	char problem[2 * SAO_CHECK_TEXT_MAX + 64];
 	sao_challenge_t ch;
 	sao_error_t perr;
 	sao_error_t merr;
@@ -436,6 +464,22 @@ static int step_challenge(conn_t *c, sasl_client_params_t *params, const char *s
 	}
 	snprintf(reason, sizeof(reason), "%s (status %s%s%s)", sao_challenge_cause(&ch), ch.status,
 	         ch.scope[0] != '\0' ? ", scope " : "", ch.scope);
+	token_problem(c, problem, sizeof(problem));
+	if (problem[0] != '\0') {
+		/* The fix is in the token's request, not in a refresh; the cache
+		 * keeps it for the next login's message (mbsync shows no detail
+		 * after the server's final reply, only at the next run). */
+		char noted[sizeof(reason) + sizeof(problem)];
+
+		snprintf(noted, sizeof(noted), "%s%s", reason, problem);
+		if (who != NULL && c->source.cache_path != NULL &&
+		    sao_cache_mark_rejected(c->source.cache_path, &c->token, (int64_t)time(NULL), noted, &merr) != SAO_OK)
+			params->utils->log(params->utils->conn, SASL_LOG_WARN, "sasl-oauth: %s", merr.msg);
+		sao_error_set(&c->err, SAO_ERR_REJECTED, "the server refused the token%s%s%s for '%s': %s%s",
+		              who != NULL ? " of account '" : "", who != NULL ? who : "", who != NULL ? "'" : "", user,
+		              reason, problem);
+		goto out;
+	}
 	if (who == NULL || c->source.cache_path == NULL) {
 		sao_error_set(&c->err, SAO_ERR_REJECTED,
 		              "the server refused the token %s for '%s': %s; check what the token source prints",

@@ -37,11 +37,11 @@ const sao_catalog_entry_t *sao_catalog_error(const char *error);
  * conditions all hold is the answer. A fix may hold the placeholders
  * "<mailbox>" and "<client_id>", which sao_catalog_fix() fills in.
  */
-typedef enum { SAO_PROTO_IMAP, SAO_PROTO_POP3, SAO_PROTO_SMTP } sao_proto_t;
+typedef enum { SAO_CATALOG_IMAP, SAO_CATALOG_POP3, SAO_CATALOG_SMTP } sao_catalog_proto_t;
 
 /* What a caller knows about a refused login. */
 typedef struct sao_server_reply {
-	sao_proto_t proto;
+	sao_catalog_proto_t proto;
 	const char *reply;  /* the server's final line (code and text), as sent */
 	int challenged;     /* 1 when an error challenge came before it */
 	int app_only;       /* 1 when the token is an app-only (client_credentials) one */
@@ -50,7 +50,7 @@ typedef struct sao_server_reply {
 
 typedef struct sao_server_entry {
 	const char *id;      /* stable name, in docs/troubleshooting.md */
-	sao_proto_t proto;
+	sao_catalog_proto_t proto;
 	const char *code;    /* reply code or enhanced status code the reply starts with
 	                        (after the tag for IMAP), e.g. "535 5.7.139", "-ERR", "NO", "4.7." */
 	const char *text;    /* a substring of the reply (case-insensitive), or NULL */
@@ -75,6 +75,6 @@ const char *sao_catalog_fix(const sao_server_entry_t *e, const char *mailbox, co
                             size_t size);
 
 /* "imap", "pop3", "smtp". */
-const char *sao_proto_name(sao_proto_t p);
+const char *sao_catalog_proto_name(sao_catalog_proto_t p);
 
 #endif

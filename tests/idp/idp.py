@@ -85,6 +85,8 @@ DEFAULT_CONFIG = {
     "device_mode": "approve",         # approve | decline | expire | slow_down
     "authorize_mode": "approve",      # approve | deny
     "login_upn": None,                # who "signs in" in browser/device flows
+    "require_scope": "",              # introspection: delegated tokens without this
+                                      # permission are inactive (Exchange's missing-scope refusal)
     "strict_clients": False,          # unknown client_id -> AADSTS700016
     "delay_ms": 0,
     "fail_status": 0,
@@ -1034,6 +1036,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             # Outlook prefix yields; Exchange refuses them, and so do we.
             active = (rec is not None and not rec["revoked"] and rec["exp"] > now
                       and rec["aud"] != GRAPH)
+            need = self.state.config.get("require_scope") or ""
+            if active and need and not rec["app"]:
+                active = any(p.rsplit("/", 1)[-1] == need for p in rec["scope"].split())
             st["active" if active else "inactive"] += 1
         self.note = " token=%s active=%s" % (fingerprint(token), active)
         if not active:

@@ -236,4 +236,51 @@ if [ "$RC" = 3 ] && [ "$(wc -l < "$BED_DIR/notified")" = 2 ]; then
 else
 	fail "notify_command after a new login: exit $RC, $(wc -l < "$BED_DIR/notified") notifications"
 fi
+echo "== the server's refusal explained by the token's claims (plugin, callback client and mbsync)"
+if [ -x "$SASL_CLIENT" ] && command -v mbsync >/dev/null 2>&1; then
+	. "$(dirname "$0")/mbsync.sh"
+	bed_add_user alice@contoso.com
+	# refused CASE SETUP WANT...: after SETUP (shell code) the callback
+	# client and, after SETUP again (the client's refusal marks the cache),
+	# mbsync both fail, and both show every WANT (fixed strings).
+	refused() {
+		local what=$1 setup=$2 w ok=1
+		shift 2
+		eval "$setup"
+		OUT=$(timeout 30 "$SASL_CLIENT" --proto imap --port "$BED_IMAPS_PORT" --tls implicit --ca "$BED_CA" \
+			--mech XOAUTH2 --user alice@contoso.com 2>&1)
+		RC=$?
+		eval "$setup"
+		rm -rf "$BED_DIR/maildir"
+		write_mbsyncrc alice@contoso.com XOAUTH2
+		# mbsync prints no SASL detail after the server's final NO: the
+		# refusal is noted in the cache and named by the next run.
+		run_mbsync >"$BED_DIR/mbsync.log"
+		run_mbsync >"$BED_DIR/mbsync.log"
+		for w in "$@"; do
+			printf '%s\n' "$OUT" | grep -qF -- "$w" || { ok=0; echo "    callback client lacks: $w"; }
+			printf '%s\n' "$MBSYNC_OUT" | grep -qF -- "$w" || { ok=0; echo "    mbsync lacks: $w"; }
+		done
+		if [ "$RC" = 1 ] && [ "$MBSYNC_RC" != 0 ] && [ "$ok" = 1 ]; then
+			pass "$what: the callback client's sasl_errdetail and mbsync name the cause and the fix"
+			printf '%s\n' "$MBSYNC_OUT" | grep -F 'rejected by the server' | head -1 | sed 's/^/    mbsync: /'
+		else
+			fail "$what: client exit $RC / mbsync exit $MBSYNC_RC: $MBSYNC_OUT"
+		fi
+	}
+	refused "wrong audience (a Graph token)" \
+		'seed work upn=alice@contoso.com "scope=IMAP.AccessAsUser.All offline_access"' \
+		"sasl-oauth inspect finds: audience https://graph.microsoft.com is Microsoft Graph" \
+		"fix: request scopes with Exchange's resource in front"
+	bed_config '{"require_scope": "IMAP.AccessAsUser.All"}' >/dev/null
+	refused "missing scope (SMTP.Send only)" \
+		'seed work upn=alice@contoso.com "scope=https://outlook.office.com/SMTP.Send offline_access"' \
+		"sasl-oauth inspect finds: token lacks IMAP.AccessAsUser.All, POP.AccessAsUser.All; has SMTP.Send" \
+		"consent to it, then run: sasl-oauth login work"
+	bed_config '{"require_scope": ""}' >/dev/null
+	refused "revoked token" 'seed work upn=alice@contoso.com; bed_revoke "$TOKEN" >/dev/null' \
+		"the access token is invalid, expired or revoked (status 401" "run: sasl-oauth refresh work (or sasl-oauth login work"
+else
+	echo "note: sasl-client or mbsync missing; the refusal part is skipped"
+fi
 finish

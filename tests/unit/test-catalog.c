@@ -181,64 +181,64 @@ static void test_sentence(void)
 
 /* Mail servers' replies: what each means, given what else is known. */
 static const struct {
-	sao_proto_t proto;
+	sao_catalog_proto_t proto;
 	const char *reply;
 	int challenged, app_only, shared;
 	const char *id; /* NULL: not in the catalog */
 } replies[] = {
-	{ SAO_PROTO_SMTP, "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox. "
+	{ SAO_CATALOG_SMTP, "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox. "
 	                  "[AM0PR01CA0001.eurprd01.prod.exchangelabs.com]", 0, 0, 0, "smtp-auth-disabled-mailbox" },
-	{ SAO_PROTO_SMTP, "535-5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox.",
+	{ SAO_CATALOG_SMTP, "535-5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox.",
 	  0, 1, 0, "smtp-auth-disabled-mailbox" },
-	{ SAO_PROTO_SMTP, "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. "
+	{ SAO_CATALOG_SMTP, "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. "
 	                  "Visit https://aka.ms/smtp_auth_disabled for more information.", 0, 0, 0,
 	  "smtp-auth-disabled-tenant" },
-	{ SAO_PROTO_SMTP, "535 5.7.139 Authentication unsuccessful, user is locked by your organization's security "
+	{ SAO_CATALOG_SMTP, "535 5.7.139 Authentication unsuccessful, user is locked by your organization's security "
 	                  "defaults policy. Contact your administrator.", 0, 0, 0, "smtp-security-defaults" },
-	{ SAO_PROTO_SMTP, "535 5.7.139 Authentication unsuccessful, the request did not meet the criteria to be "
+	{ SAO_CATALOG_SMTP, "535 5.7.139 Authentication unsuccessful, the request did not meet the criteria to be "
 	                  "authenticated successfully. Contact your administrator.", 0, 0, 0, "smtp-5.7.139" },
-	{ SAO_PROTO_SMTP, "535 5.7.3 Authentication unsuccessful [BN0PR04CA0001.namprd04.prod.outlook.com]", 0, 0, 0,
+	{ SAO_CATALOG_SMTP, "535 5.7.3 Authentication unsuccessful [BN0PR04CA0001.namprd04.prod.outlook.com]", 0, 0, 0,
 	  "smtp-5.7.3" },
-	{ SAO_PROTO_SMTP, "535 5.7.3 Authentication unsuccessful [host]", 0, 1, 0, "smtp-app-only" },
-	{ SAO_PROTO_SMTP, "535 5.7.3 Authentication unsuccessful [host]", 0, 0, 1, "smtp-shared" },
-	{ SAO_PROTO_SMTP, "535 5.7.3 Authentication unsuccessful [host]", 0, 1, 1, "smtp-app-only" },
+	{ SAO_CATALOG_SMTP, "535 5.7.3 Authentication unsuccessful [host]", 0, 1, 0, "smtp-app-only" },
+	{ SAO_CATALOG_SMTP, "535 5.7.3 Authentication unsuccessful [host]", 0, 0, 1, "smtp-shared" },
+	{ SAO_CATALOG_SMTP, "535 5.7.3 Authentication unsuccessful [host]", 0, 1, 1, "smtp-app-only" },
 	/* A challenge came: the challenge explains it, not this entry. */
-	{ SAO_PROTO_SMTP, "535 5.7.3 Authentication unsuccessful", 1, 0, 0, NULL },
-	{ SAO_PROTO_SMTP, "535 5.7.301 something else", 0, 0, 0, NULL },
-	{ SAO_PROTO_SMTP, "550 5.7.30 Basic authentication is not supported for Client Submission.", 0, 0, 0,
+	{ SAO_CATALOG_SMTP, "535 5.7.3 Authentication unsuccessful", 1, 0, 0, NULL },
+	{ SAO_CATALOG_SMTP, "535 5.7.301 something else", 0, 0, 0, NULL },
+	{ SAO_CATALOG_SMTP, "550 5.7.30 Basic authentication is not supported for Client Submission.", 0, 0, 0,
 	  "smtp-basic-auth" },
-	{ SAO_PROTO_SMTP, "501 5.5.127 Invalid XOAUTH2 auth data - Token will expire soon", 0, 0, 0,
+	{ SAO_CATALOG_SMTP, "501 5.5.127 Invalid XOAUTH2 auth data - Token will expire soon", 0, 0, 0,
 	  "smtp-token-expiring" },
-	{ SAO_PROTO_SMTP, "530 5.7.57 Client not authenticated to send mail. [BN1P110CA0052.NAMP110.PROD.OUTLOOK.COM]", 0,
+	{ SAO_CATALOG_SMTP, "530 5.7.57 Client not authenticated to send mail. [BN1P110CA0052.NAMP110.PROD.OUTLOOK.COM]", 0,
 	  0, 0, "smtp-not-authenticated" },
-	{ SAO_PROTO_SMTP, "530 5.7.57 SMTP; Client was not authenticated to send anonymous mail during MAIL FROM", 0, 0,
+	{ SAO_CATALOG_SMTP, "530 5.7.57 SMTP; Client was not authenticated to send anonymous mail during MAIL FROM", 0, 0,
 	  0, "smtp-not-authenticated" },
-	{ SAO_PROTO_SMTP, "550 5.7.60 SMTP; Client does not have permissions to send as this sender", 0, 0, 0,
+	{ SAO_CATALOG_SMTP, "550 5.7.60 SMTP; Client does not have permissions to send as this sender", 0, 0, 0,
 	  "smtp-sendas-denied" },
-	{ SAO_PROTO_SMTP, "554 5.2.252 SendAsDenied; a@contoso.com not allowed to send as b@contoso.com", 0, 0, 0,
+	{ SAO_CATALOG_SMTP, "554 5.2.252 SendAsDenied; a@contoso.com not allowed to send as b@contoso.com", 0, 0, 0,
 	  "smtp-sendas-denied-submission" },
-	{ SAO_PROTO_SMTP, "432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded", 0, 0, 0, "smtp-concurrency" },
-	{ SAO_PROTO_SMTP, "451 4.7.500 Server busy. Please try again later from [203.0.113.1].", 0, 0, 0,
+	{ SAO_CATALOG_SMTP, "432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded", 0, 0, 0, "smtp-concurrency" },
+	{ SAO_CATALOG_SMTP, "451 4.7.500 Server busy. Please try again later from [203.0.113.1].", 0, 0, 0,
 	  "smtp-throttled" },
-	{ SAO_PROTO_SMTP, "421 4.7.66 Too many connections", 0, 0, 0, "smtp-throttled" },
-	{ SAO_PROTO_SMTP, "535 5.7.8 Username and Password not accepted.", 0, 0, 0, NULL },
-	{ SAO_PROTO_SMTP, "250 2.1.0 Sender OK", 0, 0, 0, NULL },
-	{ SAO_PROTO_SMTP, "", 0, 0, 0, NULL },
-	{ SAO_PROTO_IMAP, "A01 NO AUTHENTICATE failed.", 0, 0, 0, "imap-refused" },
-	{ SAO_PROTO_IMAP, "a2 no authenticate FAILED.", 0, 0, 0, "imap-refused" },
-	{ SAO_PROTO_IMAP, "A01 NO AUTHENTICATE failed.", 0, 1, 0, "imap-app-only" },
-	{ SAO_PROTO_IMAP, "A01 NO AUTHENTICATE failed.", 0, 0, 1, "imap-shared" },
-	{ SAO_PROTO_IMAP, "A01 NO AUTHENTICATE failed.", 1, 0, 0, NULL },
-	{ SAO_PROTO_IMAP, "A01 NO [AUTHENTICATIONFAILED] Authentication failed.", 0, 0, 0, NULL },
-	{ SAO_PROTO_IMAP, "A03 BAD User is authenticated but not connected.", 0, 0, 0, "imap-not-connected" },
-	{ SAO_PROTO_IMAP, "* BAD User is authenticated but not connected.", 0, 0, 0, "imap-not-connected" },
-	{ SAO_PROTO_IMAP, "NO AUTHENTICATE failed.", 0, 0, 0, NULL }, /* no tag: "NO" is the tag */
-	{ SAO_PROTO_POP3, "-ERR Authentication failure: unknown user name or bad password.", 0, 0, 0, "pop3-refused" },
-	{ SAO_PROTO_POP3, "-ERR Authentication failure: unknown user name or bad password.", 0, 1, 0, "pop3-app-only" },
-	{ SAO_PROTO_POP3, "-ERR Authentication failure: unknown user name or bad password.", 0, 0, 1, "pop3-shared" },
-	{ SAO_PROTO_POP3, "-ERR [AUTH] Authentication failed.", 0, 0, 0, NULL },
+	{ SAO_CATALOG_SMTP, "421 4.7.66 Too many connections", 0, 0, 0, "smtp-throttled" },
+	{ SAO_CATALOG_SMTP, "535 5.7.8 Username and Password not accepted.", 0, 0, 0, NULL },
+	{ SAO_CATALOG_SMTP, "250 2.1.0 Sender OK", 0, 0, 0, NULL },
+	{ SAO_CATALOG_SMTP, "", 0, 0, 0, NULL },
+	{ SAO_CATALOG_IMAP, "A01 NO AUTHENTICATE failed.", 0, 0, 0, "imap-refused" },
+	{ SAO_CATALOG_IMAP, "a2 no authenticate FAILED.", 0, 0, 0, "imap-refused" },
+	{ SAO_CATALOG_IMAP, "A01 NO AUTHENTICATE failed.", 0, 1, 0, "imap-app-only" },
+	{ SAO_CATALOG_IMAP, "A01 NO AUTHENTICATE failed.", 0, 0, 1, "imap-shared" },
+	{ SAO_CATALOG_IMAP, "A01 NO AUTHENTICATE failed.", 1, 0, 0, NULL },
+	{ SAO_CATALOG_IMAP, "A01 NO [AUTHENTICATIONFAILED] Authentication failed.", 0, 0, 0, NULL },
+	{ SAO_CATALOG_IMAP, "A03 BAD User is authenticated but not connected.", 0, 0, 0, "imap-not-connected" },
+	{ SAO_CATALOG_IMAP, "* BAD User is authenticated but not connected.", 0, 0, 0, "imap-not-connected" },
+	{ SAO_CATALOG_IMAP, "NO AUTHENTICATE failed.", 0, 0, 0, NULL }, /* no tag: "NO" is the tag */
+	{ SAO_CATALOG_POP3, "-ERR Authentication failure: unknown user name or bad password.", 0, 0, 0, "pop3-refused" },
+	{ SAO_CATALOG_POP3, "-ERR Authentication failure: unknown user name or bad password.", 0, 1, 0, "pop3-app-only" },
+	{ SAO_CATALOG_POP3, "-ERR Authentication failure: unknown user name or bad password.", 0, 0, 1, "pop3-shared" },
+	{ SAO_CATALOG_POP3, "-ERR [AUTH] Authentication failed.", 0, 0, 0, NULL },
 	/* The protocol counts: an IMAP-looking line over SMTP is nothing. */
-	{ SAO_PROTO_SMTP, "A01 NO AUTHENTICATE failed.", 0, 0, 0, NULL },
+	{ SAO_CATALOG_SMTP, "A01 NO AUTHENTICATE failed.", 0, 0, 0, NULL },
 };
 
 static void test_servers(void)
@@ -265,7 +265,7 @@ static void test_servers(void)
 		char line[512];
 		sao_server_reply_t r = { .proto = e->proto, .reply = line, .app_only = e->app_only, .shared = e->shared };
 
-		snprintf(line, sizeof(line), "%s%s", e->proto == SAO_PROTO_IMAP ? "A1 " : "", e->example);
+		snprintf(line, sizeof(line), "%s%s", e->proto == SAO_CATALOG_IMAP ? "A1 " : "", e->example);
 		CHECK_MSG(sao_catalog_server(&r) == e, "%s: its example finds another entry", e->id);
 		CHECK_MSG(reads_as_fragment(e->cause), "cause of %s", e->id);
 		CHECK_MSG(reads_as_fragment(e->fix), "fix of %s", e->id);
@@ -277,7 +277,7 @@ static void test_servers(void)
 
 static void test_fix(void)
 {
-	sao_server_reply_t r = { .proto = SAO_PROTO_SMTP,
+	sao_server_reply_t r = { .proto = SAO_CATALOG_SMTP,
 		                 .reply = "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled "
 		                          "for the Mailbox." };
 	const sao_server_entry_t *e = sao_catalog_server(&r);
@@ -294,7 +294,7 @@ static void test_fix(void)
 	CHECK(strstr(buf, "-Identity <mailbox>") != NULL);
 	sao_catalog_fix(e, "alice@contoso.com", NULL, small, sizeof(small));
 	CHECK(strlen(small) == sizeof(small) - 1);
-	r.proto = SAO_PROTO_IMAP;
+	r.proto = SAO_CATALOG_IMAP;
 	r.reply = "A1 NO AUTHENTICATE failed.";
 	r.app_only = 1;
 	e = sao_catalog_server(&r);
@@ -362,7 +362,7 @@ static void page(FILE *f)
 	      f);
 	sv = sao_catalog_servers(&n);
 	for (size_t i = 0; i < n; i++) {
-		fprintf(f, "### %s: `%s`\n\n", sao_proto_name(sv[i].proto), sv[i].example);
+		fprintf(f, "### %s: `%s`\n\n", sao_catalog_proto_name(sv[i].proto), sv[i].example);
 		fprintf(f, "- id: `%s`%s%s%s\n", sv[i].id, sv[i].no_challenge ? "; when no error challenge came" : "",
 		        sv[i].app_only ? "; for an app-only token" : "", sv[i].shared ? "; for a shared mailbox" : "");
 		fputs("- cause: ", f);
