@@ -88,6 +88,8 @@ DEFAULT_CONFIG = {
     "require_scope": "",              # introspection: delegated tokens without this
                                       # permission are inactive (Exchange's missing-scope refusal)
     "strict_clients": False,          # unknown client_id -> AADSTS700016
+    "token_error": None,              # {"grant"?, "status"?, "error", "code", "message"}: the
+                                      # token endpoint answers it (for that grant only)
     "delay_ms": 0,
     "fail_status": 0,
     "retry_after": None,
@@ -618,6 +620,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                            "The app requested an unsupported grant type '%s'." % grant)
         if not f.get("client_id") and not self.basic_auth()[0]:
             raise missing("client_id")
+        te = self.state.config.get("token_error")
+        if te and te.get("grant") in (None, grant):
+            raise IdpError(int(te.get("status", 400)), te["error"], int(te["code"]),
+                           te.get("message") or "Injected by the test.")
         with self.state.lock:
             return 200, fn(f), {}
 

@@ -24,8 +24,16 @@ make_home() {
 	mkdir -p "$XDG_CONFIG_HOME/sasl-oauth" "$XDG_STATE_HOME"
 	chmod 700 "$HOME" "$XDG_CONFIG_HOME" "$XDG_CONFIG_HOME/sasl-oauth"
 	unset SASL_OAUTH_CONF
-	# libsasl2 honours SASL_PATH: the built plugin plus the system's own.
-	export SASL_PATH="$PLUGIN_DIR:$SYSTEM_PLUGIN_DIR"
+	# libsasl2 honours SASL_PATH: the built plugin plus the system's own,
+	# but not other XOAUTH2 plugins (Debian's kdexoauth2): they would
+	# decide which XOAUTH2 serves a login. test-coexist.sh puts them back.
+	mkdir -p "$BED_DIR/system-plugins"
+	local so
+	for so in "$SYSTEM_PLUGIN_DIR"/*.so; do
+		case ${so##*/} in libkdexoauth2.so | libsasl-oauth.so | libsasl-xoauth2.so) continue ;; esac
+		ln -sf "$so" "$BED_DIR/system-plugins/"
+	done
+	export SASL_PATH="$PLUGIN_DIR:$BED_DIR/system-plugins"
 	# No sasl-oauth for the plugin to refresh with, whatever is installed;
 	# tests of the refresh path point this at the one just built.
 	export SASL_OAUTH_CLI="$BED_DIR/no-sasl-oauth"

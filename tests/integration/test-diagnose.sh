@@ -280,6 +280,34 @@ if [ -x "$SASL_CLIENT" ] && command -v mbsync >/dev/null 2>&1; then
 	bed_config '{"require_scope": ""}' >/dev/null
 	refused "revoked token" 'seed work upn=alice@contoso.com; bed_revoke "$TOKEN" >/dev/null' \
 		"the access token is invalid, expired or revoked (status 401" "run: sasl-oauth refresh work (or sasl-oauth login work"
+	echo "== the identity provider's refusals, through the plugin's refresh (sasl-oauth token)"
+	export SASL_OAUTH_CLI="$CLI"
+	inject() { bed_config "{\"token_error\": $1}" >/dev/null; }
+	refused "disabled account" \
+		'seed work upn=alice@contoso.com; cache_set work "expires_at=now-10"; inject "{\"grant\": \"refresh_token\", \"error\": \"invalid_grant\", \"code\": 50057, \"message\": \"The user account is disabled.\"}"' \
+		"AADSTS50057: the user account is disabled" "; ask an administrator to enable the account"
+	refused "consent missing" \
+		'seed work upn=alice@contoso.com; cache_set work "expires_at=now-10"; inject "{\"grant\": \"refresh_token\", \"error\": \"invalid_grant\", \"code\": 65001, \"message\": \"The user or administrator has not consented to use the application.\"}"' \
+		"AADSTS65001: nobody has consented to the permissions this app asks for" "run: sasl-oauth login work"
+	printf 'a-secret-value\n' > "$BED_DIR/app.secret"
+	inject '{"grant": "client_credentials", "status": 401, "error": "invalid_client", "code": 7000222, "message": "The provided client secret keys are expired."}'
+	OUT=$(timeout 30 "$SASL_CLIENT" --proto imap --port "$BED_IMAPS_PORT" --tls implicit --ca "$BED_CA" \
+		--mech XOAUTH2 --user relay@contoso.com 2>&1)
+	RC=$?
+	rm -rf "$BED_DIR/maildir"
+	write_mbsyncrc relay@contoso.com XOAUTH2
+	run_mbsync >"$BED_DIR/mbsync.log"
+	want="AADSTS7000222: the client secret has expired"
+	fix="; create a new client secret and put it in client_secret_file"
+	if [ "$RC" != 0 ] && printf '%s\n' "$OUT" | grep -qF "$want" && printf '%s\n' "$OUT" | grep -qF "$fix" &&
+		[ "$MBSYNC_RC" != 0 ] && printf '%s\n' "$MBSYNC_OUT" | grep -qF "$want" &&
+		printf '%s\n' "$MBSYNC_OUT" | grep -qF "$fix"; then
+		pass "expired client secret (app-only): the callback client and mbsync name the cause and the fix"
+	else
+		fail "expired client secret: client exit $RC: $OUT / mbsync: $MBSYNC_OUT"
+	fi
+	bed_config '{"token_error": null}' >/dev/null
+	export SASL_OAUTH_CLI="$BED_DIR/no-sasl-oauth"
 else
 	echo "note: sasl-client or mbsync missing; the refusal part is skipped"
 fi
