@@ -142,6 +142,9 @@ const char *cli_expiry(const sao_token_t *tok, char *buf, size_t size);
 /* s as a JSON string, quotes included, on f. */
 void cli_json_string(FILE *f, const char *s);
 
+/* ,"key":"value" on stdout (value as cli_json_string writes it). */
+void cli_json_member(const char *key, const char *value);
+
 /* Writes one check (claims.h) as "NAME: LEVEL: text; fix: fix" on stdout. */
 struct sao_check;
 void cli_check_line(const char *name, const struct sao_check *k);

@@ -56,20 +56,13 @@ static void print_json(const char *name, const sao_claims_t *c, const sao_checks
 	if (c->jwt) {
 		printf(",\"claims\":{\"aud\":");
 		cli_json_string(stdout, c->aud);
-		printf(",\"iss\":");
-		cli_json_string(stdout, c->iss);
-		printf(",\"tid\":");
-		cli_json_string(stdout, c->tid);
-		printf(",\"ver\":");
-		cli_json_string(stdout, c->ver);
-		printf(",\"user\":");
-		cli_json_string(stdout, c->user);
-		printf(",\"appid\":");
-		cli_json_string(stdout, c->appid);
-		printf(",\"scp\":");
-		cli_json_string(stdout, c->scp);
-		printf(",\"roles\":");
-		cli_json_string(stdout, c->roles);
+		cli_json_member("iss", c->iss);
+		cli_json_member("tid", c->tid);
+		cli_json_member("ver", c->ver);
+		cli_json_member("user", c->user);
+		cli_json_member("appid", c->appid);
+		cli_json_member("scp", c->scp);
+		cli_json_member("roles", c->roles);
 		printf(",\"app_only\":%s,\"exp\":%lld}", sao_claims_app_only(c) ? "true" : "false", (long long)c->exp);
 	}
 	printf(",\"result\":\"%s\",\"checks\":[", sao_check_level_name(ch->worst));
@@ -77,10 +70,8 @@ static void print_json(const char *name, const sao_claims_t *c, const sao_checks
 		printf("%s{\"check\":\"%s\",\"result\":\"%s\",\"text\":", i > 0 ? "," : "", ch->item[i].name,
 		       sao_check_level_name(ch->item[i].level));
 		cli_json_string(stdout, ch->item[i].text);
-		if (ch->item[i].fix[0] != '\0') {
-			printf(",\"fix\":");
-			cli_json_string(stdout, ch->item[i].fix);
-		}
+		if (ch->item[i].fix[0] != '\0')
+			cli_json_member("fix", ch->item[i].fix);
 		putchar('}');
 	}
 	printf("]}");
@@ -113,8 +104,8 @@ static int failed(const char *name, const sao_error_t *err, int json, int first)
 	if (json) {
 		printf("%s{\"account\":", first ? "" : ",\n");
 		cli_json_string(stdout, name);
-		printf(",\"result\":\"error\",\"error\":");
-		cli_json_string(stdout, err->msg);
+		printf(",\"result\":\"error\"");
+		cli_json_member("error", err->msg);
 		putchar('}');
 	}
 	return cli_report(err);

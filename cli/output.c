@@ -151,6 +151,12 @@ void cli_json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+void cli_json_member(const char *key, const char *value)
+{
+	printf(",\"%s\":", key);
+	cli_json_string(stdout, value);
+}
+
 void cli_check_line(const char *name, const struct sao_check *k)
 {
 	printf("%s: %s: %s", name, sao_check_level_name(k->level), k->text);

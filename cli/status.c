@@ -207,10 +207,8 @@ static void print_json(const sao_account_t *a, const report_t *r, int first)
 	       r->expires_at, r->obtained_at, r->refresh_obtained_at, r->deadline, r->has_refresh ? "true" : "false",
 	       r->login_needed ? "true" : "false", r->error_at);
 	cli_json_string(stdout, r->error);
-	printf(",\"message\":");
-	cli_json_string(stdout, r->what);
-	printf(",\"fix\":");
-	cli_json_string(stdout, r->fix);
+	cli_json_member("message", r->what);
+	cli_json_member("fix", r->fix);
 	putchar('}');
 }
 

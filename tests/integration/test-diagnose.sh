@@ -40,21 +40,6 @@ expect() {
 		pass "$desc"
 	fi
 }
-cache_set() {
-	"$PY" - "$STATE/$1.json" "${@:2}" <<'PY'
-import json, sys, time
-path = sys.argv[1]
-d = json.load(open(path))
-now = int(time.time())
-for a in sys.argv[2:]:
-    k, _, v = a.partition("=")
-    d[k] = int(eval(v, {"now": now}))
-with open(path, "r+") as f:
-    f.seek(0)
-    f.truncate()
-    f.write(json.dumps(d, indent=2))
-PY
-}
 issue() { bed_ctl POST /control/issue "$@"; }
 # seed ACCOUNT ARGS...: /control/issue ARGS as ACCOUNT's cache; TOKEN is it.
 seed() {
