@@ -7,7 +7,7 @@
 #include <time.h>
 
 #include "sasl-oauth/grant.h"
-#include "sasl-oauth/cmd.h"
+#include "sasl-oauth/proc.h"
 #include "sasl-oauth/renew.h"
 
 /* Long enough for the holder to finish one request with its retry. */
@@ -114,7 +114,7 @@ static void needs_person(const sao_account_t *a, const char *path, const char *m
 	if (!sao_cache_read_failure(path, before, sizeof(before)))
 		return;
 	snprintf(reason, sizeof(reason), "SASL_OAUTH_REASON=%s", before);
-	(void)sao_cmd_notify(a->notify_command, "notify_command", (int)a->command_timeout * 1000, env, NULL);
+	(void)sao_proc_notify(a->notify_command, "notify_command", (int)a->command_timeout * 1000, env, NULL);
 }
 
 sao_err_t sao_renew_token(const sao_account_t *a, int force, sao_token_t *tok_r, int *refreshed_r, sao_error_t *err)

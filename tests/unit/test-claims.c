@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include "testlib.h"
 #include "sasl-oauth/claims.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
