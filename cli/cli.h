@@ -8,7 +8,7 @@
  * that runs it; its usage line is made from that data (cli_usage). main.c holds the table of commands, options.c
  * the one option parser, output.c every way a command prints (the token
  * formats raw, xoauth2 and json, and the human lines). One file per command
- * (login.c, token.c, refresh.c, forget.c). A command calls the libraries for
+ * (login.c, token.c, refresh.c, forget.c, tunnel.c). A command calls the libraries for
  * everything else: none sends HTTP or edits a cache file itself.
  *
  * Output rules: a token goes to stdout only from "token"; every message
@@ -52,8 +52,8 @@ typedef struct cli_option {
 typedef enum {
 	CLI_ONE_ACCOUNT, /* exactly one operand */
 	CLI_ACCOUNTS,    /* one or more, or the instead_of_operands flag, not both */
-	CLI_OPTIONAL_ACCOUNT, /* none (every account) or one; usage "[ACCOUNT]" */
-	CLI_URL          /* exactly one: a mail server URL (test) */
+	CLI_ONE_URL,     /* exactly one operand, a mail server's URL (tunnel) */
+	CLI_OPTIONAL_ACCOUNT /* none (every account) or one; usage "[ACCOUNT]" */
 } cli_operands_t;
 
 /* What the parser found. Index i is the command's option i. Values point
@@ -75,6 +75,10 @@ typedef struct cli_command {
 	cli_operands_t operands;
 	/* Runs the command on parsed arguments; returns the exit status. */
 	int (*run)(const sao_settings_t *s, const cli_args_t *args);
+	/* Optional: reports a failure before run (no configuration), for a
+	 * command whose caller reads a protocol, not stderr (tunnel); returns
+	 * the exit status. NULL: cli_report. */
+	int (*failed)(const cli_args_t *args, const sao_error_t *err);
 } cli_command_t;
 
 #define CLI_OPTIONS(array) .options = (array), .n_options = sizeof(array) / sizeof((array)[0])
@@ -150,6 +154,7 @@ struct sao_check;
 void cli_check_line(const char *name, const struct sao_check *k);
 
 /* The commands, each in its own file. */
-extern const cli_command_t cli_login, cli_token, cli_refresh, cli_forget, cli_inspect, cli_status, cli_config;
+extern const cli_command_t cli_login, cli_token, cli_refresh, cli_forget, cli_tunnel, cli_inspect, cli_status,
+	cli_config;
 
 #endif
