@@ -323,14 +323,26 @@ static void md(FILE *f, const char *s)
 	}
 }
 
-/* One line of the tables of provider errors. */
-static void provider_row(FILE *f, const char *key, const sao_catalog_entry_t *c)
+/* The rest of one line of the tables of provider errors. */
+static void provider_row(FILE *f, const sao_catalog_entry_t *c)
 {
-	fprintf(f, "| %s | ", key);
 	md(f, c->cause);
 	fputs(" | ", f);
 	md(f, c->fix);
 	fprintf(f, "%s%s |\n", c->fix != NULL && c->login ? ", then " : "", c->login ? "sasl-oauth login ACCOUNT" : "");
+}
+
+/* The table of provider errors, one line each: the AADSTS number, or the
+ * OAuth error string. */
+static void provider_rows(FILE *f, const sao_catalog_entry_t *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (c[i].code != 0)
+			fprintf(f, "| AADSTS%ld | ", c[i].code);
+		else
+			fprintf(f, "| `%s` | ", c[i].error);
+		provider_row(f, &c[i]);
+	}
 }
 
 /* docs/troubleshooting.md is this function's output: every catalog entry
@@ -377,23 +389,13 @@ static void page(FILE *f)
 	      "| code | cause | fix |\n|---|---|---|\n",
 	      f);
 	c = sao_catalog_codes(&n);
-	for (size_t i = 0; i < n; i++) {
-		char key[32];
-
-		snprintf(key, sizeof(key), "AADSTS%ld", c[i].code);
-		provider_row(f, key, &c[i]);
-	}
+	provider_rows(f, c, n);
 	fputs("\n## The identity provider refused (OAuth error strings)\n\n"
 	      "For providers that send no number (Google, generic ones), the OAuth `error` value decides.\n\n"
 	      "| error | cause | fix |\n|---|---|---|\n",
 	      f);
 	c = sao_catalog_errors(&n);
-	for (size_t i = 0; i < n; i++) {
-		char key[64];
-
-		snprintf(key, sizeof(key), "`%s`", c[i].error);
-		provider_row(f, key, &c[i]);
-	}
+	provider_rows(f, c, n);
 }
 
 static void test_page(void)
