@@ -53,7 +53,8 @@ typedef enum {
 	CLI_ONE_ACCOUNT, /* exactly one operand */
 	CLI_ACCOUNTS,    /* one or more, or the instead_of_operands flag, not both */
 	CLI_ONE_URL,     /* exactly one operand, a mail server's URL (tunnel) */
-	CLI_ONE_ADDRESS  /* exactly one mail address (setup: the account does not exist yet) */
+	CLI_ONE_ADDRESS, /* exactly one mail address (setup: the account does not exist yet) */
+	CLI_OPTIONAL_ACCOUNT /* none (every account) or one; usage "[ACCOUNT]" */
 } cli_operands_t;
 
 /* What the parser found. Index i is the command's option i. Values point
@@ -144,7 +145,18 @@ void cli_account_line(const sao_account_t *a, const char *fmt, ...) __attribute_
 /* "the access token expires at YYYY-MM-DD HH:MM:SSZ" for tok, in buf. */
 const char *cli_expiry(const sao_token_t *tok, char *buf, size_t size);
 
+/* s as a JSON string, quotes included, on f. */
+void cli_json_string(FILE *f, const char *s);
+
+/* ,"key":"value" on stdout (value as cli_json_string writes it). */
+void cli_json_member(const char *key, const char *value);
+
+/* Writes one check (claims.h) as "NAME: LEVEL: text; fix: fix" on stdout. */
+struct sao_check;
+void cli_check_line(const char *name, const struct sao_check *k);
+
 /* The commands, each in its own file. */
-extern const cli_command_t cli_login, cli_token, cli_refresh, cli_forget, cli_tunnel, cli_setup;
+extern const cli_command_t cli_setup, cli_login, cli_token, cli_refresh, cli_forget, cli_tunnel, cli_inspect,
+	cli_status, cli_config;
 
 #endif

@@ -19,7 +19,8 @@
 #include "cli.h"
 #include "sasl-oauth/grant.h"
 
-static const cli_command_t *const commands[] = { &cli_setup, &cli_login, &cli_token, &cli_refresh, &cli_forget, &cli_tunnel };
+static const cli_command_t *const commands[] = { &cli_setup,  &cli_login,  &cli_token,   &cli_refresh, &cli_forget,
+	                                         &cli_tunnel, &cli_status, &cli_inspect, &cli_config };
 
 const sao_account_t *cli_find_account(const sao_settings_t *s, const char *name, sao_error_t *err)
 {

@@ -98,6 +98,7 @@ typedef enum {
 	KEY_CA_FILE,
 	KEY_CA_PATH,
 	KEY_HTTP_TIMEOUT,
+	KEY_NOTIFY_COMMAND,
 	N_KEYS
 } key_id_t;
 
@@ -106,6 +107,8 @@ typedef struct state {
 	const char *name;
 	int value;
 } state_t;
+
+_Static_assert(N_KEYS <= SAO_SETTINGS_KEYS_MAX, "sao_account_t.key_line is too small");
 
 typedef struct keyword {
 	const char *name;
@@ -187,6 +190,7 @@ static const keyword_t keywords[N_KEYS] = {
 	[KEY_CA_PATH] = { .name = "ca_path", .kind = KW_PATH, .off = FIELD(ca_path) },
 	[KEY_HTTP_TIMEOUT] = { .name = "http_timeout", .kind = KW_SECONDS, .off = FIELD(http_timeout), .min = 1,
 	                       .max = 300, .ldef = SAO_HTTP_TIMEOUT_SECONDS_DEFAULT },
+	[KEY_NOTIFY_COMMAND] = { .name = "notify_command", .kind = KW_STRING, .off = FIELD(notify_command) },
 };
 
 /* One file being parsed. */
@@ -386,6 +390,7 @@ static void account_clear(sao_account_t *a)
 	free(a->proxy);
 	free(a->ca_file);
 	free(a->ca_path);
+	free(a->notify_command);
 	free(a->file);
 	memset(a, 0, sizeof(*a));
 }
@@ -699,6 +704,8 @@ static sao_err_t finish_account(parser_t *p, sao_error_t *err)
 	if (a == NULL)
 		return SAO_OK;
 	p->cur = NULL;
+	/* Where each value came from, for "sasl-oauth config". */
+	memcpy(a->key_line, p->key_line, sizeof(p->key_line));
 	for (int i = 0; i < N_KEYS; i++) {
 		const keyword_t *k = &keywords[i];
 
@@ -1280,4 +1287,64 @@ const char *sao_settings_cli_path(void)
 	const char *v = env("SASL_OAUTH_CLI");
 
 	return v != NULL ? v : SAO_CLI_PATH;
+}
+
+size_t sao_settings_n_keys(void)
+{
+	return N_KEYS;
+}
+
+/* A URL's user:password@ part replaced by "***@" (a proxy's, an endpoint's). */
+static void mask_userinfo(char *v)
+{
+	char *scheme = strstr(v, "://"), *at, *end;
+
+	if (scheme == NULL)
+		return;
+	scheme += 3;
+	end = scheme + strcspn(scheme, "/?#");
+	at = memchr(scheme, '@', (size_t)(end - scheme));
+	if (at == NULL)
+		return;
+	memmove(scheme + 3, at, strlen(at) + 1);
+	memcpy(scheme, "***", 3);
+}
+
+const char *sao_settings_describe(const sao_account_t *a, size_t i, char *buf, size_t size, int *line_r)
+{
+	const keyword_t *k;
+	size_t used = 0;
+
+	*line_r = 0;
+	if (i >= N_KEYS || size == 0)
+		return NULL;
+	k = &keywords[i];
+	buf[0] = '\0';
+	*line_r = a->key_line[i];
+	if (k->kind == KW_SECONDS) {
+		snprintf(buf, size, "%ld", *(const long *)((const char *)a + k->off));
+	} else if (k->kind == KW_CHOICE) {
+		snprintf(buf, size, "%s", state_name(k->states, *(const int *)((const char *)a + k->off)));
+	} else if (k->kind == KW_LIST) {
+		char *const *list = *(char *const *const *)((const char *)a + k->off);
+		size_t n = *(const size_t *)((const char *)a + k->count_off);
+
+		if (n == 0)
+			return k->name;
+		for (size_t j = 0; j < n; j++) {
+			int w = snprintf(buf + used, size - used, "%s%s", j > 0 ? ", " : "", list[j]);
+
+			if (w < 0 || (size_t)w >= size - used)
+				break;
+			used += (size_t)w;
+		}
+	} else {
+		const char *v = *(char *const *)((const char *)a + k->off);
+
+		if (v == NULL)
+			return k->name;
+		snprintf(buf, size, "%s", v);
+		mask_userinfo(buf);
+	}
+	return k->name;
 }

@@ -32,6 +32,7 @@
 #define SAO_REFRESH_MARGIN_DEFAULT 600
 #define SAO_COMMAND_TIMEOUT_DEFAULT 30
 #define SAO_HTTP_TIMEOUT_SECONDS_DEFAULT 30
+#define SAO_SETTINGS_KEYS_MAX 48 /* keys an account can have */
 
 /* The choice keys, parsed once into enums (OpenSSH readconf.c's multistate
  * tables); nothing compares their words at the point of use. The first
@@ -74,12 +75,16 @@ typedef struct sao_account {
 	char *proxy;              /* "none" disables libcurl's environment proxy */
 	char *ca_file;
 	char *ca_path;
+	char *notify_command;     /* run once when a refresh needs a person (SASL_OAUTH_ACCOUNT,
+	                             SASL_OAUTH_REASON in its environment) */
 	long refresh_margin;   /* seconds */
 	long command_timeout;  /* seconds, for token_command */
 	long http_timeout;     /* seconds, per identity provider request */
 	int system;         /* defined in the system file */
 	char *file;         /* where it was defined, for messages */
 	int line;
+	int key_line[SAO_SETTINGS_KEYS_MAX]; /* line in file of each key (sao_settings_describe's
+	                                        order); 0: the default, or unset */
 } sao_account_t;
 
 typedef struct sao_settings {
@@ -128,6 +133,15 @@ const char *sao_settings_provider_name(sao_account_provider_t provider);
 
 /* The configuration's word for a national cloud. */
 const char *sao_settings_cloud_name(sao_account_cloud_t cloud);
+
+/* How many keys an account has (the index range of sao_settings_describe). */
+size_t sao_settings_n_keys(void);
+
+/* Key i of account a: returns its name, writes its effective value as
+ * text in buf ("" when unset; lists joined by ", "; a URL's user:password
+ * masked as "***"), and in *line_r the line of a->file that set it, 0 for
+ * a default or an unset key. NULL past the last key. */
+const char *sao_settings_describe(const sao_account_t *a, size_t i, char *buf, size_t size, int *line_r);
 
 void sao_settings_free(sao_settings_t **s);
 
