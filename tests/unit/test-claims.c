@@ -122,7 +122,7 @@ static const struct {
 static void test_cases(void)
 {
 	static char *users[] = { "alice@contoso.com", "shared@contoso.com" };
-	sao_account_t a = { .name = "work", .users = users, .n_users = 2, .provider = "microsoft",
+	sao_account_t a = { .name = "work", .users = users, .n_users = 2, .provider = SAO_PROVIDER_MICROSOFT,
 		            .refresh_margin = 600 };
 
 	for (size_t i = 0; i < N_ELEMS(cases); i++) {
