@@ -38,7 +38,7 @@ delivered() { find "$OUT" -name '*.eml' | wc -l; }
 # fetch PROTO PORT: one fetchmail run; output in $LOG, exit status in $RC.
 fetch() {
 	LOG="$BED_DIR/fetchmail-$1.log"
-	timeout 60 fetchmail -f "$(rc_for "$1")" --service "$2" --nosyslog -v </dev/null > "$LOG" 2>&1
+	timeout 60 fetchmail -f "$(rc_for "$1")" --service "$2" --pidfile "$BED_DIR/fetchmail.pid" --nosyslog -v </dev/null > "$LOG" 2>&1
 	RC=$?
 }
 
@@ -106,7 +106,7 @@ rm -f "$OUT"/*.eml
 bed_doveadm expunge -u alice@example.com mailbox INBOX all
 rc=$(rc_for imap)
 DLOG="$BED_DIR/fetchmail-daemon.log"
-fetchmail -N -d 1 -f "$rc" --service "$BED_IMAP_PORT" --nosyslog </dev/null > "$DLOG" 2>&1 &
+fetchmail -N -d 1 -f "$rc" --service "$BED_IMAP_PORT" --pidfile "$BED_DIR/fetchmail.pid" --nosyslog </dev/null > "$DLOG" 2>&1 &
 daemon=$!
 at_exit 'kill "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null'
 wait_delivered() {
