@@ -284,14 +284,25 @@ static int refreshable(const sao_account_t *a)
 	return yes;
 }
 
-static int refresh_one(const sao_account_t *a, int force)
+/* What "refresh --all" refreshes ahead by default: the timer's period
+ * (15 min) plus its random delay (60 s) plus 4 minutes to spare, so that
+ * no token expires before the next run (packaging/systemd). */
+#define REFRESH_WITHIN_ALL 1200
+
+/* within: also refresh a token that expires within that many seconds
+ * (when more than the account's refresh_margin). */
+static int refresh_one(const sao_account_t *acct, int force, long within)
 {
+	sao_account_t ahead = *acct; /* shares acct's strings, frees nothing */
+	const sao_account_t *a = &ahead;
 	sao_token_t tok;
 	sao_error_t err;
 	char when[64];
 	int refreshed = 0, code;
 	sao_err_t rc;
 
+	if (within > ahead.refresh_margin)
+		ahead.refresh_margin = within;
 	sao_error_clear(&err);
 	sao_token_init(&tok);
 	rc = sao_renew_token(a, force, &tok, &refreshed, &err);
@@ -309,9 +320,12 @@ static int cmd_refresh(sao_settings_t *s, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "all", no_argument, NULL, 'a' },
 		{ "force", no_argument, NULL, 'F' },
+		{ "within", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c, all = 0, force = 0, worst = SAO_EXIT_OK;
+	long within = -1;
+	char *end;
 
 	for (;;) {
 		c = getopt_long(argc, argv, "", opts, NULL);
@@ -320,11 +334,19 @@ static int cmd_refresh(sao_settings_t *s, int argc, char **argv)
 		switch (c) {
 		case 'a': all = 1; break;
 		case 'F': force = 1; break;
+		case 'w':
+			errno = 0;
+			within = strtol(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' || within < 0 || within > 86400)
+				return usage_error(current, "--within takes seconds from 0 to 86400");
+			break;
 		default: return usage_error(current, "unknown option");
 		}
 	}
 	if (all == (optind < argc))
 		return usage_error(current, "give accounts or --all, not both and not neither");
+	if (within < 0)
+		within = all ? REFRESH_WITHIN_ALL : 0;
 	if (all) {
 		for (size_t i = 0; i < s->n_accounts; i++) {
 			const sao_account_t *a = &s->accounts[i];
@@ -335,7 +357,7 @@ static int cmd_refresh(sao_settings_t *s, int argc, char **argv)
 				       a->token_command != NULL ? "uses a token_command" : "not logged in yet");
 				continue;
 			}
-			code = refresh_one(a, force);
+			code = refresh_one(a, force, within);
 			if (code != SAO_EXIT_OK)
 				worst = code;
 		}
@@ -348,7 +370,7 @@ static int cmd_refresh(sao_settings_t *s, int argc, char **argv)
 
 		sao_error_clear(&err);
 		a = find_account(s, argv[i], &err);
-		code = a != NULL ? refresh_one(a, force) : report(&err);
+		code = a != NULL ? refresh_one(a, force, within) : report(&err);
 		if (code != SAO_EXIT_OK)
 			worst = code;
 	}
@@ -470,9 +492,12 @@ static const command_t commands[] = {
 	          "--oauth2-bearer), xoauth2 (the base64 SASL string for USER), json (with expiry).\n",
 	  .run = cmd_token },
 	{ .name = "refresh",
-	  .usage = "[--force] (--all | ACCOUNT...)",
+	  .usage = "[--force] [--within SECONDS] (--all | ACCOUNT...)",
 	  .help = "Refreshes the tokens that are stale (all managed accounts with --all): for cron,\n"
-	          "the systemd timer, and caches read inside a chroot. --force refreshes fresh ones too.\n",
+	          "the systemd timer, and caches read inside a chroot. --force refreshes fresh ones too.\n"
+	          "--within also refreshes tokens that expire within SECONDS (default with --all: 1200,\n"
+	          "the timer's 15 minutes plus its 60 s delay and some to spare), so that none expires\n"
+	          "before the next run.\n",
 	  .run = cmd_refresh },
 	{ .name = "forget",
 	  .usage = "[--revoke] ACCOUNT",

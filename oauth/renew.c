@@ -124,6 +124,10 @@ sao_err_t sao_renew_token(const sao_account_t *a, int force, sao_token_t *tok_r,
 		goto out;
 	have_client = 1;
 	rc = request(&client, path, tok_r, err);
+	/* Noted for those who cannot refresh for themselves and would
+	 * otherwise only see the token expire (Postfix's smtp in its chroot). */
+	if (rc == SAO_ERR_LOGIN && err != NULL)
+		(void)sao_cache_note_failure(path, err->msg, NULL);
 	if (rc == SAO_OK)
 		rc = set_account(tok_r, a, err);
 	if (rc == SAO_OK)

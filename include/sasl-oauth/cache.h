@@ -62,4 +62,17 @@ void sao_cache_unlock(int *fd);
 sao_err_t sao_cache_mark_rejected(const char *path, const sao_secret_t *access_token,
                                   int64_t now, const char *reason, sao_error_t *err);
 
+/* A refresh that failed because a new login is needed (the provider
+ * refused the refresh token) is noted next to the cache in "PATH.failed":
+ * one line, the message with the provider's code and the fix, no secret,
+ * owned like the cache. A program that cannot refresh for itself (Postfix's
+ * smtp in its chroot) reports it once the token has expired; the next
+ * successful sao_cache_write removes it. Caller holds the lock. */
+#define SAO_CACHE_NOTE_MAX 1024
+sao_err_t sao_cache_note_failure(const char *path, const char *msg, sao_error_t *err);
+
+/* The noted failure for path, as one printable line in buf: 1 if there
+ * is one. */
+int sao_cache_read_failure(const char *path, char *buf, size_t size);
+
 #endif

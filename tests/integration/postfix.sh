@@ -1,0 +1,187 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+# A private Postfix instance for the relay tests: its own config_directory,
+# queue_directory (which is also the smtp chroot), data_directory and
+# mail.log (maillog_file), listening on a random loopback port and relaying
+# through the bed's Dovecot submission port with XOAUTH2. Never touches
+# /etc/postfix or the system's Postfix. Source after lib.sh and start_bed.
+#
+#   pf_setup CHROOT       write the instance (CHROOT y|n for smtp in master.cf)
+#   pf_start / pf_stop    start it; stop it and every process it started
+#   pf_send FROM TO SUBJ  submit one message to its smtpd (exit 0 = queued)
+#   pf_flush              postqueue -f: retry deferred mail now
+#   pf_queued             messages still in the queue
+#   pf_wait_queue N       wait (bounded) until N messages are queued
+#   pf_log                the instance's mail.log
+#   sink_count            messages the bed's sink has received
+
+PF_DIR=
+PF_CONF=
+PF_QUEUE=
+PF_LOG=
+PF_MASTER=
+
+# pf_main_cf: the relay settings docs/clients/postfix.md tells an admin to
+# add to main.cf, with the bed's submission port as relayhost.
+pf_main_cf() {
+	cat <<EOF
+relayhost = [127.0.0.1]:$BED_SUBMISSION_PORT
+smtp_sasl_auth_enable = yes
+smtp_sasl_password_maps = hash:$PF_CONF/sasl_passwd
+sender_dependent_authentication = yes
+smtp_sasl_mechanism_filter = xoauth2
+smtp_sasl_security_options = noanonymous
+smtp_sasl_tls_security_options = noanonymous
+smtp_sasl_auth_soft_bounce = yes
+smtp_tls_security_level = encrypt
+EOF
+}
+
+pf_setup() {
+	local chroot=$1 port
+	PF_DIR="$BED_DIR/postfix"
+	PF_CONF="$PF_DIR/conf"
+	PF_QUEUE="$PF_DIR/queue"
+	PF_LOG="$PF_DIR/mail.log"
+	mkdir -p "$PF_CONF" "$PF_QUEUE" "$PF_DIR/data"
+	chown postfix "$PF_DIR/data"
+	chmod 755 "$PF_DIR" "$PF_QUEUE"
+	port=$(_bed_free_ports 1) || return 1
+	PF_SMTPD_PORT=$port
+	cat > "$PF_CONF/main.cf" <<EOF
+# A private test instance (tests/integration/postfix.sh)
+compatibility_level = 3.6
+config_directory = $PF_CONF
+queue_directory = $PF_QUEUE
+data_directory = $PF_DIR/data
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = relay.example.com
+mydomain = example.com
+myorigin = example.com
+mydestination =
+local_recipient_maps =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+smtpd_relay_restrictions = permit_mynetworks, reject
+maillog_file = $PF_LOG
+maillog_file_prefixes = $PF_DIR
+# Short and quiet: the test flushes the queue itself.
+queue_run_delay = 3600s
+minimal_backoff_time = 3600s
+maximal_backoff_time = 3600s
+maximal_queue_lifetime = 1d
+delay_warning_time = 0
+smtp_connect_timeout = 10s
+$(pf_main_cf)
+# Where libsasl2 finds the built plugin and the plugin its configuration;
+# a real admin installs both (docs/clients/postfix.md) and needs neither.
+import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C SASL_PATH=$PF_DIR/plugins SASL_OAUTH_CONF=$SASL_OAUTH_CONF SASL_OAUTH_CLI=${PF_CLI:-/nonexistent/sasl-oauth}
+EOF
+	# Debian's master.cf, cut to the services a relay uses; smtp's chroot
+	# column is the one under test.
+	cat > "$PF_CONF/master.cf" <<EOF
+127.0.0.1:$PF_SMTPD_PORT inet n - n - - smtpd
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+smtp      unix  -       -       $chroot       -       -       smtp
+relay     unix  -       -       $chroot       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+EOF
+	# Only our plugin: nothing else installed may answer for XOAUTH2.
+	mkdir -p "$PF_DIR/plugins"
+	ln -sf "$PLUGIN_DIR/libsasl-oauth.so" "$PF_DIR/plugins/"
+}
+
+# pf_passwd LINES: the sasl_passwd map (the password field is not used for
+# users an account serves), made with postmap as an admin would.
+pf_passwd() {
+	printf '%s\n' "$@" > "$PF_CONF/sasl_passwd"
+	chmod 600 "$PF_CONF/sasl_passwd"
+	postmap -c "$PF_CONF" "hash:$PF_CONF/sasl_passwd"
+}
+
+pf_start() {
+	: > "$PF_LOG"
+	postfix -c "$PF_CONF" check >"$PF_DIR/start.out" 2>&1 &&
+		postfix -c "$PF_CONF" start >>"$PF_DIR/start.out" 2>&1 || {
+		echo "postfix did not start:"; cat "$PF_DIR/start.out"; return 1
+	}
+	PF_MASTER=$(tr -d ' ' < "$PF_QUEUE/pid/master.pid" 2>/dev/null)
+	_bed_wait_greetings 20 "$PF_SMTPD_PORT" || { echo "postfix smtpd does not answer"; return 1; }
+}
+
+# The master's children, and theirs: only processes of this instance.
+_pf_tree() {
+	local pid=$1 c
+	for c in $(ps -o pid= --ppid "$pid" 2>/dev/null); do
+		echo "$c"
+		_pf_tree "$c"
+	done
+}
+
+pf_stop() {
+	local i left
+	[ -n "$PF_MASTER" ] || return 0
+	left=$(_pf_tree "$PF_MASTER")
+	postfix -c "$PF_CONF" stop >/dev/null 2>&1 || kill -TERM "$PF_MASTER" 2>/dev/null
+	for ((i = 0; i < 200; i++)); do
+		kill -0 "$PF_MASTER" 2>/dev/null || break
+		sleep 0.05
+	done
+	# Whatever outlived the master for 10 s is ours and goes now.
+	kill -KILL "$PF_MASTER" $left 2>/dev/null
+	PF_MASTER=
+	return 0
+}
+
+pf_send() {
+	"$PY" - "$PF_SMTPD_PORT" "$1" "$2" "$3" <<'PY'
+import smtplib, sys
+port, frm, to, subj = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+msg = "From: %s\r\nTo: %s\r\nSubject: %s\r\n\r\nrelayed by the private Postfix\r\n" % (frm, to, subj)
+with smtplib.SMTP("127.0.0.1", port, timeout=30) as s:
+    s.sendmail(frm, [to], msg)
+PY
+}
+
+pf_flush() { postqueue -c "$PF_CONF" -f; }
+
+pf_queued() {
+	find "$PF_QUEUE/incoming" "$PF_QUEUE/active" "$PF_QUEUE/deferred" "$PF_QUEUE/hold" "$PF_QUEUE/maildrop" \
+		-type f 2>/dev/null | wc -l
+}
+
+pf_log() { cat "$PF_LOG" 2>/dev/null; }
+
+sink_count() { find "$BED_DIR/sink" -name '*.eml' | wc -l; }
+
+# wait_for SECONDS COMMAND...: polls COMMAND until it succeeds (bounded).
+wait_for() {
+	local s=$1 i
+	shift
+	for ((i = 0; i < s * 10; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# log_count PATTERN: lines of mail.log matching the extended regex PATTERN.
+log_count() { grep -cE -- "$1" "$PF_LOG" 2>/dev/null; }
