@@ -28,7 +28,7 @@ pf_main_cf() {
 relayhost = [127.0.0.1]:$BED_SUBMISSION_PORT
 smtp_sasl_auth_enable = yes
 smtp_sasl_password_maps = hash:$PF_CONF/sasl_passwd
-sender_dependent_authentication = yes
+smtp_sender_dependent_authentication = yes
 smtp_sasl_mechanism_filter = xoauth2
 smtp_sasl_security_options = noanonymous
 smtp_sasl_tls_security_options = noanonymous

@@ -1,0 +1,316 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+# The Postfix relay of docs/clients/postfix.md, run for real: a private
+# Postfix (tests/integration/postfix.sh) relays through the bed's Dovecot
+# submission port with XOAUTH2, smtp(8) running as postfix and handing the
+# password over through SASL_CB_PASS. Sourced by test-postfix.sh (smtp with
+# chroot = n) and test-postfix-chroot.sh (chroot = y, the jail being the
+# private queue directory) with PF_CHROOT set.
+#
+# Senders and accounts: relay@ (delegated, signed in once with "sasl-oauth
+# login" run as root), desk@ (a shared mailbox in relay's users =), robot@
+# (app-only, client secret), scanner@ (app-only, certificate). Then: the
+# timer's command refreshes the file smtp reads while Postfix runs; an
+# expired token with no timer defers the mail (never bounces) and a later
+# "sasl-oauth refresh --all" + flush delivers it; a revoked refresh token
+# defers with AADSTS50173 and "sasl-oauth login relay" in mail.log, and
+# nothing is lost after the login. Every mail is counted.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/postfix.sh"
+CLI="$top_builddir/cli/sasl-oauth"
+UNIT="$top_srcdir/packaging/systemd/sasl-oauth-refresh.service"
+[ -x "$CLI" ] || { echo "FAIL: $CLI was not built"; exit 1; }
+[ "$(id -u)" = 0 ] || skip "a Postfix instance needs root"
+need postfix postconf postmap postqueue runuser
+getent passwd postfix >/dev/null || skip "there is no postfix user"
+start_bed
+trap 'pf_stop; bed_teardown; rm -rf "$BED_DIR"' EXIT
+unset BROWSER
+
+TENANT=contoso.onmicrosoft.com
+PUBLIC_ID=9e5f94bc-e8a4-4e73-b8be-63364c29d753
+ROBOT_ID=11111111-2222-3333-4444-555555555555
+SCANNER_ID=22222222-3333-4444-5555-666666666666
+for u in relay@example.com desk@example.com bob@example.com; do bed_add_user "$u"; done
+
+# The queue directory is smtp's jail; the cache directory inside it is made
+# by the one command the documentation gives. smtp runs sasl-oauth itself
+# only without a chroot, where it exists.
+export SASL_OAUTH_CONF="$BED_DIR/etc/sasl-oauth.conf"
+[ "$PF_CHROOT" = n ] && PF_CLI=$CLI
+pf_setup "$PF_CHROOT"
+JAIL="$PF_QUEUE"
+install -d -o postfix -g postfix -m 700 "$JAIL/var/lib/sasl-oauth"
+STATE="$JAIL/var/lib/sasl-oauth"
+
+# Secrets belong to postfix, which runs the timer's refresh.
+ETC="$BED_DIR/etc"
+install -d -m 755 "$ETC"
+ROBOT_SECRET="robot-$(openssl rand -hex 16)"
+printf '%s\n' "$ROBOT_SECRET" > "$ETC/robot.secret"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$ETC/scanner.key" -out "$ETC/scanner.crt" -days 1 \
+	-subj "/CN=sasl-oauth scanner" >/dev/null 2>&1 || fail "openssl could not make the certificate"
+chown postfix: "$ETC/robot.secret" "$ETC/scanner.key"
+chmod 600 "$ETC/robot.secret" "$ETC/scanner.key"
+bed_ctl POST /control/users "$(printf '{"client_id": "%s", "client_secret": "%s", "app_upn": "robot@example.com"}' \
+	"$ROBOT_ID" "$ROBOT_SECRET")" >/dev/null || fail "could not register the secret client"
+bed_ctl POST /control/users "client_id=$SCANNER_ID" "certificate_pem_path=$ETC/scanner.crt" \
+	"app_upn=scanner@example.com" >/dev/null || fail "could not register the certificate client"
+
+# The configuration of docs/clients/postfix.md, plus "authority" to reach
+# the local identity provider; root:postfix 0640.
+cat > "$SASL_OAUTH_CONF" <<EOF
+[account relay]
+users = relay@example.com, desk@example.com
+tenant = $TENANT
+client_id = $PUBLIC_ID
+flow = device
+services = smtp
+cache = /var/lib/sasl-oauth/relay.json
+chroot = $JAIL
+authority = $BED_IDP_URL
+
+[account robot]
+users = robot@example.com
+tenant = $TENANT
+client_id = $ROBOT_ID
+flow = client_credentials
+client_secret_file = $ETC/robot.secret
+cache = /var/lib/sasl-oauth/robot.json
+chroot = $JAIL
+authority = $BED_IDP_URL
+
+[account scanner]
+users = scanner@example.com
+tenant = $TENANT
+client_id = $SCANNER_ID
+flow = client_credentials
+certificate = $ETC/scanner.crt
+private_key = $ETC/scanner.key
+cache = /var/lib/sasl-oauth/scanner.json
+chroot = $JAIL
+authority = $BED_IDP_URL
+EOF
+chown root:postfix "$SASL_OAUTH_CONF"
+chmod 640 "$SASL_OAUTH_CONF"
+
+pf_passwd "[127.0.0.1]:$BED_SUBMISSION_PORT relay@example.com:unused" \
+	"desk@example.com desk@example.com:unused" \
+	"robot@example.com robot@example.com:unused" \
+	"scanner@example.com scanner@example.com:unused"
+
+# timer: the refresh service's ExecStart, run as its User=, with the built
+# sasl-oauth in place of the installed one.
+timer() {
+	local user cmd
+	user=$(sed -n 's/^User=//p' "$UNIT")
+	cmd=$(sed -n 's/^ExecStart=//p' "$UNIT")
+	TIMER_CMD="runuser -u $user -- $cmd"
+	# shellcheck disable=SC2086
+	TIMER_OUT=$(runuser -u "$user" -- ${cmd/\/usr\/bin\/sasl-oauth/$CLI} 2>&1)
+	TIMER_RC=$?
+}
+
+# jail_field ACCOUNT FIELD / jail_set ACCOUNT FIELD=EXPR...: read and edit
+# a cache in place (same inode, owner and mode); "now" may appear in EXPR.
+jail_field() {
+	"$PY" -c 'import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], ""))' "$STATE/$1.json" "$2"
+}
+jail_set() {
+	"$PY" - "$STATE/$1.json" "${@:2}" <<'PY'
+import json, sys, time
+path = sys.argv[1]
+d = json.load(open(path))
+now = int(time.time())
+for a in sys.argv[2:]:
+    k, _, v = a.partition("=")
+    d[k] = int(eval(v, {"now": now}))
+with open(path, "r+") as f:
+    f.seek(0)
+    f.truncate()
+    f.write(json.dumps(d, indent=2))
+PY
+}
+owner_mode() { stat -c '%U %a' "$1"; }
+
+# send_all TAG FROM...: one message per sender; SENT counts them.
+SENT=0
+send_all() {
+	local tag=$1 f
+	shift
+	for f in "$@"; do
+		if pf_send "$f" bob@example.com "$tag from $f"; then
+			SENT=$((SENT + 1))
+		else
+			fail "$tag: Postfix did not accept the message from $f"
+		fi
+	done
+}
+delivered() { grep -lF "Subject: $1" "$BED_DIR"/sink/*.eml 2>/dev/null | wc -l; }
+bounced() { log_count 'status=bounced'; }
+show_log() { echo "--- mail.log"; tail -n "${1:-15}" "$PF_LOG" | sed 's/^/    | /'; }
+
+# ---- 1. the first login, run as root ---------------------------------------
+bed_ctl POST /control/reset >/dev/null
+bed_config '{"login_upn": "relay@example.com", "device_interval": 1, "device_approve_after": 0}'
+LOGIN_OUT=$(timeout 60 "$CLI" login relay </dev/null 2>&1)
+RC=$?
+if [ "$RC" = 0 ] && [ "$(owner_mode "$STATE/relay.json")" = "postfix 600" ]; then
+	pass "'sasl-oauth login relay' as root: the cache in the jail belongs to postfix, mode 0600"
+else
+	fail "login as root: exit $RC, cache $(owner_mode "$STATE/relay.json" 2>&1)"; echo "$LOGIN_OUT" | tail -3
+fi
+timer
+if [ "$TIMER_RC" = 0 ] && [ "$(owner_mode "$STATE/robot.json")" = "postfix 600" ] &&
+	[ "$(owner_mode "$STATE/scanner.json")" = "postfix 600" ] && echo "$TIMER_OUT" | grep -q "^relay: still fresh"; then
+	pass "the timer's command ($TIMER_CMD) fetched both app-only tokens as postfix and left relay alone"
+else
+	fail "timer's first run: exit $TIMER_RC"; echo "$TIMER_OUT" | sed 's/^/    | /'
+fi
+OUT=$("$CLI" refresh --all 2>&1)
+RC=$?
+if [ "$RC" = 0 ] && ! echo "$OUT" | grep -q "chown 0" && [ "$(owner_mode "$STATE/relay.json")" = "postfix 600" ]; then
+	pass "'sasl-oauth refresh --all' as root works on postfix's caches and keeps them postfix's"
+else
+	fail "refresh --all as root: exit $RC: $OUT"
+fi
+
+pf_start || { fail "Postfix did not start"; finish; }
+
+# ---- 2. delegated, shared mailbox, app-only with secret and certificate ----
+send_all relay1 relay@example.com desk@example.com robot@example.com scanner@example.com
+pf_flush
+wait_for 30 test "$(delivered relay1)" = 4
+n=$(delivered relay1)
+if [ "$n" = 4 ] && [ "$(pf_queued)" = 0 ]; then
+	pass "chroot = $PF_CHROOT: 4 mails relayed with XOAUTH2 (delegated, shared mailbox, app secret, app certificate)"
+else
+	fail "chroot = $PF_CHROOT: $n of 4 relayed, $(pf_queued) queued"; show_log 20
+fi
+for who in relay desk robot scanner; do
+	grep -q "user=<$who@example.com>" "$BED_DIR/dovecot.log" ||
+		fail "Dovecot saw no login as $who@example.com"
+done
+if grep -q "relay=127.0.0.1\[127.0.0.1\]:$BED_SUBMISSION_PORT.*status=sent" "$PF_LOG"; then
+	pass "mail.log: status=sent through the submission port; Dovecot saw logins as relay, desk, robot, scanner"
+else
+	fail "mail.log has no status=sent through the submission port"
+fi
+
+# No descriptor outside the jail: every smtp process of this instance is
+# chrooted into the queue directory (chroot = y) and holds no directory.
+for pid in $(_pf_tree "$PF_MASTER"); do
+	[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = smtp ] || continue
+	root=$(readlink "/proc/$pid/root")
+	if [ "$PF_CHROOT" = y ] && [ "$root" != "$JAIL" ]; then
+		fail "smtp $pid runs in '$root', not in the jail"
+	fi
+	for fd in /proc/"$pid"/fd/*; do
+		[ -d "$fd" ] && fail "smtp $pid holds a directory open: $(readlink "$fd")"
+	done
+	SMTP_SEEN=1
+done
+[ -n "${SMTP_SEEN:-}" ] && pass "the smtp processes run in '$root' and hold no directory descriptor"
+
+# ---- 3. the timer's command while Postfix runs -----------------------------
+# 15 minutes left: fresh for the plugin (refresh_margin 600), due for the
+# timer (it runs again within 16 minutes). The old token is revoked at the
+# provider, so only the refreshed one can be the one smtp sends.
+jail_set relay "expires_at=now+900"
+old_at=$(jail_field relay access_token)
+timer
+new_at=$(jail_field relay access_token)
+bed_revoke "$old_at"
+send_all timer relay@example.com
+pf_flush
+wait_for 30 test "$(delivered timer)" = 1
+if [ "$TIMER_RC" = 0 ] && echo "$TIMER_OUT" | grep -q "^relay: refreshed" && [ "$new_at" != "$old_at" ] &&
+	[ "$(delivered timer)" = 1 ] && [ "$(owner_mode "$STATE/relay.json")" = "postfix 600" ]; then
+	pass "the timer's command refreshed a token with 15 minutes left in the file smtp reads; the next mail used it"
+else
+	fail "timer while Postfix runs: exit $TIMER_RC, $(delivered timer) delivered"; echo "$TIMER_OUT"; show_log
+fi
+
+# ---- 4. the token expires, no timer ----------------------------------------
+N=3
+jail_set relay "expires_at=now-60"
+bed_revoke "$(jail_field relay access_token)"
+lines0=$(wc -l < "$PF_LOG")
+send_all expiry relay@example.com relay@example.com desk@example.com
+pf_flush
+if [ "$PF_CHROOT" = n ]; then
+	# Outside a jail smtp runs sasl-oauth itself: nothing is deferred.
+	wait_for 30 test "$(delivered expiry)" = "$N"
+	if [ "$(delivered expiry)" = "$N" ] && [ "$(pf_queued)" = 0 ] && [ "$(jail_field relay expires_at)" -gt "$(date +%s)" ]; then
+		pass "expired token without a jail: smtp refreshed it through sasl-oauth, $N of $N delivered"
+	else
+		fail "expired token, chroot = n: $(delivered expiry) of $N delivered"; show_log 20
+	fi
+else
+	wait_for 30 test "$(tail -n +"$lines0" "$PF_LOG" | grep -c 'status=deferred')" -ge "$N"
+	deferred=$(tail -n +"$lines0" "$PF_LOG" | grep -c 'status=deferred')
+	why=$(tail -n +"$lines0" "$PF_LOG" | grep -m1 'SASL authentication problem')
+	if [ "$deferred" -ge "$N" ] && [ "$(pf_queued)" = "$N" ] && [ "$(delivered expiry)" = 0 ] && [ "$(bounced)" = 0 ]; then
+		pass "expired token in the jail, no timer: $N mails deferred, $N queued, 0 bounced"
+	else
+		fail "expired token: $deferred deferred, $(pf_queued) queued, $(delivered expiry) delivered, $(bounced) bounced"
+		show_log 20
+	fi
+	if echo "$why" | grep -q "expired at" && echo "$why" | grep -qF "sasl-oauth refresh relay" &&
+		echo "$why" | grep -qF "sasl-oauth-refresh.timer"; then
+		pass "mail.log names the cause and the fix: ${why#*: warning: }"
+	else
+		fail "mail.log does not name cause and fix: $why"
+	fi
+	OUT=$("$CLI" refresh --all 2>&1)
+	pf_flush
+	wait_for 30 test "$(delivered expiry)" = "$N"
+	if [ "$(delivered expiry)" = "$N" ] && [ "$(pf_queued)" = 0 ] && [ "$(bounced)" = 0 ]; then
+		pass "after 'sasl-oauth refresh --all' and 'postqueue -f': $N queued, $N delivered, 0 bounced"
+	else
+		fail "after refresh --all: $(delivered expiry) of $N delivered, $(pf_queued) queued: $OUT"; show_log 20
+	fi
+fi
+
+# ---- 5. the refresh token is revoked ---------------------------------------
+N=2
+jail_set relay "expires_at=now-60"
+bed_revoke "$(jail_field relay access_token)"
+bed_revoke "$(jail_field relay refresh_token)"
+[ "$PF_CHROOT" = y ] && timer
+lines0=$(wc -l < "$PF_LOG")
+send_all revoked relay@example.com desk@example.com
+pf_flush
+wait_for 30 test "$(tail -n +"$lines0" "$PF_LOG" | grep -c 'status=deferred')" -ge "$N"
+deferred=$(tail -n +"$lines0" "$PF_LOG" | grep -c 'status=deferred')
+why=$(tail -n +"$lines0" "$PF_LOG" | grep -m1 'SASL authentication problem')
+if [ "$deferred" -ge "$N" ] && [ "$(pf_queued)" = "$N" ] && [ "$(bounced)" = 0 ] &&
+	echo "$why" | grep -q "AADSTS50173" && echo "$why" | grep -qF "sasl-oauth login relay"; then
+	pass "revoked refresh token: $N deferred, 0 bounced; mail.log: ${why#*: warning: }"
+else
+	fail "revoked refresh token: $deferred deferred, $(pf_queued) queued, $(bounced) bounced; log: $why"
+	[ "$PF_CHROOT" = y ] && echo "timer: $TIMER_OUT"
+fi
+LOGIN_OUT=$(timeout 60 "$CLI" login relay </dev/null 2>&1)
+RC=$?
+pf_flush
+wait_for 30 test "$(delivered revoked)" = "$N"
+if [ "$RC" = 0 ] && [ "$(delivered revoked)" = "$N" ] && [ "$(pf_queued)" = 0 ] && [ ! -e "$STATE/relay.json.failed" ]; then
+	pass "after 'sasl-oauth login relay' and 'postqueue -f': $N delivered, nothing lost"
+else
+	fail "after the new login (exit $RC): $(delivered revoked) of $N delivered, $(pf_queued) queued"; show_log 20
+fi
+
+# ---- the count ---------------------------------------------------------------
+total=$(find "$BED_DIR/sink" -name '*.eml' | wc -l)
+if [ "$total" = "$SENT" ] && [ "$(pf_queued)" = 0 ] && [ "$(bounced)" = 0 ]; then
+	pass "chroot = $PF_CHROOT: $SENT mails accepted, $total delivered, 0 bounced, 0 left in the queue"
+else
+	fail "chroot = $PF_CHROOT: $SENT accepted, $total delivered, $(bounced) bounced, $(pf_queued) queued"
+fi
+pf_stop
+if [ -n "$(_pf_tree "$PF_MASTER" 2>/dev/null)" ] || pgrep -f "$PF_CONF" >/dev/null; then
+	fail "Postfix processes are left"
+fi
+cp "$PF_LOG" "${SAO_KEEP_MAILLOG:-/dev/null}" 2>/dev/null
+finish
