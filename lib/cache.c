@@ -1008,7 +1008,7 @@ sao_err_t sao_cache_note_failure(const char *path, const char *msg, sao_error_t 
 int sao_cache_read_failure(const char *path, char *buf, size_t size)
 {
 	char note[PATH_MAX];
-	struct stat st;
+	struct stat st, cache;
 	ssize_t n = -1;
 	int fd;
 
@@ -1017,8 +1017,13 @@ int sao_cache_read_failure(const char *path, char *buf, size_t size)
 	fd = open(note, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return 0;
-	/* Written by the cache's owner (or root for it), like the cache. */
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_uid == geteuid() || st.st_uid == 0))
+	/* Written by the cache's owner (or root for it), like the cache, and
+	 * after the cache: a cache put in place since (by hand, by a restore)
+	 * makes the note old news. */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_uid == geteuid() || st.st_uid == 0) &&
+	    stat(path, &cache) == 0 &&
+	    (st.st_mtim.tv_sec > cache.st_mtim.tv_sec ||
+	     (st.st_mtim.tv_sec == cache.st_mtim.tv_sec && st.st_mtim.tv_nsec >= cache.st_mtim.tv_nsec)))
 		n = read(fd, buf, size - 1);
 	close(fd);
 	if (n <= 0)

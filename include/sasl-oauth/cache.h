@@ -65,7 +65,8 @@ sao_err_t sao_cache_mark_rejected(const char *path, const sao_secret_t *access_t
 /* A refresh that failed because a new login is needed (the provider
  * refused the refresh token) is noted next to the cache in "PATH.failed":
  * one line, the message with the provider's code and the fix, no secret,
- * owned like the cache. A program that cannot refresh for itself (Postfix's
+ * owned like the cache, and counts only while no cache was put in place
+ * after it. A program that cannot refresh for itself (Postfix's
  * smtp in its chroot) reports it once the token has expired; the next
  * successful sao_cache_write removes it. Caller holds the lock. */
 #define SAO_CACHE_NOTE_MAX 1024
