@@ -47,6 +47,7 @@
 #define READ_LOCK_MS    2000 /* shared lock on the file while reading */
 #define CORRUPT_LOCK_MS 250  /* writer lock to move a corrupt file aside */
 #define REJECT_LOCK_MS  2000 /* writer lock for sao_cache_mark_rejected */
+#define REMOVE_LOCK_MS  10000 /* writer lock for sao_cache_remove (a refresh may hold it) */
 #define CORRUPT_NAMES   10   /* PATH.corrupt.T, PATH.corrupt.T.1 … .9 */
 
 void sao_token_init(sao_token_t *tok)
@@ -677,6 +678,15 @@ sao_err_t sao_cache_read(const char *path, sao_token_t *tok_r, sao_error_t *err)
 
 /* ---- writing ---------------------------------------------------------- */
 
+/* Removes the note of a failed refresh (sao_cache_note_failure). */
+static void remove_note(const char *path)
+{
+	char note[PATH_MAX];
+
+	if (fmt_path(note, sizeof(note), "%s.failed", path))
+		(void)unlink(note);
+}
+
 /* Root refreshing a daemon user's cache must leave the file to that user:
  * the existing file's owner, or for a new file the directory's. 1 when a
  * file root writes must be given to *uid_r, *gid_r. */
@@ -857,8 +867,7 @@ sao_err_t sao_cache_write(const char *path, const sao_token_t *tok, sao_error_t 
 		goto out;
 	}
 	/* A token was stored: a failure noted earlier is over. */
-	if (fmt_path(tmp, sizeof(tmp), "%s.failed", path))
-		(void)unlink(tmp);
+	remove_note(path);
 	rc = SAO_OK;
 	goto out;
 fail:
@@ -970,6 +979,24 @@ sao_err_t sao_cache_mark_rejected(const char *path, const sao_secret_t *access_t
 out:
 	sao_cache_unlock(&fd);
 	sao_token_clear(&tok);
+	return rc;
+}
+
+sao_err_t sao_cache_remove(const char *path, sao_token_t *tok_r, sao_error_t *err)
+{
+	int fd = -1;
+	sao_err_t rc;
+
+	/* Under the writer lock: a refresh running now finishes first, and
+	 * the tokens it writes go too. */
+	rc = sao_cache_lock(path, REMOVE_LOCK_MS, &fd, err);
+	if (rc == SAO_OK)
+		rc = cache_read(path, tok_r, 1, err);
+	if (rc == SAO_OK && unlink(path) != 0)
+		rc = sao_error_set(err, SAO_ERR_IO, "cannot delete '%s': %s", path, strerror(errno));
+	if (rc == SAO_OK)
+		remove_note(path);
+	sao_cache_unlock(&fd);
 	return rc;
 }
 

@@ -503,3 +503,58 @@ sao_err_t sao_grant_code(sao_client_t *c, const char *code, const char *redirect
 	snprintf(what, sizeof(what), "redeeming the authorization code for account '%s'", c->account->name);
 	return token_request(c, now, what, tok_r, pairs, err);
 }
+
+sao_err_t sao_grant_revoke(sao_client_t *c, const sao_token_t *tok, sao_error_t *err)
+{
+	sao_http_response_t resp;
+	sao_json_t *j = NULL;
+	sao_secret_t form;
+	char what[256];
+	sao_err_t rc;
+
+	snprintf(what, sizeof(what), "revoking the refresh token of account '%s'", c->account->name);
+	if (c->ep.revoke == NULL)
+		return sao_error_set(err, SAO_ERR_CONFIG,
+		                     "%s: the provider has no revocation endpoint (Microsoft Entra ID has none); the tokens "
+		                     "were deleted here but stay valid until they expire; to end every session use Revoke "
+		                     "sessions in the admin center",
+		                     what);
+	sao_http_response_init(&resp);
+	sao_secret_init(&form, SAO_HTTP_FORM_MAX);
+	rc = sao_http_form_add(&form, "token", tok->refresh_token.data, tok->refresh_token.len, err);
+	if (rc == SAO_OK)
+		rc = sao_http_form_add(&form, "token_type_hint", "refresh_token", strlen("refresh_token"), err);
+	if (rc == SAO_OK)
+		rc = add_client(c, c->ep.revoke, &form, err);
+	if (rc == SAO_OK)
+		rc = sao_http_post_form(&c->http, c->ep.revoke, &form, &resp, what, err);
+	/* RFC 7009 §2.2: any 2xx is success, whatever the body (Google sends
+	 * none); §2.2.1: an error answer is RFC 6749 §5.2 JSON. A 5xx is not
+	 * worded as for a token request ("try again later, the cached tokens
+	 * are unchanged"): the caller has deleted its copy already. */
+	if (rc != SAO_OK || (resp.status >= 200 && resp.status <= 299))
+		goto out;
+	if (resp.status < 500 &&
+	    sao_json_parse(resp.body.data, resp.body.len, "the identity provider's answer", &j, NULL) == SAO_OK &&
+	    sao_json_get_string(j, "error", NULL) != NULL)
+		rc = oauth_failure(c, j, resp.status, what, NULL, err);
+	else
+		rc = sao_error_set(err, SAO_ERR_OAUTH,
+		                   "%s failed: the provider answered HTTP %ld; the local tokens were deleted anyway", what,
+		                   resp.status);
+out:
+	sao_json_free(&j);
+	sao_secret_clear(&form);
+	sao_http_response_clear(&resp);
+	return rc;
+}
+
+sao_err_t sao_grant_global_init(sao_error_t *err)
+{
+	return sao_http_global_init(err);
+}
+
+void sao_grant_global_cleanup(void)
+{
+	sao_http_global_cleanup();
+}

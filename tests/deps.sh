@@ -10,6 +10,8 @@ pkgs=(
 	# run and test
 	libsasl2-modules sasl2-bin binutils valgrind python3 openssl procps
 	dovecot-core dovecot-imapd dovecot-pop3d dovecot-submissiond isync mutt tmux
+	# the recipes in docs/clients/
+	neomutt msmtp getmail6 curl util-linux
 	postfix m4
 )
 missing=()

@@ -76,4 +76,11 @@ sao_err_t sao_cache_note_failure(const char *path, const char *msg, sao_error_t 
  * is one. */
 int sao_cache_read_failure(const char *path, char *buf, size_t size);
 
+/* Deletes the cache at path under the writer lock, after reading it into
+ * tok_r (initialised by the caller), so the caller can still revoke the
+ * refresh token it held. SAO_ERR_NOTFOUND when there is no cache; the
+ * errors of sao_cache_read() and sao_cache_lock() otherwise, and
+ * SAO_ERR_IO when the file cannot be deleted. */
+sao_err_t sao_cache_remove(const char *path, sao_token_t *tok_r, sao_error_t *err);
+
 #endif

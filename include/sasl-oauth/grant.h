@@ -91,4 +91,17 @@ sao_err_t sao_grant_client_credentials(sao_client_t *c, int64_t now, sao_token_t
 sao_err_t sao_grant_code(sao_client_t *c, const char *code, const char *redirect_uri, const char *verifier,
                          int64_t now, sao_token_t *tok_r, sao_error_t *err);
 
+/* RFC 7009: asks the provider to revoke tok's refresh token (public
+ * clients send their client_id), for "forget --revoke", whose messages
+ * assume the tokens were deleted here first. SAO_ERR_CONFIG when the
+ * provider has no revocation endpoint (Entra ID); an OAuth error answer is
+ * worded by sao_grant_failure(); any other failure answer (a 5xx, no JSON)
+ * is SAO_ERR_OAUTH with its HTTP status; any 2xx answer is success. */
+sao_err_t sao_grant_revoke(sao_client_t *c, const sao_token_t *tok, sao_error_t *err);
+
+/* Process-wide set-up and tear-down of the HTTP client, for a program that
+ * sends requests (the CLI): call once at start, before any thread. */
+sao_err_t sao_grant_global_init(sao_error_t *err);
+void sao_grant_global_cleanup(void);
+
 #endif

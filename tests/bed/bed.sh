@@ -31,7 +31,9 @@
 # Needs root (Dovecot drops to its own users), dovecot, openssl, python3.
 # Knobs, read by bed_setup: BED_DEBUG=1 turns on Dovecot's auth and oauth2
 # debug logging; BED_STRICT_USER=1 makes a token open only its own
-# mailbox (by default any mailbox of its user's domain, see below).
+# mailbox (by default any mailbox of its user's domain, see below);
+# BED_OAUTH_MECHS="xoauth2" offers only XOAUTH2, as Exchange Online does
+# (default "xoauth2 oauthbearer", as Gmail and Dovecot do).
 
 BED_PY=${BED_PY:-/usr/bin/python3}
 BED_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -137,7 +139,7 @@ _bed_start_py() {
 }
 
 _bed_write_dovecot_conf() {
-	local uid gid fmt debug
+	local uid gid fmt debug mechs=${BED_OAUTH_MECHS:-xoauth2 oauthbearer}
 	uid=$(id -u "$BED_MAIL_USER") gid=$(id -g "$BED_MAIL_USER")
 	# Dovecot compares the token's user with the login name through
 	# username_format.  By default only the domain must match, so a token
@@ -189,7 +191,7 @@ ssl_dh = </usr/share/dovecot/dh.pem
 
 # Tests log in with PLAIN over loopback too.
 disable_plaintext_auth = no
-auth_mechanisms = plain login xoauth2 oauthbearer
+auth_mechanisms = plain login $mechs
 # A cached answer would hide a revocation.
 auth_cache_size = 0
 # Negative tests must not wait: no failure delay, and no anvil penalty
@@ -206,7 +208,7 @@ auth_debug = $debug
 
 passdb {
   driver = oauth2
-  mechanisms = xoauth2 oauthbearer
+  mechanisms = $mechs
   args = $BED_DIR/dovecot-oauth2.conf.ext
 }
 passdb {

@@ -4,7 +4,8 @@
 
 It serves the token, device-code and authorize endpoints under any tenant
 path segment, an RFC 7662 introspection endpoint for Dovecot's oauth2
-passdb, and a /control API with which tests register users and clients,
+passdb, an RFC 7009 revocation endpoint at /revoke (Entra ID has none;
+it serves "generic" accounts, as Google's does), and a /control API with which tests register users and clients,
 mint token pairs, revoke tokens and inject faults.  State lives in memory
 only; the one file written is the port file.  Plain HTTP on 127.0.0.1.
 
@@ -89,7 +90,7 @@ DEFAULT_CONFIG = {
     "big_tokens": 0,
 }
 ENDPOINTS = ("token", "devicecode", "authorize", "introspect", "devicelogin",
-             "discovery", "control")
+             "discovery", "revoke", "control")
 
 
 def b64url(data):
@@ -209,6 +210,7 @@ class State:
             "introspect": {"total": 0, "active": 0, "inactive": 0},
             "issued": {"access": 0, "refresh": 0},
             "faults": 0,
+            "revoked": 0,                 # tokens revoked through /revoke
             "last_token_request": None,
             "device": [],
         }
@@ -533,6 +535,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def route(self, parts):
         if parts[:1] == ["control"]:
             return "control", self.h_control
+        if parts == ["revoke"]:
+            return "revoke", self.h_revoke
         if parts == ["introspect"]:
             return "introspect", self.h_introspect
         if parts == ["devicelogin"]:
@@ -1016,6 +1020,44 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return 200, {"active": True, "username": upn, "email": upn, "scope": rec["scope"],
                      "exp": rec["exp"], "iat": rec["iat"], "client_id": rec["client_id"],
                      "aud": rec["aud"], "token_type": "Bearer"}, {}
+
+    # -- /revoke (RFC 7009) -----------------------------------------------------
+
+    def h_revoke(self, raw):
+        """RFC 7009 section 2: a provider other than Entra ID, so errors are
+        plain RFC 6749 section 5.2 JSON (no AADSTS number).  An unknown
+        token is no error (section 2.2); a token of another client is."""
+        f = self.form(raw)
+
+        def plain(status, error, description):
+            self.note += " error=%s" % error
+            return status, {"error": error, "error_description": description}, {}
+
+        if not f.get("client_id") and not self.basic_auth()[0]:
+            return plain(400, "invalid_request", "The client_id parameter is missing.")
+        try:
+            client = self.authenticate_client(f)
+        except IdpError as e:
+            return plain(401, "invalid_client", e.message)
+        token = f.get("token")
+        if not token:
+            return plain(400, "invalid_request", "The token parameter is missing.")
+        if f.get("token_type_hint") not in (None, "", "access_token", "refresh_token"):
+            return plain(400, "unsupported_token_type",
+                         "Revoking a '%s' is not supported." % f["token_type_hint"])
+        self.note = " token=%s" % fingerprint(token)
+        with self.state.lock:
+            rec = self.state.refresh.get(token) or self.state.access.get(token)
+            if rec is None:
+                self.note += " unknown"
+                return 200, b"", {}
+            if rec["client_id"] != client["client_id"]:
+                return plain(400, "unauthorized_client",
+                             "The token was issued to another client.")
+            rec["revoked"] = True
+            self.state.stats["revoked"] += 1
+        self.note += " revoked"
+        return 200, b"", {}
 
     # -- /control -------------------------------------------------------------
 

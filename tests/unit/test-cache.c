@@ -835,6 +835,35 @@ static int rm_tree(const char *path)
 	return rmdir(path);
 }
 
+/* sao_cache_remove (forget): the tokens come back to the caller, the file
+ * goes; nothing cached is SAO_ERR_NOTFOUND without a message (the caller
+ * words it); a corrupt file is kept aside, not deleted, under the lock the
+ * remover already holds. */
+static void test_remove(void)
+{
+	char dir[PBUF], path[PBUF], name[PBUF];
+	sao_token_t tok, back;
+	sao_error_t err;
+
+	path_in(dir, sizeof(dir), "remove");
+	path_in(path, sizeof(path), "remove/work.json");
+	fill_token(&tok, "access-1", "0.Arefresh-1");
+	sao_error_clear(&err);
+	CHECK_MSG(sao_cache_write(path, &tok, &err) == SAO_OK, "%s", err.msg);
+	sao_token_init(&back);
+	CHECK_MSG(sao_cache_remove(path, &back, &err) == SAO_OK, "%s", err.msg);
+	CHECK(!exists(path));
+	CHECK(sao_secret_equal(&back.refresh_token, &tok.refresh_token));
+	sao_token_clear(&back);
+	CHECK(sao_cache_remove(path, &back, &err) == SAO_ERR_NOTFOUND && err.msg[0] == '\0');
+	CHECK(put_file(path, "{\"access_token\": \"abc", 21, 0600) == 0);
+	CHECK(sao_cache_remove(path, &back, &err) == SAO_ERR_CORRUPT);
+	CHECK_MSG(strstr(err.msg, "kept") != NULL || strstr(err.msg, "moved") != NULL, "%s", err.msg);
+	CHECK(!exists(path) && count_prefix(dir, "work.json.corrupt.", name, sizeof(name)) == 1);
+	sao_token_clear(&back);
+	sao_token_clear(&tok);
+}
+
 int main(void)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -854,6 +883,7 @@ int main(void)
 	test_write_failure();
 	test_lock();
 	test_mark_rejected();
+	test_remove();
 	test_owner();
 	if (check_failures == 0)
 		rm_tree(base);
