@@ -16,8 +16,8 @@
 # defers with AADSTS50173 and "sasl-oauth login relay" in mail.log, and
 # nothing is lost after the login. Every mail is counted.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/clients.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/postfix.sh"
-CLI="$top_builddir/cli/sasl-oauth"
 UNIT="$top_srcdir/packaging/systemd/sasl-oauth-refresh.service"
 [ -x "$CLI" ] || { echo "FAIL: $CLI was not built"; exit 1; }
 [ "$(id -u)" = 0 ] || skip "a Postfix instance needs root"
@@ -27,77 +27,41 @@ start_bed
 trap 'pf_stop; bed_teardown; rm -rf "$BED_DIR"' EXIT
 unset BROWSER
 
-TENANT=contoso.onmicrosoft.com
-PUBLIC_ID=9e5f94bc-e8a4-4e73-b8be-63364c29d753
 ROBOT_ID=11111111-2222-3333-4444-555555555555
 SCANNER_ID=22222222-3333-4444-5555-666666666666
 for u in relay@example.com desk@example.com bob@example.com; do bed_add_user "$u"; done
 
-# The queue directory is smtp's jail; the cache directory inside it is made
-# by the one command the documentation gives. smtp runs sasl-oauth itself
-# only without a chroot, where it exists.
-export SASL_OAUTH_CONF="$BED_DIR/etc/sasl-oauth.conf"
+# The queue directory is smtp's jail. smtp runs sasl-oauth itself only
+# without a chroot, where it exists.
+export SASL_OAUTH_CONF="$BED_DIR/postfix/etc/sasl-oauth.conf"
 [ "$PF_CHROOT" = n ] && PF_CLI=$CLI
 pf_setup "$PF_CHROOT"
 JAIL="$PF_QUEUE"
-install -d -o postfix -g postfix -m 700 "$JAIL/var/lib/sasl-oauth"
 STATE="$JAIL/var/lib/sasl-oauth"
+ETC="$PF_ETC"
 
-# Secrets belong to postfix, which runs the timer's refresh.
-ETC="$BED_DIR/etc"
-install -d -m 755 "$ETC"
 ROBOT_SECRET="robot-$(openssl rand -hex 16)"
 printf '%s\n' "$ROBOT_SECRET" > "$ETC/robot.secret"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$ETC/scanner.key" -out "$ETC/scanner.crt" -days 1 \
 	-subj "/CN=sasl-oauth scanner" >/dev/null 2>&1 || fail "openssl could not make the certificate"
-chown postfix: "$ETC/robot.secret" "$ETC/scanner.key"
-chmod 600 "$ETC/robot.secret" "$ETC/scanner.key"
 bed_ctl POST /control/users "$(printf '{"client_id": "%s", "client_secret": "%s", "app_upn": "robot@example.com"}' \
 	"$ROBOT_ID" "$ROBOT_SECRET")" >/dev/null || fail "could not register the secret client"
 bed_ctl POST /control/users "client_id=$SCANNER_ID" "certificate_pem_path=$ETC/scanner.crt" \
 	"app_upn=scanner@example.com" >/dev/null || fail "could not register the certificate client"
 
 # The configuration of docs/clients/postfix.md, plus "authority" to reach
-# the local identity provider; root:postfix 0640.
-cat > "$SASL_OAUTH_CONF" <<EOF
-[account relay]
-users = relay@example.com, desk@example.com
-tenant = $TENANT
-client_id = $PUBLIC_ID
-flow = device
-services = smtp
-cache = /var/lib/sasl-oauth/relay.json
-chroot = $JAIL
-authority = $BED_IDP_URL
-
-[account robot]
-users = robot@example.com
-tenant = $TENANT
-client_id = $ROBOT_ID
-flow = client_credentials
-client_secret_file = $ETC/robot.secret
-cache = /var/lib/sasl-oauth/robot.json
-chroot = $JAIL
-authority = $BED_IDP_URL
-
-[account scanner]
-users = scanner@example.com
-tenant = $TENANT
-client_id = $SCANNER_ID
-flow = client_credentials
-certificate = $ETC/scanner.crt
-private_key = $ETC/scanner.key
-cache = /var/lib/sasl-oauth/scanner.json
-chroot = $JAIL
-authority = $BED_IDP_URL
-EOF
-chown root:postfix "$SASL_OAUTH_CONF"
-chmod 640 "$SASL_OAUTH_CONF"
-
-pf_passwd "[127.0.0.1]:$BED_SUBMISSION_PORT relay@example.com:unused" \
-	"desk@example.com desk@example.com:unused" \
-	"robot@example.com robot@example.com:unused" \
-	"scanner@example.com scanner@example.com:unused"
+# the local identity provider; then the page's owners and modes, which also
+# make the cache directory in the jail (the only thing put into it).
+pf_page sasl-oauth.conf | awk -v a="authority = $BED_IDP_URL" '{ print } /^\[account / { print a }' \
+	> "$SASL_OAUTH_CONF"
+bash -e -c "$(pf_page modes)" || fail "the page's owners and modes could not be set"
+if [ "$(stat -c '%U:%G %a' "$SASL_OAUTH_CONF")" = "root:postfix 640" ] &&
+	[ "$(stat -c '%U %a' "$STATE")" = "postfix 700" ]; then
+	pass "the page's commands: configuration root:postfix 0640, cache directory in the jail postfix 0700"
+else
+	fail "after the page's commands: $(stat -c '%U:%G %a' "$SASL_OAUTH_CONF"), $(stat -c '%U %a' "$STATE" 2>&1)"
+fi
+pf_passwd || fail "the page's sasl_passwd could not be made"
 
 # timer: the refresh service's ExecStart, run as its User=, with the built
 # sasl-oauth in place of the installed one.

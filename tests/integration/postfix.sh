@@ -4,7 +4,9 @@
 # queue_directory (which is also the smtp chroot), data_directory and
 # mail.log (maillog_file), listening on a random loopback port and relaying
 # through the bed's Dovecot submission port with XOAUTH2. Never touches
-# /etc/postfix or the system's Postfix. Source after lib.sh and start_bed.
+# /etc/postfix or the system's Postfix. Its main.cf relay lines, the
+# sasl_passwd map and the commands come from docs/clients/postfix.md.
+# Source after lib.sh and clients.sh, and call after start_bed.
 #
 #   pf_setup CHROOT       write the instance (CHROOT y|n for smtp in master.cf)
 #   pf_start / pf_stop    start it; stop it and every process it started
@@ -16,25 +18,27 @@
 #   sink_count            messages the bed's sink has received
 
 PF_DIR=
+PF_ETC=
 PF_CONF=
 PF_QUEUE=
 PF_LOG=
 PF_MASTER=
 
-# pf_main_cf: the relay settings docs/clients/postfix.md tells an admin to
-# add to main.cf, with the bed's submission port as relayhost.
-pf_main_cf() {
-	cat <<EOF
-relayhost = [127.0.0.1]:$BED_SUBMISSION_PORT
-smtp_sasl_auth_enable = yes
-smtp_sasl_password_maps = hash:$PF_CONF/sasl_passwd
-smtp_sender_dependent_authentication = yes
-smtp_sasl_mechanism_filter = xoauth2
-smtp_sasl_security_options = noanonymous
-smtp_sasl_tls_security_options = noanonymous
-smtp_sasl_auth_soft_bounce = yes
-smtp_tls_security_level = encrypt
-EOF
+# pf_from_page: a block of docs/clients/postfix.md pointed at this
+# instance: the bed's submission port for Exchange Online, example.com for
+# contoso.com, and private directories for /etc/postfix, /etc/sasl-oauth
+# and /var/spool/postfix (the jail). Nothing else changes.
+pf_from_page() {
+	sed -e "s#\[smtp\.office365\.com\]:587#[127.0.0.1]:$BED_SUBMISSION_PORT#g" \
+		-e "s#/etc/postfix/#$PF_CONF/#g" -e "s#/etc/sasl-oauth/#$PF_ETC/#g" \
+		-e "s#/var/spool/postfix#$PF_QUEUE#g" -e "s#contoso\.com#example.com#g"
+}
+
+# pf_page NAME: the page's block NAME (clients.sh) through pf_from_page.
+pf_page() {
+	local text
+	text=$(page_block postfix.md "$1") || { printf '%s\n' "$text"; exit 1; }
+	printf '%s\n' "$text" | pf_from_page
 }
 
 pf_setup() {
@@ -43,7 +47,12 @@ pf_setup() {
 	PF_CONF="$PF_DIR/conf"
 	PF_QUEUE="$PF_DIR/queue"
 	PF_LOG="$PF_DIR/mail.log"
-	mkdir -p "$PF_CONF" "$PF_QUEUE" "$PF_DIR/data"
+	PF_ETC="$PF_DIR/etc"
+	mkdir -p "$PF_CONF" "$PF_QUEUE" "$PF_DIR/data" "$PF_ETC"
+	chmod 755 "$PF_ETC"
+	# Postfix's commands (postmap, postqueue) find this instance as the
+	# page's commands are written, without -c.
+	export MAIL_CONFIG="$PF_CONF"
 	chown postfix "$PF_DIR/data"
 	chmod 755 "$PF_DIR" "$PF_QUEUE"
 	port=$(_bed_free_ports 1) || return 1
@@ -74,7 +83,8 @@ maximal_backoff_time = 3600s
 maximal_queue_lifetime = 1d
 delay_warning_time = 0
 smtp_connect_timeout = 10s
-$(pf_main_cf)
+# docs/clients/postfix.md, "main.cf":
+$(pf_page main.cf)
 # Where libsasl2 finds the built plugin and the plugin its configuration;
 # a real admin installs both (docs/clients/postfix.md) and needs neither.
 import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C SASL_PATH=$PF_DIR/plugins SASL_OAUTH_CONF=$SASL_OAUTH_CONF SASL_OAUTH_CLI=${PF_CLI:-/nonexistent/sasl-oauth}
@@ -109,12 +119,9 @@ EOF
 	ln -sf "$PLUGIN_DIR/libsasl-oauth.so" "$PF_DIR/plugins/"
 }
 
-# pf_passwd LINES: the sasl_passwd map (the password field is not used for
-# users an account serves), made with postmap as an admin would.
+# pf_passwd: the page's sasl_passwd map, made by the page's commands.
 pf_passwd() {
-	printf '%s\n' "$@" > "$PF_CONF/sasl_passwd"
-	chmod 600 "$PF_CONF/sasl_passwd"
-	postmap -c "$PF_CONF" "hash:$PF_CONF/sasl_passwd"
+	pf_page sasl_passwd > "$PF_CONF/sasl_passwd" && bash -e -c "$(pf_page postmap)"
 }
 
 pf_start() {
