@@ -14,7 +14,7 @@
 # SASL plugin directory replaced by one holding only our plugin. Nothing
 # outside the namespace changes.
 . "$(dirname "$0")/lib.sh"
-CLI="$top_builddir/cli/sasl-oauth"
+. "$(dirname "$0")/clients.sh"
 SM=${SAO_SENDMAIL_ROOT:-/var/cache/sasl-oauth-tests/sendmail}
 [ "$(id -u)" = 0 ] || skip "sendmail's namespace needs root"
 [ -x "$SM/usr/libexec/sendmail/sendmail" ] ||
@@ -29,29 +29,27 @@ mkdir -p "$P/queue" "$P/etc/upper/sasl-oauth" "$P/etc/work" "$P/plugins" "$P/sta
 chmod 700 "$P/queue" "$P/state"
 # A copy, not a link: sendmail checks that nobody else can replace a plugin.
 cp "$PLUGIN_DIR/libsasl-oauth.so" "$P/plugins/"
+# from_page NAME: a block of docs/clients/sendmail.md pointed at the bed:
+# its submission port, example.com, and private paths for /var/lib and
+# /etc/mail.
+from_page() {
+	local text
+	text=$(page_block sendmail.md "$1") || { printf '%s\n' "$text"; exit 1; }
+	printf '%s\n' "$text" | sed -e "s#smtp\.office365\.com#127.0.0.1#g" -e "s#TCP \$h 587#TCP \$h $BED_SUBMISSION_PORT#" \
+		-e "s#/var/lib/sasl-oauth/#$P/state/#g" -e "s#/etc/mail/#$P/#g" -e "s#contoso\.com#example.com#g"
+}
 CONF="$P/etc/upper/sasl-oauth/sasl-oauth.conf"
-cat > "$CONF" <<EOF
-[account relay]
-users = relay@example.com
-tenant = contoso.onmicrosoft.com
-client_id = 9e5f94bc-e8a4-4e73-b8be-63364c29d753
-services = smtp
-cache = $P/state/relay.json
-authority = $BED_IDP_URL
-EOF
+from_page sasl-oauth.conf > "$CONF"
+echo "authority = $BED_IDP_URL" >> "$CONF"
 chmod 644 "$CONF"
 
-# The relay of docs/clients/sendmail.md, with the bed's port and private
-# paths for what a real sendmail keeps under /etc/mail and /var/spool.
-cat > "$P/relay.mc" <<EOF
-divert(-1)
-divert(0)dnl
-OSTYPE(\`linux')dnl
-define(\`confDOMAIN_NAME', \`relay.sasl-oauth.test')dnl
-define(\`SMART_HOST', \`relay:[127.0.0.1]')dnl
-define(\`RELAY_MAILER_ARGS', \`TCP \$h $BED_SUBMISSION_PORT')dnl
-define(\`confAUTH_MECHANISMS', \`XOAUTH2')dnl
-FEATURE(\`authinfo', \`hash -o $P/authinfo')dnl
+# The relay lines of docs/clients/sendmail.md, with the bed's port, and
+# private paths for what a real sendmail keeps under /etc/mail and
+# /var/spool.
+{
+	printf '%s\n' 'divert(-1)' 'divert(0)dnl' "OSTYPE(\`linux')dnl" "define(\`confDOMAIN_NAME', \`relay.sasl-oauth.test')dnl"
+	from_page sendmail.mc
+	cat <<EOF
 define(\`confDONT_PROBE_INTERFACES', \`True')dnl
 define(\`QUEUE_DIR', \`$P/queue')dnl
 define(\`ALIAS_FILE', \`$P/aliases')dnl
@@ -60,10 +58,11 @@ define(\`STATUS_FILE', \`/dev/null')dnl
 define(\`confDONT_BLAME_SENDMAIL', \`GroupWritableDirPathSafe,MapInUnsafeDirPath')dnl
 MAILER(\`smtp')dnl
 EOF
+} > "$P/relay.mc"
 : > "$P/aliases"
 m4 -D_CF_DIR_="$SM/usr/share/sendmail/cf/" "$SM/usr/share/sendmail/cf/m4/cf.m4" "$P/relay.mc" > "$P/relay.cf" ||
 	{ fail "m4 could not build sendmail.cf"; finish; }
-printf 'AuthInfo:127.0.0.1 "U:relay@example.com" "P:unused" "M:XOAUTH2"\n' > "$P/authinfo"
+from_page authinfo > "$P/authinfo"
 chmod 600 "$P/authinfo"
 LD_LIBRARY_PATH="$SM/usr/lib/x86_64-linux-gnu" "$SM/usr/libexec/sendmail/makemap" -C "$P/relay.cf" \
 	hash "$P/authinfo" < "$P/authinfo" || fail "makemap could not build the authinfo map"
