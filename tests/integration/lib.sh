@@ -73,6 +73,24 @@ os.rename(p + ".tmp", p)
 ' "$XDG_STATE_HOME/sasl-oauth/$1.json" "$2"
 }
 
+# cache_edit FILE FIELD=EXPR...: edits integer fields of a cache file in
+# place (same inode, owner and mode); "now" and "now+N"/"now-N" are allowed.
+cache_edit() {
+	"$PY" - "$@" <<'PY'
+import json, sys, time
+path = sys.argv[1]
+d = json.load(open(path))
+now = int(time.time())
+for a in sys.argv[2:]:
+    k, _, v = a.partition("=")
+    d[k] = int(eval(v, {"now": now}))
+with open(path, "r+") as f:
+    f.seek(0)
+    f.truncate()
+    f.write(json.dumps(d, indent=2))
+PY
+}
+
 # cache_field ACCOUNT FIELD: prints one field of the account's cache file.
 cache_field() {
 	"$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' \

@@ -80,21 +80,7 @@ timer() {
 jail_field() {
 	"$PY" -c 'import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], ""))' "$STATE/$1.json" "$2"
 }
-jail_set() {
-	"$PY" - "$STATE/$1.json" "${@:2}" <<'PY'
-import json, sys, time
-path = sys.argv[1]
-d = json.load(open(path))
-now = int(time.time())
-for a in sys.argv[2:]:
-    k, _, v = a.partition("=")
-    d[k] = int(eval(v, {"now": now}))
-with open(path, "r+") as f:
-    f.seek(0)
-    f.truncate()
-    f.write(json.dumps(d, indent=2))
-PY
-}
+jail_set() { cache_edit "$STATE/$1.json" "${@:2}"; }
 owner_mode() { stat -c '%U %a' "$1"; }
 
 # send_all TAG FROM...: one message per sender; SENT counts them.

@@ -83,16 +83,6 @@ send() {
 }
 delivered() { grep -lF "Subject: $1" "$BED_DIR"/sink/*.eml 2>/dev/null | wc -l; }
 queued() { find "$P/queue" -name 'qf*' | wc -l; }
-jail_set() { # like set_expires, for this cache
-	"$PY" - "$P/state/relay.json" "$1" <<'PY'
-import json, sys, time
-p = sys.argv[1]
-d = json.load(open(p))
-d["expires_at"] = int(time.time()) + int(sys.argv[2])
-with open(p, "r+") as f:
-    f.seek(0); f.truncate(); f.write(json.dumps(d))
-PY
-}
 
 # The first sign-in, as the documentation says (the device code is
 # approved by the identity provider after one poll).
@@ -110,7 +100,7 @@ else
 fi
 
 # Expired, nothing to refresh it here: deferred and queued, not bounced.
-jail_set -60
+cache_edit "$P/state/relay.json" "expires_at=now-60"
 bed_revoke "$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["access_token"])' "$P/state/relay.json")"
 send "sendmail 2"
 if [ "$SM_RC" = 0 ] && echo "$SM_OUT" | grep -q "Deferred" && [ "$(queued)" = 1 ] && [ "$(delivered "sendmail 2")" = 0 ] &&
