@@ -91,11 +91,12 @@ with open(path, "r+") as f:
 PY
 }
 
-# cache_field ACCOUNT FIELD: prints one field of the account's cache file.
-cache_field() {
-	"$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' \
-		"$XDG_STATE_HOME/sasl-oauth/$1.json" "$2"
+# cache_field_at FILE FIELD: prints one field of a cache file (empty when
+# it has none). cache_field ACCOUNT FIELD: the same for the account's cache.
+cache_field_at() {
+	"$PY" -c 'import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], ""))' "$1" "$2"
 }
+cache_field() { cache_field_at "$XDG_STATE_HOME/sasl-oauth/$1.json" "$2"; }
 
 # access_token ACCOUNT: the cached access token (for revoking it in tests).
 access_token() { cache_field "$1" access_token; }

@@ -77,9 +77,7 @@ timer() {
 
 # jail_field ACCOUNT FIELD / jail_set ACCOUNT FIELD=EXPR...: read and edit
 # a cache in place (same inode, owner and mode); "now" may appear in EXPR.
-jail_field() {
-	"$PY" -c 'import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], ""))' "$STATE/$1.json" "$2"
-}
+jail_field() { cache_field_at "$STATE/$1.json" "$2"; }
 jail_set() { cache_edit "$STATE/$1.json" "${@:2}"; }
 owner_mode() { stat -c '%U %a' "$1"; }
 
