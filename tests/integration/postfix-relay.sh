@@ -153,12 +153,17 @@ for pid in $(_pf_tree "$PF_MASTER"); do
 	if [ "$PF_CHROOT" = y ] && [ "$root" != "$JAIL" ]; then
 		fail "smtp $pid runs in '$root', not in the jail"
 	fi
+	[ "$(stat -c %U "/proc/$pid")" = postfix ] || fail "smtp $pid runs as $(stat -c %U "/proc/$pid"), not postfix"
 	for fd in /proc/"$pid"/fd/*; do
 		[ -d "$fd" ] && fail "smtp $pid holds a directory open: $(readlink "$fd")"
 	done
 	SMTP_SEEN=1
 done
-[ -n "${SMTP_SEEN:-}" ] && pass "the smtp processes run in '$root' and hold no directory descriptor"
+if [ -n "${SMTP_SEEN:-}" ]; then
+	pass "the smtp processes run as postfix in '$root' and hold no directory descriptor"
+else
+	fail "no smtp process of this instance was found to inspect"
+fi
 
 # ---- 3. the timer's command while Postfix runs -----------------------------
 # 15 minutes left: fresh for the plugin (refresh_margin 600), due for the
