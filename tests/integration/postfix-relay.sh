@@ -14,7 +14,8 @@
 # expired token with no timer defers the mail (never bounces) and a later
 # "sasl-oauth refresh --all" + flush delivers it; a revoked refresh token
 # defers with AADSTS50173 and "sasl-oauth login relay" in mail.log, and
-# nothing is lost after the login. Every mail is counted.
+# nothing is lost after the login; in the jail, a missing cache names where
+# smtp looked and what to run outside. Every mail is counted.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/clients.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/postfix.sh"
@@ -252,6 +253,28 @@ if [ "$RC" = 0 ] && [ "$(delivered revoked)" = "$N" ] && [ "$(pf_queued)" = 0 ] 
 	pass "after 'sasl-oauth login relay' and 'postqueue -f': $N delivered, nothing lost"
 else
 	fail "after the new login (exit $RC): $(delivered revoked) of $N delivered, $(pf_queued) queued"; show_log 20
+fi
+
+# ---- 6. no cache where smtp looks (chroot = y) -----------------------------
+# The message says where smtp looked inside the jail, where that is outside,
+# and what to run there.
+if [ "$PF_CHROOT" = y ]; then
+	mv "$STATE/relay.json" "$BED_DIR/relay.json.away"
+	lines0=$(wc -l < "$PF_LOG")
+	send_all missing relay@example.com
+	pf_flush
+	wait_for 30 grep -q "status=deferred" <(tail -n +"$lines0" "$PF_LOG")
+	why=$(tail -n +"$lines0" "$PF_LOG" | grep -m1 'SASL authentication problem')
+	if echo "$why" | grep -qF "at '/var/lib/sasl-oauth/relay.json' inside the chroot, which is '$STATE/relay.json' outside it; outside the chroot run: sasl-oauth login relay" &&
+		[ "$(pf_queued)" = 1 ]; then
+		pass "no cache in the jail: deferred; mail.log: ${why#*: warning: }"
+	else
+		fail "no cache in the jail: $(pf_queued) queued; log: $why"
+	fi
+	mv "$BED_DIR/relay.json.away" "$STATE/relay.json"
+	pf_flush
+	wait_for 30 test "$(delivered missing)" = 1
+	[ "$(delivered missing)" = 1 ] || fail "the mail deferred for the missing cache was not delivered afterwards"
 fi
 
 # ---- the count ---------------------------------------------------------------
