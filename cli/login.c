@@ -10,7 +10,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "sasl-oauth/flow.h"
+#include "sasl-oauth/authcode.h"
+#include "sasl-oauth/device.h"
 #include "sasl-oauth/grant.h"
 #include "sasl-oauth/renew.h"
 
@@ -27,7 +28,7 @@ static const cli_option_t options[] = {
 
 static int run(const sao_settings_t *s, const cli_args_t *o)
 {
-	sao_flow_opts_t fo = { .in = stdin, .out = stdout, .timeout_s = LOGIN_TIMEOUT_DEFAULT };
+	sao_authcode_opts_t fo = { .in = stdin, .out = stdout, .timeout_s = LOGIN_TIMEOUT_DEFAULT };
 	const sao_account_t *a;
 	sao_client_t client;
 	sao_token_t tok;
@@ -38,9 +39,9 @@ static int run(const sao_settings_t *s, const cli_args_t *o)
 
 	fo.paste = o->given[OPT_PASTE];
 	fo.redirect_uri = o->value[OPT_REDIRECT_URI];
-	/* --browser '' means: only print the address. */
-	fo.browser = !o->given[OPT_BROWSER] ? getenv("BROWSER")
-	             : o->value[OPT_BROWSER][0] != '\0' ? o->value[OPT_BROWSER] : NULL;
+	/* Not given: $BROWSER, else xdg-open with a display; '': only print
+	 * the address (authcode.h). */
+	fo.browser = o->given[OPT_BROWSER] ? o->value[OPT_BROWSER] : NULL;
 	if (o->given[OPT_TIMEOUT])
 		fo.timeout_s = (int)o->number[OPT_TIMEOUT];
 	sao_error_clear(&err);
@@ -56,8 +57,13 @@ static int run(const sao_settings_t *s, const cli_args_t *o)
 	if (rc != SAO_OK)
 		goto out;
 	have_client = 1;
-	rc = strcmp(a->flow, "device") == 0 && !fo.paste ? sao_flow_device(&client, &fo, &tok, &err)
-	                                                  : sao_flow_authcode(&client, &fo, &tok, &err);
+	if (strcmp(a->flow, "device") == 0 && !fo.paste) {
+		sao_device_opts_t dopts = { .out = fo.out, .timeout_s = fo.timeout_s };
+
+		rc = sao_device_login(&client, &dopts, &tok, &err);
+	} else {
+		rc = sao_authcode_login(&client, &fo, &tok, &err);
+	}
 	if (rc != SAO_OK)
 		goto out;
 	tok.account = strdup(a->name);
@@ -83,4 +89,5 @@ const cli_command_t cli_login = CLI_COMMAND("login", CLI_ONE_ACCOUNT,
 	"                             to a listener on 127.0.0.1; --paste instead asks for the\n"
 	"                             address the browser ended on (for machines without one)\n"
 	"  flow = client_credentials  gets an application token, no person involved\n"
-	"--browser CMD runs CMD URL (default: $BROWSER); --timeout limits the wait (900 s).\n");
+	"--browser CMD starts the command line CMD with the URL (\"\" starts none; default: $BROWSER,\n"
+	"a ':'-separated list, else xdg-open with a display); --timeout limits the wait (900 s).\n");

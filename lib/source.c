@@ -9,7 +9,7 @@
 
 #include "sasl-oauth/clock.h"
 #include "sasl-oauth/cache.h"
-#include "sasl-oauth/cmd.h"
+#include "sasl-oauth/proc.h"
 #include "sasl-oauth/source.h"
 
 typedef struct source {
@@ -38,7 +38,7 @@ static sao_err_t command_get(const sao_account_t *a, int64_t now, sao_secret_t *
 	(void)now;
 	(void)res;
 	snprintf(what, sizeof(what), "token command for account '%s'", a->name);
-	return sao_cmd_run(a->token_command, what, (int)(a->command_timeout * 1000), token_r, NULL, err);
+	return sao_proc_run(a->token_command, NULL, 0, what, (int)(a->command_timeout * 1000), token_r, NULL, err);
 }
 
 /* Why the cached token cannot be sent as it is, or SAO_OK when it can
@@ -80,7 +80,7 @@ static sao_err_t refresh_with_cli(const sao_account_t *a, sao_secret_t *token_r,
 	const char *cli = sao_settings_cli_path();
 	char command[4096 + 128];
 	char what[256];
-	sao_cmd_exit_t ex;
+	sao_proc_exit_t ex;
 	sao_error_t cmd_err;
 	sao_err_t rc;
 
@@ -93,7 +93,7 @@ static sao_err_t refresh_with_cli(const sao_account_t *a, sao_secret_t *token_r,
 	sao_error_clear(&cmd_err);
 	/* Room for the CLI to wait for another refresher's lock and then make
 	 * its own request, each bounded by http_timeout. */
-	rc = sao_cmd_run(command, what, (int)(2 * a->http_timeout + 20) * 1000, token_r, &ex, &cmd_err);
+	rc = sao_proc_run(command, NULL, 0, what, (int)(2 * a->http_timeout + 20) * 1000, token_r, &ex, &cmd_err);
 	if (rc == SAO_OK)
 		return SAO_OK;
 	/* sasl-oauth's own line already says what failed, why and the fix;

@@ -61,29 +61,32 @@ static const mech_def_t mech_defs[] = {
 };
 #define N_MECHS (sizeof(mech_defs) / sizeof(mech_defs[0]))
 
-struct glob;
+struct plugin_state;
 
 /* One mechanism's glob_context: which encoder, and the shared state. */
 typedef struct mech_ctx {
 	const mech_def_t *def;
-	struct glob *glob;
+	struct plugin_state *shared;
 } mech_ctx_t;
 
-/* Shared by both mechanisms: the once-read configuration. */
-typedef struct glob {
+/* Shared by both mechanisms: the once-read configuration. (Not "glob_t":
+ * that is POSIX <glob.h>'s.) */
+typedef struct plugin_state {
 	sao_settings_t *settings;   /* NULL when loading failed */
 	sao_error_t load_err;       /* why loading failed */
 	int refs;                   /* mechanisms still registered */
 	mech_ctx_t mctx[N_MECHS];
 	sasl_client_plug_t plugs[N_MECHS];
-} glob_t;
+} plugin_state_t;
 
-enum conn_state { START, SENT, DONE, FAILED };
+enum mech_conn_state { START, SENT, DONE, FAILED };
 
-typedef struct conn {
+/* One login in progress: the mechanism's conn_context (not libsasl2's
+ * sasl_conn_t, the connection it runs on). */
+typedef struct mech_conn {
 	const mech_def_t *def;
-	glob_t *glob;
-	enum conn_state state;
+	plugin_state_t *shared;
+	enum mech_conn_state state;
 	char authid[USER_MAX];
 	char authzid[USER_MAX];
 	int have_names;
@@ -92,7 +95,7 @@ typedef struct conn {
 	sao_secret_t token;
 	sao_secret_t out;           /* clientout must stay valid until the next call */
 	sao_error_t err;            /* the failure, repeated by later steps */
-} conn_t;
+} mech_conn_t;
 
 /* The one place internal errors become SASL codes. */
 static const struct {
@@ -120,7 +123,7 @@ static int to_sasl(sao_err_t e)
  * SASL log: sasl_seterror would log it too (Postfix's mail.log showed
  * every failure twice), so only our line, which names the plugin, is
  * logged. */
-static void report(conn_t *c, const sasl_utils_t *utils)
+static void report(mech_conn_t *c, const sasl_utils_t *utils)
 {
 	utils->seterror(utils->conn, SASL_NOLOG, "%s: %s", c->def->name, c->err.msg);
 	utils->log(utils->conn, SASL_LOG_ERR, "sasl-oauth: %s: %s", c->def->name, c->err.msg);
@@ -128,7 +131,7 @@ static void report(conn_t *c, const sasl_utils_t *utils)
 }
 
 /* Reports c->err and returns its SASL code. */
-static int fail(conn_t *c, const sasl_utils_t *utils)
+static int fail(mech_conn_t *c, const sasl_utils_t *utils)
 {
 	report(c, utils);
 	return to_sasl(c->err.code);
@@ -137,7 +140,7 @@ static int fail(conn_t *c, const sasl_utils_t *utils)
 static int mech_new(void *glob_context, sasl_client_params_t *params, void **conn_context)
 {
 	const mech_ctx_t *m = glob_context;
-	conn_t *c;
+	mech_conn_t *c;
 
 	*conn_context = NULL;
 	c = params->utils->malloc(sizeof(*c));
@@ -147,7 +150,7 @@ static int mech_new(void *glob_context, sasl_client_params_t *params, void **con
 	}
 	memset(c, 0, sizeof(*c));
 	c->def = m->def;
-	c->glob = m->glob;
+	c->shared = m->shared;
 	c->state = START;
 	sao_secret_init(&c->token, SAO_TOKEN_MAX);
 	sao_secret_init(&c->out, SAO_TOKEN_MAX + 2 * USER_MAX + 1024);
@@ -277,15 +280,15 @@ static const char *remote_port(const sasl_client_params_t *params)
 
 /* Picks the token for this login: the account serving the user, else the
  * application's password used as the bearer token. */
-static int find_token(conn_t *c, sasl_client_params_t *params, sasl_interact_t *prompts,
+static int find_token(mech_conn_t *c, sasl_client_params_t *params, sasl_interact_t *prompts,
                       sasl_interact_t **prompt_need)
 {
 	const char *login = c->authzid[0] != '\0' ? c->authzid : c->authid;
 	int rc;
 
-	c->account = sao_settings_find(c->glob->settings, login, params->serverFQDN);
+	c->account = sao_settings_find(c->shared->settings, login, params->serverFQDN);
 	if (c->account == NULL && strcmp(login, c->authid) != 0)
-		c->account = sao_settings_find(c->glob->settings, c->authid, params->serverFQDN);
+		c->account = sao_settings_find(c->shared->settings, c->authid, params->serverFQDN);
 	if (c->account != NULL) {
 		if (sao_source_get(c->account, (int64_t)time(NULL), &c->token, &c->source, &c->err) != SAO_OK)
 			return fail(c, params->utils);
@@ -309,7 +312,7 @@ static int find_token(conn_t *c, sasl_client_params_t *params, sasl_interact_t *
 	return SASL_OK;
 }
 
-static int step_start(conn_t *c, sasl_client_params_t *params, sasl_interact_t **prompt_need, const char **clientout,
+static int step_start(mech_conn_t *c, sasl_client_params_t *params, sasl_interact_t **prompt_need, const char **clientout,
                       unsigned *clientoutlen)
 {
 	sasl_interact_t *prompts = prompt_need != NULL ? *prompt_need : NULL;
@@ -317,8 +320,8 @@ static int step_start(conn_t *c, sasl_client_params_t *params, sasl_interact_t *
 	char fp[SAO_FINGERPRINT_LEN + 1];
 	int rc;
 
-	if (c->glob->settings == NULL) {
-		c->err = c->glob->load_err;
+	if (c->shared->settings == NULL) {
+		c->err = c->shared->load_err;
 		rc = fail(c, params->utils);
 		goto out;
 	}
@@ -379,7 +382,7 @@ out:
 	return rc;
 }
 
-static int step_success(conn_t *c, sasl_client_params_t *params, sasl_out_params_t *oparams)
+static int step_success(mech_conn_t *c, sasl_client_params_t *params, sasl_out_params_t *oparams)
 {
 	int rc;
 
@@ -404,7 +407,7 @@ static int step_success(conn_t *c, sasl_client_params_t *params, sasl_out_params
 	return SASL_OK;
 }
 
-static int step_challenge(conn_t *c, sasl_client_params_t *params, const char *serverin, unsigned serverinlen,
+static int step_challenge(mech_conn_t *c, sasl_client_params_t *params, const char *serverin, unsigned serverinlen,
                           const char **clientout, unsigned *clientoutlen)
 {
 	sao_challenge_t ch;
@@ -447,7 +450,7 @@ static int mech_step(void *conn_context, sasl_client_params_t *params, const cha
                      sasl_interact_t **prompt_need, const char **clientout, unsigned *clientoutlen,
                      sasl_out_params_t *oparams)
 {
-	conn_t *c = conn_context;
+	mech_conn_t *c = conn_context;
 
 	*clientout = NULL;
 	*clientoutlen = 0;
@@ -471,7 +474,7 @@ static int mech_step(void *conn_context, sasl_client_params_t *params, const cha
 
 static void mech_dispose(void *conn_context, const sasl_utils_t *utils)
 {
-	conn_t *c = conn_context;
+	mech_conn_t *c = conn_context;
 
 	if (c == NULL)
 		return;
@@ -482,7 +485,7 @@ static void mech_dispose(void *conn_context, const sasl_utils_t *utils)
 	utils->free(c);
 }
 
-static void glob_release(glob_t *g, const sasl_utils_t *utils)
+static void plugin_state_release(plugin_state_t *g, const sasl_utils_t *utils)
 {
 	if (g == NULL || --g->refs > 0)
 		return;
@@ -494,7 +497,7 @@ static void mech_free(void *glob_context, const sasl_utils_t *utils)
 {
 	const mech_ctx_t *m = glob_context;
 
-	glob_release(m->glob, utils);
+	plugin_state_release(m->shared, utils);
 }
 
 static const unsigned long required_prompts[] = { SASL_CB_AUTHNAME, SASL_CB_LIST_END };
@@ -521,7 +524,7 @@ SAO_EXPORT int sasl_client_plug_init(const sasl_utils_t *utils, int max_version,
 int sasl_client_plug_init(const sasl_utils_t *utils, int max_version, int *out_version,
                           sasl_client_plug_t **pluglist, int *plugcount)
 {
-	glob_t *g;
+	plugin_state_t *g;
 	sao_err_t rc;
 
 	*pluglist = NULL;
@@ -555,7 +558,7 @@ int sasl_client_plug_init(const sasl_utils_t *utils, int max_version, int *out_v
 		p->features = SASL_FEAT_WANT_CLIENT_FIRST | SASL_FEAT_ALLOWS_PROXY;
 		p->required_prompts = required_prompts;
 		g->mctx[i].def = &mech_defs[i];
-		g->mctx[i].glob = g;
+		g->mctx[i].shared = g;
 		p->glob_context = &g->mctx[i];
 		p->mech_new = mech_new;
 		p->mech_step = mech_step;

@@ -8,7 +8,7 @@
  * The cache source never touches the network: a fresh token is sent as it
  * is. A token that is rejected, expired, or inside refresh_margin (and a
  * missing cache of a client_credentials account) is handed to the slow path:
- * "sasl-oauth token NAME" run as a child (sao_cmd_run), which refreshes once
+ * "sasl-oauth token NAME" run as a child (sao_proc_run), which refreshes once
  * under the cache lock and prints the token. If that fails while the cached
  * token is still valid, the cached token is sent; otherwise the CLI's own
  * message (cause and fix) is the error. Without the CLI (a chroot) a stale

@@ -8,7 +8,7 @@
  *   sasl-client --proto imap|pop3|smtp --port N [--tls implicit|starttls]
  *               --ca FILE --mech XOAUTH2 --user U [--authz Z] [--password P]
  *               [--plugin-path DIR] [--trace FILE] [--no-ir]
- *               [--mail-from A --rcpt B] [--chroot DIR]
+ *               [--mail-from A --rcpt B] [--chroot DIR] [--sigchld ignore|reap]
  *
  * Exit 0 when the server accepted the login (and the mail, with --rcpt),
  * 1 when it refused, 2 on usage or connection errors. The SASL error detail
@@ -18,6 +18,8 @@
  * A failed step cancels the exchange with "*"; after a refused login the
  * SASL error detail is printed, as a careful application logs it.
  * --chroot enters DIR after sasl_client_init, as Postfix's smtp does.
+ * --sigchld makes it a host that reaps children itself: SIGCHLD ignored, or
+ * a handler reaping every child with waitpid(-1), as sendmail's does.
  */
 #include "config.h"
 
@@ -26,7 +28,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -36,6 +40,14 @@
 
 static const char *opt_user, *opt_authz, *opt_password, *opt_plugin_path;
 static FILE *trace;
+
+/* sendmail's way: reap every child that has ended, whoever started it. */
+static void reap_all(int sig)
+{
+	(void)sig;
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		continue;
+}
 
 static int cb_getpath(void *ctx, const char **path)
 {
@@ -184,7 +196,7 @@ static char *b64enc(const char *p, unsigned n)
 int main(int argc, char **argv)
 {
 	const char *proto = NULL, *tls = "starttls", *ca = NULL, *mech = NULL, *trace_path = NULL;
-	const char *mail_from = NULL, *rcpt = NULL, *jail = NULL;
+	const char *mail_from = NULL, *rcpt = NULL, *jail = NULL, *sigchld = NULL;
 	int port = 0, use_ir = 1, rc, ok = 0;
 	char line[65536], remote[64], *enc = NULL;
 	const char *out = NULL, *chosen = NULL;
@@ -228,7 +240,21 @@ int main(int argc, char **argv)
 		else if (strcmp(a, "--mail-from") == 0) mail_from = v;
 		else if (strcmp(a, "--rcpt") == 0) rcpt = v;
 		else if (strcmp(a, "--chroot") == 0) jail = v;
+		else if (strcmp(a, "--sigchld") == 0) sigchld = v;
 		else goto usage;
+	}
+	if (sigchld != NULL) {
+		struct sigaction host;
+
+		memset(&host, 0, sizeof(host));
+		sigemptyset(&host.sa_mask);
+		if (strcmp(sigchld, "ignore") == 0)
+			host.sa_handler = SIG_IGN;
+		else if (strcmp(sigchld, "reap") == 0)
+			host.sa_handler = reap_all;
+		else
+			goto usage;
+		sigaction(SIGCHLD, &host, NULL);
 	}
 	if (proto == NULL || port <= 0 || mech == NULL || opt_user == NULL)
 		goto usage;

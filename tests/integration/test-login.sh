@@ -5,14 +5,17 @@
 # the printed URL:/Code: lines used to approve on the verification page.
 # Authorization code with PKCE: through the loopback listener with a
 # scripted browser, a refused consent, pasted by hand, and a pasted address
-# with the wrong state. Every success leaves a 0600 cache with both tokens,
-# and no token ever appears in the CLI's output.
+# with the wrong state; a forged request to the listener before the real
+# redirect; browsers given as command lines (--browser, a BROWSER list)
+# and xdg-open when there is a display. Every success leaves a 0600 cache
+# with both tokens, and no token ever appears in the CLI's output.
 . "$(dirname "$0")/lib.sh"
 CLI="$top_builddir/cli/sasl-oauth"
 [ -x "$CLI" ] || skip "$CLI is not built"
 start_bed
-# The CLI opens $BROWSER when no --browser is given; none here.
-unset BROWSER
+# The CLI opens $BROWSER when no --browser is given, else xdg-open when
+# there is a display; none here unless a case sets them.
+unset BROWSER DISPLAY WAYLAND_DISPLAY
 bed_add_user alice@example.com
 
 DEVICE_GRANT=urn:ietf:params:oauth:grant-type:device_code
@@ -122,8 +125,20 @@ def get(op, url):
     except urllib.error.HTTPError as e:
         return e.code, e.headers, e.read().decode("utf-8", "replace")
 
+# The URL is the argument that starts with http; the others are logged.
+# FAKE_BROWSER_FORGE=1: first a forged redirect (another state) and a
+# broken one to the listener, as another local program could send.
+url = [a for a in sys.argv[1:] if a.startswith("http")][0]
 with open(os.environ["FAKE_BROWSER_LOG"], "w") as log:
-    status, headers, _ = get(opener, sys.argv[1])
+    log.write("args=%s\n" % " ".join(a for a in sys.argv[1:] if a != url))
+    if os.environ.get("FAKE_BROWSER_FORGE"):
+        q = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+        back = q["redirect_uri"][0]
+        forged, _, page = get(plain, back + "?code=forged&state=00000000-1111-2222-3333-444444444444")
+        log.write("forged=%d\n" % forged)
+        broken, _, _ = get(plain, back + "?code=x&code=y")
+        log.write("broken=%d\n" % broken)
+    status, headers, _ = get(opener, url)
     loc = headers.get("Location") or ""
     log.write("authorize=%d\n" % status)
     log.write("redirect=%s\n" % urllib.parse.urlsplit(loc)._replace(query="").geturl())
@@ -273,6 +288,29 @@ elif [ -z "$code" ]; then
 	show
 fi
 
+# 6b. The token endpoint fails twice while polling (503): a sign-in that may
+#     be half done is not thrown away; the next polls go on.
+fresh '{"device_interval": 1, "device_approve_after": 1, "fail_status": 503, "fault_count": 2, "fault_endpoints": ["token"]}'
+login work
+if check_login "device flow through two failed polls"; then
+	faults=$(idp_stat "s['faults']")
+	if [ "$faults" = 2 ]; then
+		pass "device flow: two polls answered 503, the login went on and succeeded"
+	else
+		fail "device flow through failed polls: $faults faults served, want 2"
+	fi
+fi
+
+# 6c. Three failed polls in a row end the login, as a provider failure.
+fresh '{"device_interval": 1, "device_approve_after": 1, "fail_status": 503, "fault_count": 3, "fault_endpoints": ["token"]}'
+login work
+if [ "$RC" = 5 ] && said "temporarily_unavailable" && [ ! -e "$CACHE" ] && [ "$(idp_stat "s['faults']")" = 3 ]; then
+	pass "device flow: three failed polls in a row end it with exit 5 and the provider's error"
+else
+	fail "device flow, three failed polls: exit $RC"
+	show
+fi
+
 # ---- authorization code + PKCE --------------------------------------------
 
 use_flow authcode
@@ -337,6 +375,74 @@ if [ "$RC" != 0 ] && [ "$RC" != 124 ] && said "state" && [ ! -e "$CACHE" ] &&
 	pass "pasted address with the wrong state refused: exit $RC, no code redeemed"
 else
 	fail "pasted address with the wrong state: exit $RC"
+	show
+fi
+# 12. A forged redirect (another state) and a broken one reach the listener
+#     first: both get 400, the login keeps listening and succeeds (issue 13).
+fresh
+FAKE_BROWSER_FORGE=1 login work --browser "$BED_DIR/browser.py"
+if check_login "authcode after a forged request"; then
+	if grep -qx 'forged=400' "$BROWSER_LOG" && grep -qx 'broken=400' "$BROWSER_LOG" &&
+		grep -qx 'listener=200' "$BROWSER_LOG" && said "Refused a request" &&
+		[ "$(idp_stat "s['grants'].get('authorization_code', 0)")" = 1 ]; then
+		pass "forged and broken redirects answered 400, the login went on and succeeded"
+	else
+		fail "forged redirect: the browser log or the terminal lacks the refusals"
+		sed 's/^/    browser| /' "$BROWSER_LOG" | head -n 20
+		show
+	fi
+fi
+
+# 13. --browser takes a command line (issue 12).
+fresh
+login work --browser "$PY $BED_DIR/browser.py --new-window"
+if check_login "--browser with a command line" && grep -qx 'args=--new-window' "$BROWSER_LOG"; then
+	pass "--browser \"python3 browser.py --new-window\": started with its arguments and the URL"
+else
+	fail "--browser with a command line"
+	sed 's/^/    browser| /' "$BROWSER_LOG" 2>/dev/null | head -n 5
+fi
+
+# 14. BROWSER is a ':'-separated list of command lines with %s: the first
+#     that cannot start is said, the next one is used.
+fresh
+BROWSER="no-such-browser-sao --x:$PY $BED_DIR/browser.py %s --from-env" login work
+if check_login "a BROWSER list" && grep -qx 'args=--from-env' "$BROWSER_LOG" &&
+	said "program 'no-such-browser-sao' not found"; then
+	pass "BROWSER list: the missing browser is named, the next command line got the URL in place of %s"
+else
+	fail "BROWSER list"
+	show
+fi
+
+# 15. No BROWSER but a display: xdg-open.
+fresh
+mkdir -p "$BED_DIR/xdg"
+ln -sf "$BED_DIR/browser.py" "$BED_DIR/xdg/xdg-open"
+DISPLAY=:99 PATH="$BED_DIR/xdg:$PATH" login work
+if check_login "xdg-open with a display" && grep -qx 'listener=200' "$BROWSER_LOG"; then
+	pass "no BROWSER, DISPLAY set: xdg-open opened the sign-in"
+else
+	fail "xdg-open with a display"
+	show
+fi
+fresh
+WAYLAND_DISPLAY=wayland-9 PATH="$BED_DIR/xdg:$PATH" login work --timeout 20
+if [ "$RC" = 0 ] && grep -qx 'listener=200' "$BROWSER_LOG"; then
+	pass "no BROWSER, WAYLAND_DISPLAY set: xdg-open opened the sign-in"
+else
+	fail "xdg-open with WAYLAND_DISPLAY: exit $RC"
+	show
+fi
+
+# 16. No BROWSER and no display: nothing is started, and the way out is said.
+fresh
+PATH="$BED_DIR/xdg:$PATH" login work --timeout 2
+if [ "$RC" != 0 ] && [ "$RC" != 124 ] && said "No browser was started" && said "--paste" &&
+	said "flow = device" && [ ! -e "$BROWSER_LOG" ]; then
+	pass "no BROWSER, no display: no browser started; says to use --paste or the device flow"
+else
+	fail "no BROWSER and no display: exit $RC"
 	show
 fi
 finish

@@ -9,7 +9,8 @@
 # and leaves the cache untouched; without the CLI (a chroot) an expired
 # token names the fix and a merely stale one is still sent; no token ever
 # appears in a command line while the refresh runs; a failing provider
-# (503) leaves a stale token usable and an expired one explained.
+# (503) leaves a stale token usable and an expired one explained; hosts
+# that reap children themselves get the refresh's real result.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mbsync.sh"
 need mbsync
@@ -24,11 +25,17 @@ for i in 1 2; do
 	printf 'From: bob@example.com\r\nTo: alice@example.com\r\nSubject: refresh %s\r\n\r\nbody %s\r\n' "$i" "$i" > "$BED_DIR/m$i.eml"
 	bed_deliver alice@example.com "$BED_DIR/m$i.eml"
 done
-write_config "[account work]
+# work_config [LINE]: the account, pointed at the local identity provider,
+# with LINE added.
+work_config() {
+	write_config "[account work]
 users = alice@example.com
 authority = $BED_IDP_URL
 tenant = contoso.onmicrosoft.com
-client_id = 00000000-0000-0000-0000-000000000000"
+client_id = 00000000-0000-0000-0000-000000000000${1:+
+$1}"
+}
+work_config
 CACHE="$XDG_STATE_HOME/sasl-oauth/work.json"
 
 # refresh_grants: refresh_token grants the identity provider has answered.
@@ -130,6 +137,35 @@ for spec in "imaps imap $BED_IMAPS_PORT implicit" "submission smtp $BED_SUBMISSI
 		echo "$OUT" | tail -6
 	fi
 done
+
+# 2b. Hosts that reap children themselves (issue 13): SIGCHLD ignored, or a
+#     sendmail-style handler reaping with waitpid(-1). The refresh's real
+#     result still reaches the plugin: the expired token is refreshed, and a
+#     failing refresh is reported with the CLI's own words.
+for host in ignore reap; do
+	seed_expired
+	old_at=$(access_token work)
+	g0=$(refresh_grants)
+	client "reaping-$host" smtp "$BED_SUBMISSION_PORT" starttls --sigchld "$host"
+	g1=$(refresh_grants)
+	new_at=$(access_token work)
+	if [ "$RC" = 0 ] && [ $((g1 - g0)) = 1 ] && [ "$new_at" != "$old_at" ] &&
+		[ "$(sent_token "$TRACE")" = "$new_at" ] && ! echo "$OUT" | grep -q SIGCHLD; then
+		pass "host with SIGCHLD $host: 1 refresh through sasl-oauth, the new token sent"
+	else
+		fail "host with SIGCHLD $host: exit $RC, $((g1 - g0)) refreshes"
+		echo "$OUT" | tail -6
+	fi
+done
+work_config "token_command = sh -c 'exit 3'"
+client "reaping-command" smtp "$BED_SUBMISSION_PORT" starttls --sigchld reap
+if [ "$RC" != 0 ] && echo "$OUT" | grep -q "exited with status 3" && ! echo "$OUT" | grep -q SIGCHLD; then
+	pass "host reaping with waitpid(-1): a token command's exit status 3 is reported as such"
+else
+	fail "host reaping with waitpid(-1), failing token command: exit $RC"
+	echo "$OUT" | tail -6
+fi
+work_config
 
 # ---------------------------------------------------------------------------
 # 3. A token the server refused: the failed run marks it rejected, the next

@@ -11,31 +11,36 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/ioctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "sasl-oauth/clock.h"
-#include "sasl-oauth/cmd.h"
+#include "sasl-oauth/proc.h"
 
 /*
- * How a command string becomes a process (cmd.h):
+ * How a command line becomes a process (proc.h):
  *
  *   command = *blank word *( 1*blank word ) *blank
- *   word    = 1*( plain / squoted / dquoted )
- *   plain   = any byte but blank, "'" and DQUOTE
+ *   word    = 1*( plain / escaped / squoted / dquoted )
+ *   plain   = any byte but blank, BSLASH, "'" and DQUOTE
+ *   escaped = BSLASH any byte           ; the byte itself
  *   squoted = "'" *( any byte but "'" ) "'"
- *   dquoted = DQUOTE *( any byte but DQUOTE ) DQUOTE
+ *   dquoted = DQUOTE *( BSLASH ( DQUOTE / BSLASH / "$" / "`" ) / any byte but DQUOTE ) DQUOTE
+ *                                       ; another BSLASH inside DQUOTE is itself
  *   blank   = SP / HTAB
+ *   BSLASH  = %x5C
  *
- * A command holding any SHELL_CHARS byte anywhere (inside quotes too) is
- * given to /bin/sh -c unchanged instead. Backslash is one of them, so a
- * command that needs an escape is always sh's business and the splitter has
- * none: for every command it does split, the words are exactly the ones sh
- * would have produced. A word starting with '#' is an ordinary argument here
- * (sh would read a comment), which only matters to callers other than the
- * configuration parser, which has removed comments already.
+ * Unless SAO_PROC_NO_SHELL, a command holding any SHELL_CHARS byte anywhere
+ * (inside quotes too) is given to /bin/sh -c unchanged instead. Backslash is
+ * one of them, so for a token command the splitter never sees one and the
+ * words it splits are exactly the ones sh would have produced. With
+ * SAO_PROC_NO_SHELL (a browser command line) shell syntax is literal and
+ * backslashes quote as in sh. A word starting with '#' is an ordinary
+ * argument here (sh would read a comment), which only matters to callers
+ * other than the configuration parser, which has removed comments already.
  */
 #define SHELL_CHARS "$`|&;<>()*?[]~{}\\\n"
 
@@ -44,6 +49,15 @@
 #define KILL_GRACE_MS 1000    /* between SIGTERM and SIGKILL */
 #define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
 #define READ_CHUNK 4096
+
+/* What the supervisor tells the parent over the report pipe, in order: at
+ * most one of EXEC or FORK, then STATUS. */
+enum { REPORT_EXEC = 1, REPORT_FORK, REPORT_STATUS };
+typedef struct report {
+	int kind;
+	int value; /* errno, or the command's wait status */
+} report_t;
+#define REPORTS_MAX 2
 
 extern char **environ;
 
@@ -59,6 +73,7 @@ typedef struct plan {
 	size_t n_programs;
 	int searched;     /* programs come from a PATH search */
 	int max_fd;       /* highest descriptor to close without close_range */
+	unsigned flags;   /* SAO_PROC_* */
 } plan_t;
 
 /* What the parent learnt from the child. */
@@ -66,12 +81,16 @@ typedef struct outcome {
 	sao_secret_t out;         /* stdout: may hold the token */
 	char err[STDERR_KEEP];    /* stderr, first STDERR_KEEP bytes */
 	size_t err_len;
-	unsigned char exec_errno[sizeof(int)];
-	size_t exec_len;          /* sizeof(int) when execve() failed */
+	unsigned char rep[REPORTS_MAX * sizeof(report_t)];
+	size_t rep_len;
+	size_t rep_used;          /* bytes of rep already taken as records */
+	int exec_errno;           /* execve() failed with it */
+	int fork_errno;           /* the supervisor could not fork */
+	int exited;               /* the command's wait status arrived */
 	int timed_out;
 	int over_cap;
 	int status_known;
-	int status;
+	int status;               /* the command's wait status */
 } outcome_t;
 
 static void close_fd(int *fd)
@@ -141,9 +160,10 @@ static sao_err_t split_words(const char *command, const char *what, const char *
 	sao_err_t rc = SAO_ERR_NOMEM;
 
 	/* Every word but the last takes at least two bytes (itself and a blank);
-	 * an empty quoted word takes two as well. */
+	 * an empty quoted word takes two as well. Two more slots: the argument
+	 * place_arg() may append, and the NULL. */
 	p->words = malloc(len + 1);
-	p->argv = calloc(len / 2 + 2, sizeof(char *));
+	p->argv = calloc(len / 2 + 3, sizeof(char *));
 	if (p->words == NULL || p->argv == NULL) {
 		sao_error_set(err, rc, "out of memory preparing %s", what);
 		goto out;
@@ -156,21 +176,27 @@ static sao_err_t split_words(const char *command, const char *what, const char *
 		p->argv[n++] = p->words + o;
 		while (i < len && command[i] != ' ' && command[i] != '\t') {
 			char q = command[i];
-			const char *close;
 
+			if (q == '\\' && i + 1 < len) {
+				p->words[o++] = command[i + 1];
+				i += 2;
+				continue;
+			}
 			if (q != '\'' && q != '"') {
 				p->words[o++] = command[i++];
 				continue;
 			}
-			close = memchr(command + i + 1, q, len - i - 1);
-			if (close == NULL) {
+			for (i++; i < len && command[i] != q; i++) {
+				if (q == '"' && command[i] == '\\' && i + 1 < len && strchr("\"\\$`", command[i + 1]) != NULL)
+					i++;
+				p->words[o++] = command[i];
+			}
+			if (i == len) {
 				rc = sao_error_set(err, SAO_ERR_CMD, "cannot run %s ('%s'): unbalanced quote in command",
 				                   what, shown);
 				goto out;
 			}
-			memcpy(p->words + o, command + i + 1, (size_t)(close - command) - i - 1);
-			o += (size_t)(close - command) - i - 1;
-			i = (size_t)(close - command) + 1;
+			i++;
 		}
 		p->words[o++] = '\0';
 	}
@@ -186,6 +212,72 @@ static sao_err_t split_words(const char *command, const char *what, const char *
 	rc = SAO_OK;
 out:
 	return rc;
+}
+
+/* Bytes word takes with arg in place of each "%s", "%%" as "%" and "%c" as
+ * ":"; when out is not NULL, also writes it there. *used_r is set when a
+ * "%s" was seen. */
+static size_t expand_word(const char *word, const char *arg, size_t alen, char *out, int *used_r)
+{
+	size_t n = 0;
+
+	for (const char *s = word; *s != '\0'; s++) {
+		const char *put = s;
+		size_t plen = 1;
+
+		if (s[0] == '%' && s[1] == 's') {
+			put = arg;
+			plen = alen;
+			*used_r = 1;
+			s++;
+		} else if (s[0] == '%' && (s[1] == '%' || s[1] == 'c')) {
+			put = s[1] == 'c' ? ":" : "%";
+			s++;
+		}
+		if (out != NULL)
+			memcpy(out + n, put, plen);
+		n += plen;
+	}
+	if (out != NULL)
+		out[n] = '\0';
+	return n + 1;
+}
+
+/* Puts arg where the split words say (proc.h): in every "%s", else as the
+ * last word. */
+static sao_err_t place_arg(plan_t *p, const char *arg, const char *what, sao_error_t *err)
+{
+	size_t alen = strlen(arg), total = 0, wbytes = 0, n, o = 0;
+	int used = 0;
+	char *words;
+
+	/* A byte of a word becomes at most alen bytes: the result stays below
+	 * (wbytes + 1) * (alen + 1), checked once. */
+	for (n = 0; p->argv[n] != NULL; n++)
+		wbytes += strlen(p->argv[n]) + 1;
+	if (alen >= SIZE_MAX / (wbytes + 1) - 1)
+		return sao_error_set(err, SAO_ERR_NOMEM, "the command line of %s is too long", what);
+	for (size_t i = 0; i < n; i++)
+		total += expand_word(p->argv[i], arg, alen, NULL, &used);
+	if (!used)
+		total += alen + 1;
+	words = malloc(total);
+	if (words == NULL)
+		return sao_error_set(err, SAO_ERR_NOMEM, "out of memory preparing %s", what);
+	for (size_t i = 0; i < n; i++) {
+		size_t wl = expand_word(p->argv[i], arg, alen, words + o, &used);
+
+		p->argv[i] = words + o;
+		o += wl;
+	}
+	if (!used) {
+		memcpy(words + o, arg, alen + 1);
+		p->argv[n++] = words + o;
+		p->argv[n] = NULL;
+	}
+	free(p->words);
+	p->words = words;
+	return SAO_OK;
 }
 
 static int env_wanted(const char *entry)
@@ -209,9 +301,10 @@ static int env_wanted(const char *entry)
 	return n >= 10 && memcmp(entry, "XDG_", 4) == 0 && memcmp(eq - 5, "_HOME", 5) == 0;
 }
 
-/* The child's environment. In a set-id process (a privileged program that
- * loaded the plugin) the caller's variables are not trusted: PATH is the
- * default and nothing else is passed. */
+/* The child's environment: the variables env_wanted() names, or all with
+ * SAO_PROC_KEEP_ENV. In a set-id process (a privileged program that loaded
+ * the plugin) the caller's variables are not trusted: PATH is the default
+ * and nothing else is passed. */
 static sao_err_t build_env(const char *what, plan_t *p, sao_error_t *err)
 {
 	static char default_path[] = "PATH=" DEFAULT_PATH;
@@ -225,7 +318,7 @@ static sao_err_t build_env(const char *what, plan_t *p, sao_error_t *err)
 	if (p->envp == NULL)
 		return sao_error_set(err, SAO_ERR_NOMEM, "out of memory preparing %s", what);
 	for (size_t i = 0; !setid && i < n; i++) {
-		if (!env_wanted(environ[i]))
+		if (strchr(environ[i], '=') == NULL || (!(p->flags & SAO_PROC_KEEP_ENV) && !env_wanted(environ[i])))
 			continue;
 		if (strncmp(environ[i], "PATH=", 5) == 0) {
 			if (have_path)
@@ -304,17 +397,19 @@ static void plan_free(plan_t *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static sao_err_t plan_build(const char *command, const char *what, const char *shown, plan_t *p,
+static sao_err_t plan_build(const char *command, const char *arg, const char *what, const char *shown, plan_t *p,
                             sao_error_t *err)
 {
 	static const char shell[] = "sh\0-c\0/bin/sh"; /* argv[0], argv[1], the program */
 	long max_fd = sysconf(_SC_OPEN_MAX);
 	size_t len = strlen(command);
+	unsigned flags = p->flags;
 	sao_err_t rc;
 
 	memset(p, 0, sizeof(*p));
+	p->flags = flags;
 	p->max_fd = max_fd < 0 || max_fd > INT_MAX ? 65536 : (int)max_fd;
-	if (needs_shell(command)) {
+	if (!(flags & SAO_PROC_NO_SHELL) && needs_shell(command)) {
 		/* /bin/sh by its absolute path: the command, not PATH, decides. */
 		p->words = len < SIZE_MAX - sizeof(shell) ? malloc(sizeof(shell) + len + 1) : NULL;
 		p->argv = calloc(4, sizeof(char *));
@@ -331,12 +426,13 @@ static sao_err_t plan_build(const char *command, const char *what, const char *s
 		return build_env(what, p, err);
 	}
 	rc = split_words(command, what, shown, p, err);
-	if (rc != SAO_OK)
-		return rc;
-	rc = build_env(what, p, err);
-	if (rc != SAO_OK)
-		return rc;
-	return build_programs(what, p, err);
+	if (rc == SAO_OK && arg != NULL)
+		rc = place_arg(p, arg, what, err);
+	if (rc == SAO_OK)
+		rc = build_env(what, p, err);
+	if (rc == SAO_OK)
+		rc = build_programs(what, p, err);
+	return rc;
 }
 
 /* Moves fd to a free number >= 4 (so that none of the dup2() calls below is
@@ -346,50 +442,34 @@ static int fd_high(int fd)
 	return fcntl(fd, F_DUPFD_CLOEXEC, 4);
 }
 
-/* In the child: async-signal-safe calls only. Sends errno over the exec
- * pipe and exits 127 if the program cannot be started. */
-__attribute__((noreturn)) static void child_exec(const plan_t *p, int null_fd, int out_fd, int err_fd,
-                                                 int exec_fd)
+/* In a child: async-signal-safe calls only. */
+static void report_send(int fd, int kind, int value)
 {
-	struct sigaction dfl;
-	sigset_t none;
-	int report = exec_fd;
-	int in, out, errf, rep;
+	report_t r;
+
+	r.kind = kind;
+	r.value = value;
+	if (write(fd, &r, sizeof(r)) < 0) {
+		/* Nobody left to tell: the parent sees the pipe close. */
+	}
+}
+
+static pid_t fork_in_child(void)
+{
+#ifdef HAVE__FORK
+	/* No atfork handlers of the host: async-signal-safe. */
+	return _Fork();
+#else
+	return fork();
+#endif
+}
+
+/* In the command's process: tries the programs and sends the errno over
+ * the report pipe (descriptor 3) if none can be executed. */
+__attribute__((noreturn)) static void child_exec(const plan_t *p)
+{
 	int e = ENOENT, eacces = 0;
 
-	/* Own session and process group: a timeout kills everything it started. */
-	(void)setsid();
-	memset(&dfl, 0, sizeof(dfl));
-	dfl.sa_handler = SIG_DFL;
-	sigemptyset(&dfl.sa_mask);
-	for (int sig = 1; sig < NSIG; sig++) {
-		/* SIG_IGN (SIGPIPE in most mail programs) survives execve(). */
-		if (sig != SIGKILL && sig != SIGSTOP)
-			(void)sigaction(sig, &dfl, NULL);
-	}
-	sigemptyset(&none);
-	(void)sigprocmask(SIG_SETMASK, &none, NULL);
-
-	in = fd_high(null_fd);
-	out = fd_high(out_fd);
-	errf = fd_high(err_fd);
-	rep = fd_high(exec_fd);
-	if (in < 0 || out < 0 || errf < 0 || rep < 0)
-		goto fail;
-	report = rep;
-	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errf, 2) < 0 || dup2(rep, 3) < 0 ||
-	    fcntl(3, F_SETFD, FD_CLOEXEC) < 0)
-		goto fail;
-	report = 3;
-#ifdef HAVE_CLOSE_RANGE
-	if (close_range(4, ~0U, 0) < 0) {
-		for (int fd = 4; fd < p->max_fd; fd++)
-			(void)close(fd);
-	}
-#else
-	for (int fd = 4; fd < p->max_fd; fd++)
-		(void)close(fd);
-#endif
 	/* execvp()'s rules: keep looking past ENOENT, ENOTDIR and EACCES,
 	 * report EACCES if a candidate gave it. Unlike execvp(), in a PATH
 	 * search an EACCES from a directory we may not search does not count:
@@ -406,75 +486,185 @@ __attribute__((noreturn)) static void child_exec(const plan_t *p, int null_fd, i
 	}
 	if (p->searched && (e == ENOENT || e == ENOTDIR || e == EACCES))
 		e = eacces ? EACCES : ENOENT;
-	goto report;
-fail:
-	e = errno;
-report:
-	if (write(report, &e, sizeof(e)) < 0) {
-		/* Nothing left to tell anyone with: the exit status says 127. */
-	}
+	report_send(3, REPORT_EXEC, e);
 	_exit(127);
 }
 
-/* Reads what is ready on fd into the outcome; returns 0 at end of file,
- * 1 to keep reading, -1 on a read error (errno set). */
-static int drain(int which, int fd, outcome_t *o)
+/*
+ * The supervisor: the first child, leader of a new session and process
+ * group. It sets up descriptors 0-3 (3: the report pipe, close-on-exec),
+ * forks the command, lets go of the command's stdout and stderr so that
+ * their end of file is the command's business alone, and then either exits
+ * (SAO_PROC_DETACHED: the command is adopted by init and outlives us) or
+ * reaps the command by pid and reports its wait status. Its own SIGCHLD is
+ * the default, whatever the host did with its own, so that wait always
+ * works; SIGTERM, meant for the command at the time limit, is ignored so
+ * that the status still arrives (SIGKILL ends it after the grace period).
+ * Async-signal-safe calls only.
+ */
+__attribute__((noreturn)) static void child_main(const plan_t *p, int null_fd, int out_fd, int err_fd, int rep_fd)
+{
+	struct sigaction dfl;
+	sigset_t none;
+	int report = rep_fd;
+	int in, out, errf, rep, status;
+	pid_t cmd;
+
+	/* Own session and process group: a timeout kills everything it started. */
+	(void)setsid();
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	for (int sig = 1; sig < NSIG; sig++) {
+		/* SIG_IGN (SIGPIPE in most mail programs) survives execve(). */
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)sigaction(sig, &dfl, NULL);
+	}
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+
+	in = fd_high(null_fd);
+	out = fd_high(out_fd >= 0 ? out_fd : null_fd);
+	errf = fd_high(err_fd >= 0 ? err_fd : null_fd);
+	rep = fd_high(rep_fd);
+	if (in < 0 || out < 0 || errf < 0 || rep < 0)
+		goto fail;
+	report = rep;
+	if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errf, 2) < 0 || dup2(rep, 3) < 0 ||
+	    fcntl(3, F_SETFD, FD_CLOEXEC) < 0)
+		goto fail;
+	report = 3;
+#ifdef HAVE_CLOSE_RANGE
+	if (close_range(4, ~0U, 0) < 0) {
+		for (int fd = 4; fd < p->max_fd; fd++)
+			(void)close(fd);
+	}
+#else
+	for (int fd = 4; fd < p->max_fd; fd++)
+		(void)close(fd);
+#endif
+	cmd = fork_in_child();
+	if (cmd == 0)
+		child_exec(p);
+	if (cmd < 0) {
+		report_send(3, REPORT_FORK, errno);
+		_exit(127);
+	}
+	(void)close(0);
+	(void)close(1);
+	(void)close(2);
+	if (p->flags & SAO_PROC_DETACHED)
+		_exit(0);
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_IGN;
+	sigemptyset(&dfl.sa_mask);
+	(void)sigaction(SIGTERM, &dfl, NULL);
+	while (waitpid(cmd, &status, 0) < 0) {
+		if (errno != EINTR)
+			_exit(127);
+	}
+	report_send(3, REPORT_STATUS, status);
+	_exit(0);
+fail:
+	report_send(report, REPORT_EXEC, errno);
+	_exit(127);
+}
+
+/* Takes the complete records of the report pipe. */
+static void take_reports(outcome_t *o)
+{
+	while (o->rep_len - o->rep_used >= sizeof(report_t)) {
+		report_t r;
+
+		memcpy(&r, o->rep + o->rep_used, sizeof(r));
+		o->rep_used += sizeof(r);
+		if (r.kind == REPORT_EXEC && o->exec_errno == 0)
+			o->exec_errno = r.value != 0 ? r.value : EIO;
+		else if (r.kind == REPORT_FORK && o->fork_errno == 0)
+			o->fork_errno = r.value != 0 ? r.value : EAGAIN;
+		else if (r.kind == REPORT_STATUS && !o->exited) {
+			o->exited = 1;
+			o->status = r.value;
+			o->status_known = 1;
+		}
+	}
+}
+
+/* Reads at most max bytes from fd (which: 0 stdout, 1 stderr, 2 the report
+ * pipe) into the outcome. Returns the bytes read, 0 at end of file, -1 on a
+ * read error (errno set), -2 when nothing was there after all. */
+static ssize_t drain(int which, int fd, size_t max, outcome_t *o)
 {
 	unsigned char buf[READ_CHUNK];
 	ssize_t r;
-	int ret = 1;
 
-	r = read(fd, buf, sizeof(buf));
+	r = read(fd, buf, max < sizeof(buf) ? max : sizeof(buf));
 	if (r < 0) {
-		ret = (errno == EINTR || errno == EAGAIN) ? 1 : -1;
-		goto out;
-	}
-	if (r == 0) {
-		ret = 0;
+		r = (errno == EINTR || errno == EAGAIN) ? -2 : -1;
 		goto out;
 	}
 	if (which == 0) {
-		if (sao_secret_append(&o->out, buf, (size_t)r, NULL) != SAO_OK) {
+		if (r > 0 && sao_secret_append(&o->out, buf, (size_t)r, NULL) != SAO_OK)
 			o->over_cap = 1;
-			ret = 0;
-		}
-	} else if (which == 1) {
-		size_t keep = sizeof(o->err) - o->err_len;
-
-		keep = (size_t)r < keep ? (size_t)r : keep;
-		memcpy(o->err + o->err_len, buf, keep);
-		o->err_len += keep;
 	} else {
-		size_t keep = sizeof(o->exec_errno) - o->exec_len;
+		unsigned char *dst = which == 1 ? (unsigned char *)o->err : o->rep;
+		size_t *dlen = which == 1 ? &o->err_len : &o->rep_len;
+		size_t keep = (which == 1 ? sizeof(o->err) : sizeof(o->rep)) - *dlen;
 
 		keep = (size_t)r < keep ? (size_t)r : keep;
-		memcpy(o->exec_errno + o->exec_len, buf, keep);
-		o->exec_len += keep;
+		memcpy(dst + *dlen, buf, keep);
+		*dlen += keep;
+		if (which == 2)
+			take_reports(o);
 	}
 out:
 	sao_wipe(buf, sizeof(buf));
-	return ret;
+	return r;
 }
 
-/* Collects stdout, stderr and the exec report until all three reach end of
- * file, the deadline passes or stdout exceeds its cap. */
+/* The command has exited: what it wrote is in the pipe already (a write to
+ * a pipe is complete before write() returns, and it cannot exit before).
+ * Takes exactly the bytes there now and closes fd; what a process it left
+ * in the background writes later is not its output. */
+static void drain_rest(int which, int *fd, outcome_t *o)
+{
+	int avail = 0;
+
+	if (ioctl(*fd, FIONREAD, &avail) < 0)
+		avail = 0;
+	while (avail > 0 && !o->over_cap) {
+		ssize_t r = drain(which, *fd, (size_t)avail, o);
+
+		if (r == -2)
+			continue;
+		if (r <= 0)
+			break;
+		avail -= (int)r;
+	}
+	close_fd(fd);
+}
+
+/* Collects stdout, stderr and the report pipe until the report pipe
+ * reaches end of file (the supervisor is gone) and the command's exit is
+ * known or its output ended; or until the deadline passes or stdout
+ * exceeds its cap. fds[0] and fds[1] may be -1 (nothing captured). */
 static sao_err_t collect(int fds[3], int64_t deadline, outcome_t *o, const char *what, sao_error_t *err)
 {
 	struct pollfd pf[3];
 	char ebuf[128];
 
-	for (int i = 0; i < 3; i++) {
-		pf[i].fd = fds[i];
-		pf[i].events = POLLIN;
-		pf[i].revents = 0;
-	}
-	while (pf[0].fd >= 0 || pf[1].fd >= 0 || pf[2].fd >= 0) {
+	while (fds[0] >= 0 || fds[1] >= 0 || fds[2] >= 0) {
 		int64_t left = deadline - sao_clock_ms();
 		int n;
 
 		if (left <= 0) {
 			o->timed_out = 1;
 			break;
+		}
+		for (int i = 0; i < 3; i++) {
+			pf[i].fd = fds[i];
+			pf[i].events = POLLIN;
+			pf[i].revents = 0;
 		}
 		n = poll(pf, 3, left > INT_MAX ? INT_MAX : (int)left);
 		if (n < 0 && errno == EINTR)
@@ -483,18 +673,24 @@ static sao_err_t collect(int fds[3], int64_t deadline, outcome_t *o, const char 
 			return sao_error_set(err, SAO_ERR_CMD, "waiting for %s failed: %s", what,
 			                     sao_errno_text(errno, ebuf, sizeof(ebuf)));
 		for (int i = 0; i < 3; i++) {
-			int r;
+			ssize_t r;
 
-			if (pf[i].fd < 0 || pf[i].revents == 0)
+			if (fds[i] < 0 || pf[i].revents == 0)
 				continue;
-			r = drain(i, pf[i].fd, o);
-			if (r < 0)
+			r = drain(i, fds[i], READ_CHUNK, o);
+			if (r == -1)
 				return sao_error_set(err, SAO_ERR_CMD, "reading the output of %s failed: %s", what,
 				                     sao_errno_text(errno, ebuf, sizeof(ebuf)));
-			if (r == 0) {
+			if (r == 0)
 				close_fd(&fds[i]);
-				pf[i].fd = -1;
-			}
+			if (o->over_cap)
+				return SAO_OK;
+		}
+		if (o->exited) {
+			if (fds[0] >= 0)
+				drain_rest(0, &fds[0], o);
+			if (fds[1] >= 0)
+				drain_rest(1, &fds[1], o);
 			if (o->over_cap)
 				return SAO_OK;
 		}
@@ -502,29 +698,41 @@ static sao_err_t collect(int fds[3], int64_t deadline, outcome_t *o, const char 
 	return SAO_OK;
 }
 
-/* Reaps pid by waiting until the deadline; 1 when reaped (status in o),
- * -1 when the status is lost (ECHILD: the host ignores SIGCHLD, so the
- * kernel reaped it), 0 when it is still running at the deadline. */
+/* Reaps the supervisor by waiting until the deadline; 1 when reaped, -1
+ * when somebody else did (a host that reaps every child, or ignores
+ * SIGCHLD: the report pipe told us what we need), 0 when it is still running
+ * at the deadline. When the command's status never arrived, the
+ * supervisor's own end (a signal that took the whole group) stands in. */
 static int reap_until(pid_t pid, int64_t deadline, outcome_t *o)
 {
+	/* Called once the report pipe has closed: the supervisor is exiting
+	 * and becomes a zombie within microseconds, so look again soon, then
+	 * less often. */
+	long step_us = 20;
+
 	for (;;) {
 		int status = 0;
 		pid_t r = waitpid(pid, &status, WNOHANG);
-		int64_t left;
+		struct timespec ts;
 
 		if (r == pid) {
-			o->status = status;
-			o->status_known = 1;
+			if (!o->status_known && WIFSIGNALED(status)) {
+				o->status = status;
+				o->status_known = 1;
+			}
 			return 1;
 		}
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
 			return -1;
-		left = deadline - sao_clock_ms();
-		if (left <= 0)
+		if (deadline - sao_clock_ms() <= 0)
 			return 0;
-		sao_clock_sleep_ms(left < 5 ? left : 5);
+		ts.tv_sec = 0;
+		ts.tv_nsec = step_us * 1000;
+		(void)nanosleep(&ts, NULL);
+		if (step_us < 5000)
+			step_us *= 2;
 	}
 }
 
@@ -537,9 +745,13 @@ static void signal_group(pid_t pid, int sig)
 }
 
 /* SIGTERM to the whole group, SIGKILL to whatever is left after the grace
- * period, then reap. The child is not reaped before the SIGKILL (WNOWAIT),
- * so its pid, and with it the group id, cannot have been reused. */
-static void terminate(pid_t pid, outcome_t *o)
+ * period, then reap the supervisor. It ignores SIGTERM and stays until the
+ * command has exited, so the grace period is the command's. The supervisor
+ * is not reaped before the SIGKILL (WNOWAIT), so its pid, and with it the
+ * group id, cannot have been reused. If somebody else reaped it, the
+ * command is gone; what it left in the group keeps the group id in use, so
+ * the group alone is signalled. */
+static void terminate(pid_t pid)
 {
 	int64_t deadline = sao_clock_ms() + KILL_GRACE_MS;
 	int lost = 0;
@@ -561,19 +773,16 @@ static void terminate(pid_t pid, outcome_t *o)
 			break;
 		sao_clock_sleep_ms(5);
 	}
-	if (lost)
+	if (lost) {
+		(void)kill(-pid, SIGKILL);
 		return;
+	}
 	signal_group(pid, SIGKILL);
 	for (;;) {
 		int status = 0;
 		pid_t r = waitpid(pid, &status, 0);
 
-		if (r == pid) {
-			o->status = status;
-			o->status_known = 1;
-			return;
-		}
-		if (r < 0 && errno != EINTR)
+		if (r == pid || (r < 0 && errno != EINTR))
 			return;
 	}
 }
@@ -589,17 +798,17 @@ static void format_timeout(int ms, char *buf, size_t size)
 /* Turns the outcome into the result: the token, or the one message that
  * says what went wrong. */
 static sao_err_t judge(const outcome_t *o, const plan_t *p, const char *what, const char *shown, int timeout_ms,
-                       sao_secret_t *token_r, sao_cmd_exit_t *exit_r, sao_error_t *err)
+                       sao_secret_t *token_r, sao_proc_exit_t *exit_r, sao_error_t *err)
 {
-	char line[SAO_CMD_LINE_MAX + 4];
-	char tail[SAO_CMD_LINE_MAX + 8];
+	char line[SAO_PROC_LINE_MAX + 4];
+	char tail[SAO_PROC_LINE_MAX + 8];
 	char ebuf[128];
 	char tbuf[32];
 	const unsigned char *b = o->out.data;
 	size_t len = o->out.len, start = 0, end;
 	const unsigned char *nl;
 
-	stderr_line(o, line, SAO_CMD_LINE_MAX);
+	stderr_line(o, line, SAO_PROC_LINE_MAX);
 	if (exit_r != NULL) {
 		exit_r->status = !o->timed_out && o->status_known && WIFEXITED(o->status) ? WEXITSTATUS(o->status) : -1;
 		snprintf(exit_r->line, sizeof(exit_r->line), "%s", line);
@@ -613,10 +822,12 @@ static sao_err_t judge(const outcome_t *o, const plan_t *p, const char *what, co
 	if (o->over_cap)
 		return sao_error_set(err, SAO_ERR_CMD, "%s ('%s') produced more than %zu bytes on stdout%s", what, shown,
 		                     o->out.max, tail);
-	if (o->exec_len == sizeof(int)) {
-		int e;
+	if (o->fork_errno != 0)
+		return sao_error_set(err, SAO_ERR_CMD, "cannot run %s ('%s'): fork failed: %s", what, shown,
+		                     sao_errno_text(o->fork_errno, ebuf, sizeof(ebuf)));
+	if (o->exec_errno != 0) {
+		int e = o->exec_errno;
 
-		memcpy(&e, o->exec_errno, sizeof(e));
 		if (e == ENOENT && strchr(p->argv[0], '/') == NULL)
 			return sao_error_set(err, SAO_ERR_CMD,
 			                     "cannot run %s ('%s'): program '%s' not found in PATH; "
@@ -625,10 +836,14 @@ static sao_err_t judge(const outcome_t *o, const plan_t *p, const char *what, co
 		return sao_error_set(err, SAO_ERR_CMD, "cannot run %s ('%s'): '%s': %s", what, shown,
 		                     p->n_programs == 1 ? p->programs[0] : p->argv[0], sao_errno_text(e, ebuf, sizeof(ebuf)));
 	}
+	if (p->flags & SAO_PROC_DETACHED)
+		return SAO_OK;
+	/* Only when the supervisor was killed before it could tell (a signal
+	 * to the whole group, say) and somebody else reaped it. */
 	if (!o->status_known)
 		return sao_error_set(err, SAO_ERR_CMD,
-		                     "%s ('%s') ended with an unknown exit status (the calling program ignores "
-		                     "SIGCHLD, so the system discarded it); its output is not trusted",
+		                     "%s ('%s') ended without an exit status (the process group it ran in was "
+		                     "killed); its output is not trusted",
 		                     what, shown);
 	if (WIFSIGNALED(o->status))
 		return sao_error_set(err, SAO_ERR_CMD, "%s ('%s') was killed by signal %d%s", what, shown,
@@ -666,14 +881,15 @@ static sao_err_t judge(const outcome_t *o, const plan_t *p, const char *what, co
 	return sao_secret_set(token_r, b + start, end - start, err);
 }
 
-sao_err_t sao_cmd_run(const char *command, const char *what, int timeout_ms, sao_secret_t *token_r,
-                      sao_cmd_exit_t *exit_r, sao_error_t *err)
+sao_err_t sao_proc_run(const char *command, const char *arg, unsigned flags, const char *what, int timeout_ms,
+                       sao_secret_t *out_r, sao_proc_exit_t *exit_r, sao_error_t *err)
 {
 	char shown[COMMAND_SHOWN_MAX + 4];
 	char ebuf[128];
 	plan_t plan;
 	outcome_t *o = NULL;
-	int out_p[2] = { -1, -1 }, err_p[2] = { -1, -1 }, exec_p[2] = { -1, -1 };
+	int detached = (flags & SAO_PROC_DETACHED) != 0;
+	int out_p[2] = { -1, -1 }, err_p[2] = { -1, -1 }, rep_p[2] = { -1, -1 };
 	int null_fd = -1;
 	int fds[3];
 	sigset_t all, old;
@@ -682,7 +898,8 @@ sao_err_t sao_cmd_run(const char *command, const char *what, int timeout_ms, sao
 	int64_t deadline;
 	sao_err_t rc = SAO_ERR_CMD;
 
-	sao_secret_clear(token_r);
+	if (out_r != NULL)
+		sao_secret_clear(out_r);
 	if (exit_r != NULL) {
 		exit_r->status = -1;
 		exit_r->line[0] = '\0';
@@ -693,7 +910,13 @@ sao_err_t sao_cmd_run(const char *command, const char *what, int timeout_ms, sao
 		rc = sao_error_set(err, SAO_ERR_INTERNAL, "%s: invalid time limit %d ms", what, timeout_ms);
 		goto out;
 	}
-	rc = plan_build(command, what, shown, &plan, err);
+	if ((detached && (out_r != NULL || exit_r != NULL)) || (!detached && out_r == NULL) ||
+	    (arg != NULL && !(flags & SAO_PROC_NO_SHELL))) {
+		rc = sao_error_set(err, SAO_ERR_INTERNAL, "%s: invalid use of the process runner", what);
+		goto out;
+	}
+	plan.flags = flags;
+	rc = plan_build(command, arg, what, shown, &plan, err);
 	if (rc != SAO_OK)
 		goto out;
 	/* The outcome holds 4 KB of stderr: keep it off a guest's stack. */
@@ -703,8 +926,8 @@ sao_err_t sao_cmd_run(const char *command, const char *what, int timeout_ms, sao
 		goto out;
 	}
 	sao_secret_init(&o->out, SAO_TOKEN_MAX);
-	null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (null_fd < 0 || make_pipe(out_p) < 0 || make_pipe(err_p) < 0 || make_pipe(exec_p) < 0) {
+	null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null_fd < 0 || (!detached && (make_pipe(out_p) < 0 || make_pipe(err_p) < 0)) || make_pipe(rep_p) < 0) {
 		rc = sao_error_set(err, SAO_ERR_CMD, "cannot run %s ('%s'): cannot set up its input and output: %s",
 		                   what, shown, sao_errno_text(errno, ebuf, sizeof(ebuf)));
 		goto out;
@@ -716,13 +939,13 @@ sao_err_t sao_cmd_run(const char *command, const char *what, int timeout_ms, sao
 	deadline = sao_clock_ms() + timeout_ms;
 	pid = fork();
 	if (pid == 0)
-		child_exec(&plan, null_fd, out_p[1], err_p[1], exec_p[1]);
+		child_main(&plan, null_fd, out_p[1], err_p[1], rep_p[1]);
 	fork_errno = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close_fd(&null_fd);
 	close_fd(&out_p[1]);
 	close_fd(&err_p[1]);
-	close_fd(&exec_p[1]);
+	close_fd(&rep_p[1]);
 	if (pid < 0) {
 		rc = sao_error_set(err, SAO_ERR_CMD, "cannot run %s ('%s'): fork failed: %s", what, shown,
 		                   sao_errno_text(fork_errno, ebuf, sizeof(ebuf)));
@@ -730,44 +953,40 @@ sao_err_t sao_cmd_run(const char *command, const char *what, int timeout_ms, sao
 	}
 	fds[0] = out_p[0];
 	fds[1] = err_p[0];
-	fds[2] = exec_p[0];
+	fds[2] = rep_p[0];
 	rc = collect(fds, deadline, o, what, err);
 	out_p[0] = fds[0];
 	err_p[0] = fds[1];
-	exec_p[0] = fds[2];
+	rep_p[0] = fds[2];
 	/* Closing our ends first: a child still writing gets EPIPE, not a
 	 * full pipe it would block on. */
 	close_fd(&out_p[0]);
 	close_fd(&err_p[0]);
-	close_fd(&exec_p[0]);
+	close_fd(&rep_p[0]);
 	if (rc != SAO_OK || o->timed_out || o->over_cap) {
-		terminate(pid, o);
-	} else {
-		int r = reap_until(pid, deadline, o);
-
-		if (r == 0) {
-			o->timed_out = 1;
-			terminate(pid, o);
-		}
+		terminate(pid);
+	} else if (reap_until(pid, deadline, o) == 0) {
+		o->timed_out = 1;
+		terminate(pid);
 	}
 	if (rc != SAO_OK)
 		goto out;
-	rc = judge(o, &plan, what, shown, timeout_ms, token_r, exit_r, err);
+	rc = judge(o, &plan, what, shown, timeout_ms, out_r, exit_r, err);
 out:
 	close_fd(&null_fd);
 	close_fd(&out_p[0]);
 	close_fd(&out_p[1]);
 	close_fd(&err_p[0]);
 	close_fd(&err_p[1]);
-	close_fd(&exec_p[0]);
-	close_fd(&exec_p[1]);
+	close_fd(&rep_p[0]);
+	close_fd(&rep_p[1]);
 	if (o != NULL) {
 		sao_secret_clear(&o->out);
 		sao_wipe(o, sizeof(*o));
 		free(o);
 	}
 	plan_free(&plan);
-	if (rc != SAO_OK)
-		sao_secret_clear(token_r);
+	if (rc != SAO_OK && out_r != NULL)
+		sao_secret_clear(out_r);
 	return rc;
 }
