@@ -23,61 +23,7 @@
 
 #include <sasl/sasl.h>
 
-static const char *opt_path, *opt_user, *opt_password;
-
-static int cb_getpath(void *ctx, const char **path)
-{
-	(void)ctx;
-	*path = opt_path;
-	return SASL_OK;
-}
-
-static int cb_simple(void *ctx, int id, const char **result, unsigned *len)
-{
-	(void)ctx;
-	(void)id;
-	*result = opt_user;
-	if (len != NULL)
-		*len = (unsigned)strlen(opt_user);
-	return SASL_OK;
-}
-
-static int cb_pass(sasl_conn_t *conn, void *ctx, int id, sasl_secret_t **psecret)
-{
-	static sasl_secret_t *s;
-	size_t n;
-
-	(void)conn;
-	(void)ctx;
-	(void)id;
-	if (opt_password == NULL)
-		return SASL_FAIL;
-	if (s == NULL) {
-		n = strlen(opt_password);
-		s = malloc(sizeof(*s) + n + 1);
-		if (s == NULL)
-			return SASL_NOMEM;
-		s->len = n;
-		memcpy(s->data, opt_password, n + 1);
-	}
-	*psecret = s;
-	return SASL_OK;
-}
-
-/* Answers libsasl2 prompts as mbsync does: names with the user, the
- * password prompt with the password. Returns 0, or -1 on an unknown prompt. */
-static int answer(sasl_interact_t *p)
-{
-	for (; p != NULL && p->id != SASL_CB_LIST_END; p++) {
-		const char *v = p->id == SASL_CB_PASS ? opt_password : opt_user;
-
-		if (v == NULL)
-			return -1;
-		p->result = v;
-		p->len = (unsigned)strlen(v);
-	}
-	return 0;
-}
+#include "testlib.h"
 
 static double now_us(void)
 {
@@ -90,20 +36,7 @@ static double now_us(void)
 int main(int argc, char **argv)
 {
 	static sasl_callback_t global[] = {
-		{ SASL_CB_GETPATH, (int (*)(void))(void *)cb_getpath, NULL },
-		{ SASL_CB_LIST_END, NULL, NULL },
-	};
-	static sasl_callback_t per_conn[] = {
-		{ SASL_CB_AUTHNAME, (int (*)(void))(void *)cb_simple, NULL },
-		{ SASL_CB_USER, (int (*)(void))(void *)cb_simple, NULL },
-		{ SASL_CB_PASS, (int (*)(void))(void *)cb_pass, NULL },
-		{ SASL_CB_LIST_END, NULL, NULL },
-	};
-	/* NULL procs: libsasl2 answers SASL_INTERACT, as for mbsync. */
-	static sasl_callback_t prompted[] = {
-		{ SASL_CB_AUTHNAME, NULL, NULL },
-		{ SASL_CB_USER, NULL, NULL },
-		{ SASL_CB_PASS, NULL, NULL },
+		{ SASL_CB_GETPATH, TEST_SASL_PROC(test_sasl_getpath), NULL },
 		{ SASL_CB_LIST_END, NULL, NULL },
 	};
 	const char *mech = NULL, *expect = NULL;
@@ -116,13 +49,13 @@ int main(int argc, char **argv)
 		const char *a = argv[i], *v = argv[i + 1];
 
 		if (strcmp(a, "--path") == 0)
-			opt_path = v;
+			test_sasl.path = v;
 		else if (strcmp(a, "--mech") == 0)
 			mech = v;
 		else if (strcmp(a, "--user") == 0)
-			opt_user = v;
+			test_sasl.authname = test_sasl.user = v;
 		else if (strcmp(a, "--password") == 0)
-			opt_password = v;
+			test_sasl.password = v;
 		else if (strcmp(a, "--count") == 0) {
 			char *end;
 
@@ -136,7 +69,7 @@ int main(int argc, char **argv)
 		else
 			goto usage;
 	}
-	if (opt_path == NULL || mech == NULL || opt_user == NULL)
+	if (test_sasl.path == NULL || mech == NULL || test_sasl.authname == NULL)
 		goto usage;
 	if (sasl_client_init(global) != SASL_OK) {
 		fprintf(stderr, "first: sasl_client_init failed\n");
@@ -147,17 +80,18 @@ int main(int argc, char **argv)
 		sasl_interact_t *prompts = NULL;
 		const char *out = NULL, *chosen = NULL;
 		unsigned outlen = 0;
+		/* Prompts (mbsync), or procs without GETPATH (Postfix). */
+		sasl_callback_t *cbs = interact ? test_sasl_prompts : test_sasl_callbacks + 1;
 		double t0;
 		int rc;
 
-		if (sasl_client_new("imap", "localhost", NULL, "127.0.0.1;993", interact ? prompted : per_conn, 0,
-		                    &conn) != SASL_OK) {
+		if (sasl_client_new("imap", "localhost", NULL, "127.0.0.1;993", cbs, 0, &conn) != SASL_OK) {
 			fprintf(stderr, "first: sasl_client_new failed\n");
 			return 1;
 		}
 		t0 = now_us();
 		rc = sasl_client_start(conn, mech, &prompts, &out, &outlen, &chosen);
-		while (rc == SASL_INTERACT && answer(prompts) == 0)
+		while (rc == SASL_INTERACT && test_sasl_answer(prompts) == 0)
 			rc = sasl_client_start(conn, mech, &prompts, &out, &outlen, &chosen);
 		total += now_us() - t0;
 		if (rc != SASL_OK && rc != SASL_CONTINUE) {

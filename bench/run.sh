@@ -6,7 +6,7 @@
 # never asserted by the tests; only this script judges them.
 #
 #   make bench            (runs: bash $(top_srcdir)/bench/run.sh)
-#   bash bench/run.sh     from a built tree (tests/build.sh)
+#   bash bench/run.sh     from a built tree (tests/tools/build.sh)
 #
 # top_srcdir / top_builddir come from the environment (make) or default to
 # this script's parent directory. Knobs: BENCH_STARTS (process starts per
@@ -36,7 +36,7 @@ TARGET=1.05
 HELPER="/usr/bin/python3 $BENCH_DIR/helper.py"
 
 PLUGIN_SO="$PLUGIN_DIR/libsasl-oauth.so"
-[ -f "$PLUGIN_SO" ] || { echo "bench: $PLUGIN_SO is missing; build first (tests/build.sh)"; exit 2; }
+[ -f "$PLUGIN_SO" ] || { echo "bench: $PLUGIN_SO is missing; build first (tests/tools/build.sh)"; exit 2; }
 for t in gcc pkg-config; do
 	command -v "$t" >/dev/null 2>&1 || { echo "bench: $t is not installed"; exit 2; }
 done
@@ -78,17 +78,22 @@ echo "date:  $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo
 
 # --- plugin directories ----------------------------------------------------
-# base: the stock plugins of the system directory (never a peer XOAUTH2 or an
-# installed copy of this plugin, so the baseline is the same whatever is
-# installed); ours: base + the built plugin; peer: base + kdexoauth2.
-mkdir -p "$WORK/base" "$WORK/ours" "$WORK/peer"
-for f in "$SYSTEM_PLUGIN_DIR"/*.so*; do
-	case ${f##*/} in libkdexoauth2* | libsasl-oauth* | libxoauth2* ) continue ;; esac
-	ln -s "$f" "$WORK/base/"
-	ln -s "$f" "$WORK/ours/"
-	ln -s "$f" "$WORK/peer/"
+# base: the stock Cyrus plugins found in the system directory, named one by
+# one (never a peer XOAUTH2, an installed copy of this plugin or anything
+# else installed, so the baseline is the same on every machine); ours: base
+# + the built plugin; peer: base + kdexoauth2.
+STOCK_PLUGINS=
+for f in libanonymous libcrammd5 libdigestmd5 libgs2 libgssapiv2 liblogin libntlm libotp libplain libsasldb libscram; do
+	[ -e "$SYSTEM_PLUGIN_DIR/$f.so" ] && STOCK_PLUGINS="$STOCK_PLUGINS $f.so"
 done
-ln -s "$PLUGIN_SO" "$WORK/ours/libsasl-oauth.so"
+mkdir -p "$WORK/base" "$WORK/peer"
+for f in $STOCK_PLUGINS; do
+	ln -s "$SYSTEM_PLUGIN_DIR/$f" "$WORK/base/"
+	ln -s "$SYSTEM_PLUGIN_DIR/$f" "$WORK/peer/"
+done
+# shellcheck disable=SC2086
+plugin_dir "$WORK/ours" $STOCK_PLUGINS >/dev/null || exit 2
+OURS_ONLY=$(plugin_dir "$WORK/ours-only") || exit 2
 BASE="$WORK/base" OURS="$WORK/ours" PEER="$WORK/peer"
 
 # The peer, Debian's libsasl2-modules-kdexoauth2 (token as the password).
@@ -120,17 +125,14 @@ unset SASL_OAUTH_CONF
 # A token the size of an Entra ID access token (about 1.5 KB).
 FAKE_TOKEN="eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.$(head -c 1100 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '=').sig"
 write_cache() { # ACCOUNT TOKEN
-	/usr/bin/python3 - "$XDG_STATE_HOME/sasl-oauth/$1.json" "$1" "$2" <<'PY'
-import json, os, sys, time
+	/usr/bin/python3 -c "$PY_WRITE_CACHE"'
+import sys, time
 path, account, token = sys.argv[1:4]
 now = int(time.time())
-doc = {"format_version": 1, "account": account, "access_token": token, "refresh_token": "r",
-       "token_type": "Bearer", "scope": "", "expires_at": now + 36000, "obtained_at": now,
-       "refresh_obtained_at": now, "rejected_at": 0}
-fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-os.write(fd, json.dumps(doc, indent=2).encode())
-os.close(fd)
-PY
+write_cache(path, {"format_version": 1, "account": account, "access_token": token, "refresh_token": "r",
+                   "token_type": "Bearer", "scope": "", "expires_at": now + 36000, "obtained_at": now,
+                   "refresh_obtained_at": now, "rejected_at": 0})
+' "$XDG_STATE_HOME/sasl-oauth/$1.json" "$1" "$2"
 }
 write_cache work "$FAKE_TOKEN"
 printf '[account work]\nusers = alice@example.com\n' > "$WORK/cache.conf"
@@ -143,22 +145,39 @@ if [ -e /etc/sasl-oauth/sasl-oauth.conf ]; then
 fi
 
 gcc -O2 -Wall -Wextra -o "$WORK/load" "$BENCH_DIR/load.c" -lsasl2 || { echo "bench: cannot build load.c"; exit 2; }
-gcc -O2 -Wall -Wextra -o "$WORK/first" "$BENCH_DIR/first.c" -lsasl2 || { echo "bench: cannot build first.c"; exit 2; }
+gcc -O2 -Wall -Wextra -I"$top_srcdir/tests/lib" -o "$WORK/first" "$BENCH_DIR/first.c" "$top_srcdir/tests/lib/testlib-sasl.c" -lsasl2 || { echo "bench: cannot build first.c"; exit 2; }
 
 # ===========================================================================
 echo
 echo "== 1. load cost: sasl_client_init + sasl_client_new + sasl_listmech"
 # case NAME SASL_PATH CONF ("" = unconfigured)
+# A mail program runs as its user; a root host (Postfix, sendmail) also has
+# the plugin open json-c before its chroot (decisions.md). So the usual cases
+# run unprivileged when the bench runs as root, and the root cost is a case
+# of its own against a root baseline.
 CASES="base ours-configured ours-unconfigured"
 [ "$PEER_OK" = 1 ] && CASES="$CASES peer"
+AS_USER=() USER_CONF="$WORK/cache.conf" CG_DIR="$WORK"
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
+	AS_USER=(setpriv --reuid=nobody --regid=nogroup --clear-groups env -u XDG_CONFIG_HOME -u XDG_STATE_HOME HOME="$WORK/user")
+	CG_DIR="$WORK/user"
+	mkdir -p "$CG_DIR"
+	USER_CONF="$CG_DIR/cache.conf"
+	cp "$WORK/cache.conf" "$USER_CONF"
+	chown -R nobody:nogroup "$CG_DIR"
+	chmod 711 "$WORK"
+	CASES="$CASES base-root ours-root"
+fi
 case_env() { # NAME -> runs the rest of the command line in that case's environment
 	local name=$1
 	shift
 	case $name in
-	base) env -u SASL_OAUTH_CONF SASL_PATH="$BASE" "$@" ;;
-	ours-configured) env SASL_OAUTH_CONF="$WORK/cache.conf" SASL_PATH="$OURS" "$@" ;;
-	ours-unconfigured) env -u SASL_OAUTH_CONF SASL_PATH="$OURS" "$@" ;;
-	peer) env -u SASL_OAUTH_CONF SASL_PATH="$PEER" "$@" ;;
+	base) env -u SASL_OAUTH_CONF SASL_PATH="$BASE" "${AS_USER[@]}" "$@" ;;
+	ours-configured) env SASL_OAUTH_CONF="$USER_CONF" SASL_PATH="$OURS" "${AS_USER[@]}" "$@" ;;
+	ours-unconfigured) env -u SASL_OAUTH_CONF SASL_PATH="$OURS" "${AS_USER[@]}" "$@" ;;
+	peer) env -u SASL_OAUTH_CONF SASL_PATH="$PEER" "${AS_USER[@]}" "$@" ;;
+	base-root) env -u SASL_OAUTH_CONF SASL_PATH="$BASE" "$@" ;;
+	ours-root) env SASL_OAUTH_CONF="$WORK/cache.conf" SASL_PATH="$OURS" "$@" ;;
 	esac
 }
 for c in $CASES; do
@@ -171,8 +190,8 @@ declare -A IR WALL
 if command -v valgrind >/dev/null 2>&1; then
 	for c in $CASES; do
 		for i in 1 2 3; do
-			case_env "$c" valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.$c.$i" "$WORK/load" >/dev/null 2>&1
-			grep -E '^(summary|totals):' "$WORK/cg.$c.$i" | head -1 | awk '{print $2}'
+			case_env "$c" valgrind --tool=callgrind --callgrind-out-file="$CG_DIR/cg.$c.$i" "$WORK/load" >/dev/null 2>&1
+			grep -E '^(summary|totals):' "$CG_DIR/cg.$c.$i" | head -1 | awk '{print $2}'
 		done | stats > "$WORK/ir.$c"
 		IR[$c]=$(cat "$WORK/ir.$c")
 		printf '  %-18s instructions: %s\n' "$c" "$(fmt "${IR[$c]}")"
@@ -193,12 +212,13 @@ for c in $CASES; do
 	WALL[$c]=$(stats < "$WORK/wall.$c")
 	printf '  %-18s wall us/start: %s  (%d starts)\n' "$c" "$(fmt "${WALL[$c]}")" "$(wc -l < "$WORK/wall.$c")"
 done
-for c in ours-configured ours-unconfigured peer; do
-	case " $CASES " in *" $c "*) ;; *) skipped "load $c" "peer not available"; continue ;; esac
+for pair in ours-configured:base ours-unconfigured:base peer:base ours-root:base-root; do
+	c=${pair%%:*} b=${pair#*:}
+	case " $CASES " in *" $c "*) ;; *) skipped "load $c" "not measured here (peer missing, or not run as root)"; continue ;; esac
 	if [ -n "${IR[$c]:-}" ]; then
-		verdict "load instructions, $c / base" "$(ratio "$(med "${IR[$c]}")" "$(med "${IR[base]}")")" "$TARGET"
+		verdict "load instructions, $c / $b" "$(ratio "$(med "${IR[$c]}")" "$(med "${IR[$b]}")")" "$TARGET"
 	fi
-	verdict "load wall time, $c / base" "$(ratio "$(med "${WALL[$c]}")" "$(med "${WALL[base]}")")" "$TARGET"
+	verdict "load wall time, $c / $b" "$(ratio "$(med "${WALL[$c]}")" "$(med "${WALL[$b]}")")" "$TARGET"
 done
 
 # ===========================================================================
@@ -223,19 +243,19 @@ first_runs() {
 		"$(fmt "$(stats < "$WORK/rss.$name")")"
 }
 # Each driver loads one plugin only (PLAIN alone, ours alone from
-# plugin/.libs, the peer alone), so peak RSS compares like with like.
+# $OURS_ONLY, the peer alone), so peak RSS compares like with like.
 mkdir -p "$WORK/plain-only" "$WORK/peer-only"
 ln -s "$SYSTEM_PLUGIN_DIR/libplain.so" "$WORK/plain-only/"
 [ "$PEER_OK" = 1 ] && ln -s "$peer_so" "$WORK/peer-only/libkdexoauth2.so"
 first_runs plain "" --path "$WORK/plain-only" --mech PLAIN --user alice@example.com --password secret --count "$CALLS"
-first_runs xoauth2-cache "$WORK/cache.conf" --path "$PLUGIN_DIR" --mech XOAUTH2 --user alice@example.com \
+first_runs xoauth2-cache "$WORK/cache.conf" --path "$OURS_ONLY" --mech XOAUTH2 --user alice@example.com \
 	--count "$CALLS" --expect "user=alice@example.com"
-first_runs oauthbearer-cache "$WORK/cache.conf" --path "$PLUGIN_DIR" --mech OAUTHBEARER \
+first_runs oauthbearer-cache "$WORK/cache.conf" --path "$OURS_ONLY" --mech OAUTHBEARER \
 	--user alice@example.com --count "$CALLS" --expect "n,a=alice@example.com,"
 # The peer only works with prompts (see first.c), so ours is also measured
 # that way for a like-for-like row. The peer writes two debug lines to stderr
 # on every call; they go to a file, as they would go to a log.
-first_runs xoauth2-cache-prompts "$WORK/cache.conf" --path "$PLUGIN_DIR" --mech XOAUTH2 --user alice@example.com \
+first_runs xoauth2-cache-prompts "$WORK/cache.conf" --path "$OURS_ONLY" --mech XOAUTH2 --user alice@example.com \
 	--count "$CALLS" --expect "user=alice@example.com" --interact yes
 [ "$PEER_OK" = 1 ] && first_runs peer-xoauth2-prompts "" --path "$WORK/peer-only" --mech XOAUTH2 --user alice@example.com \
 	--password "$FAKE_TOKEN" --count "$CALLS" --expect "user=alice@example.com" --interact yes
@@ -250,7 +270,7 @@ done
 echo
 echo "== 5. token_command path vs cache path (in-process, per login)"
 CMD_CALLS=$(( CALLS / 20 > 50 ? CALLS / 20 : 50 ))
-first_runs xoauth2-token_command "$WORK/cmd.conf" --path "$PLUGIN_DIR" --mech XOAUTH2 --user alice@example.com \
+first_runs xoauth2-token_command "$WORK/cmd.conf" --path "$OURS_ONLY" --mech XOAUTH2 --user alice@example.com \
 	--count "$CMD_CALLS" --expect "user=alice@example.com"
 if [ -s "$WORK/first.xoauth2-token_command" ] && [ -s "$WORK/first.xoauth2-cache" ]; then
 	mc=$(med "$(stats < "$WORK/first.xoauth2-cache")") mt=$(med "$(stats < "$WORK/first.xoauth2-token_command")")

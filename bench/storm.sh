@@ -39,7 +39,7 @@ EMBEDDED=0
 skip() { echo "SKIP: refresh storm  $*"; [ "$EMBEDDED" = 1 ] && printf 'refresh storm|%s|-|SKIP\n' "$*" >> "$STORM_RESULTS"; exit 2; }
 
 CLI="$top_builddir/cli/sasl-oauth"
-[ -x "$CLI" ] || skip "$CLI is missing; build first (tests/build.sh)"
+[ -x "$CLI" ] || skip "$CLI is missing; build first (tests/tools/build.sh)"
 [ -f "$PLUGIN_DIR/libsasl-oauth.so" ] || skip "$PLUGIN_DIR/libsasl-oauth.so is missing; build first"
 if [ ! -x "$SASL_CLIENT" ]; then
 	(cd "$top_builddir" && make tests/integration/sasl-client >/dev/null 2>&1)
@@ -72,7 +72,7 @@ fi
 
 start_bed
 # start_bed's trap removes the bed; the results file goes too when it is ours.
-[ "$EMBEDDED" = 1 ] || trap 'bed_teardown; rm -rf "$BED_DIR" "$RESULTS"' EXIT
+[ "$EMBEDDED" = 1 ] || at_exit 'rm -f "$RESULTS"'
 export SASL_OAUTH_CLI="$CLI"
 bed_add_user alice@example.com
 write_config "[account work]

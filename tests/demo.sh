@@ -9,8 +9,8 @@
 # temporary directory that is removed at the end.
 set -eu
 cd "$(dirname "$0")/.."
-tests/deps.sh
-tests/build.sh >/dev/null
+tests/tools/deps.sh
+tests/tools/build.sh >/dev/null
 echo "== built plugin/.libs/libsasl-oauth.so"
 top_srcdir=$PWD top_builddir=$PWD
 . tests/integration/lib.sh

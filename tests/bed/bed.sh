@@ -357,10 +357,17 @@ bed_setup() {
 }
 
 bed_teardown() {
+	local errexit=0
 	[ -n "${BED_DIR:-}" ] && [ -d "$BED_DIR" ] || return 0
+	# Called from EXIT traps, where a script's `set -e` would end the
+	# teardown at the first server that is already gone (wait and kill
+	# then fail) and leave the others running: every server is stopped
+	# whatever the one before did.
+	case $- in *e*) errexit=1 && set +e ;; esac
 	_bed_stop_dovecot
 	_bed_stop_py idp
 	_bed_stop_py sink
+	[ "$errexit" = 1 ] && set -e
 	return 0
 }
 

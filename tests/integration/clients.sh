@@ -25,7 +25,7 @@ tenant = contoso.onmicrosoft.com
 client_id = 00000000-0000-0000-0000-000000000000"
 	seed_cache work alice@example.com
 	# Every server and terminal this test starts goes with the bed.
-	trap 'tui_stop; bed_teardown; rm -rf "$BED_DIR"' EXIT
+	at_exit tui_stop
 }
 
 # page_block PAGE NAME: the fenced block after "<!-- check: NAME -->" in

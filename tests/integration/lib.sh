@@ -12,10 +12,31 @@ PY=/usr/bin/python3
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*"; FAILED=1; }
 pass() { echo "ok: $*"; }
+# skip_case NAME REASON: a part of the test that cannot run here is reported
+# as SKIP of its own (tests/tools/test-driver), never as a silent pass.
+skip_case() { echo "ok - $1 # SKIP $2"; }
 FAILED=0
 finish() { [ "$FAILED" = 0 ] && echo "PASS" || echo "FAILED"; exit "$FAILED"; }
 
 need() { for t in "$@"; do command -v "$t" >/dev/null 2>&1 || skip "$t is not installed"; done; }
+
+# The system mechanisms the tests use beside ours (Dovecot offers them).
+SYSTEM_PLUGINS="libplain.so liblogin.so"
+# plugin_dir DIR [SYSTEM_PLUGIN...]: makes DIR hold the built plugin and
+# the named system plugins, symbolic links all, and prints DIR. Nothing else
+# installed on the machine is loaded, so a peer XOAUTH2 (KDE's
+# libkdexoauth2.so) takes part only when a test names it.
+plugin_dir() {
+	local dir=$1 name
+	shift
+	mkdir -p "$dir" || return 1
+	ln -sf "$PLUGIN_DIR/libsasl-oauth.so" "$dir/" || return 1
+	for name in "$@"; do
+		[ -e "$SYSTEM_PLUGIN_DIR/$name" ] || { echo "FAIL: $SYSTEM_PLUGIN_DIR/$name is missing (libsasl2-modules)"; return 1; }
+		ln -sf "$SYSTEM_PLUGIN_DIR/$name" "$dir/" || return 1
+	done
+	echo "$dir"
+}
 
 # A private home: no user configuration leaks in, none leaks out.
 make_home() {
@@ -24,8 +45,10 @@ make_home() {
 	mkdir -p "$XDG_CONFIG_HOME/sasl-oauth" "$XDG_STATE_HOME"
 	chmod 700 "$HOME" "$XDG_CONFIG_HOME" "$XDG_CONFIG_HOME/sasl-oauth"
 	unset SASL_OAUTH_CONF
-	# libsasl2 honours SASL_PATH: the built plugin plus the system's own.
-	export SASL_PATH="$PLUGIN_DIR:$SYSTEM_PLUGIN_DIR"
+	# libsasl2 honours SASL_PATH: the built plugin and PLAIN and LOGIN.
+	# shellcheck disable=SC2086
+	SASL_PATH=$(plugin_dir "$BED_DIR/sasl2" $SYSTEM_PLUGINS) || { echo "FAIL: no private plugin directory"; exit 1; }
+	export SASL_PATH
 	# No sasl-oauth for the plugin to refresh with, whatever is installed;
 	# tests of the refresh path point this at the one just built.
 	export SASL_OAUTH_CLI="$BED_DIR/no-sasl-oauth"
@@ -37,39 +60,43 @@ write_config() {
 	chmod 600 "$XDG_CONFIG_HOME/sasl-oauth/config"
 }
 
+# Python for the two below: writes a cache document the way the CLI does
+# (mode 0600, a temporary file renamed over the old one).
+PY_WRITE_CACHE='
+import json, os
+def write_cache(path, doc):
+    fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.write(fd, json.dumps(doc, indent=2).encode())
+    os.close(fd)
+    os.rename(path + ".tmp", path)
+'
+
 # seed_cache ACCOUNT UPN [LIFETIME]: asks the local identity provider for a
 # token pair and writes the account's cache file the way the CLI would.
 seed_cache() {
 	local account=$1 upn=$2 lifetime=${3:-3600}
 	local dir="$XDG_STATE_HOME/sasl-oauth"
 	mkdir -p "$dir" && chmod 700 "$dir"
-	bed_issue "$upn" "$lifetime" | "$PY" -c '
+	bed_issue "$upn" "$lifetime" | "$PY" -c "$PY_WRITE_CACHE"'
 import json, sys, time, os
 t = json.load(sys.stdin)
 now = int(time.time())
 doc = {"format_version": 1, "account": sys.argv[1], "access_token": t["access_token"],
        "refresh_token": t.get("refresh_token", ""), "token_type": "Bearer", "scope": t.get("scope", ""),
        "expires_at": now + int(t["expires_in"]), "obtained_at": now, "refresh_obtained_at": now, "rejected_at": 0}
-path = sys.argv[2]
-fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-os.write(fd, json.dumps(doc, indent=2).encode())
-os.close(fd)
-os.rename(path + ".tmp", path)
+write_cache(sys.argv[2], doc)
 ' "$account" "$dir/$account.json"
 }
 
 # set_expires ACCOUNT SECONDS: moves the cached token's expires_at to now +
 # SECONDS (negative: the past), rewriting the file with mode 0600.
 set_expires() {
-	"$PY" -c '
+	"$PY" -c "$PY_WRITE_CACHE"'
 import json, os, sys, time
 p = sys.argv[1]
 d = json.load(open(p))
 d["expires_at"] = int(time.time()) + int(sys.argv[2])
-fd = os.open(p + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-os.write(fd, json.dumps(d, indent=2).encode())
-os.close(fd)
-os.rename(p + ".tmp", p)
+write_cache(p, d)
 ' "$XDG_STATE_HOME/sasl-oauth/$1.json" "$2"
 }
 
@@ -101,6 +128,28 @@ cache_field() { cache_field_at "$XDG_STATE_HOME/sasl-oauth/$1.json" "$2"; }
 # access_token ACCOUNT: the cached access token (for revoking it in tests).
 access_token() { cache_field "$1" access_token; }
 
+# at_exit COMMAND: runs COMMAND when the script exits, before the bed is
+# stopped (for what a test starts beside the bed, such as a tmux server).
+AT_EXIT=()
+at_exit() { AT_EXIT+=("$1"); }
+
+# The EXIT trap of start_bed: whatever the script started is stopped, on
+# success and on failure: the at_exit commands, any background job still
+# running (a login left waiting, a scanner), the bed's servers; then the
+# bed's directory goes.
+_stop_all() {
+	local cmd jobs_left
+	set +e
+	for cmd in "${AT_EXIT[@]}"; do
+		eval "$cmd"
+	done
+	bed_teardown
+	jobs_left=$(jobs -pr)
+	# shellcheck disable=SC2086
+	[ -z "$jobs_left" ] || kill $jobs_left 2>/dev/null
+	rm -rf "$BED_DIR"
+}
+
 start_bed() {
 	[ -z "${SAO_SKIP_INTEGRATION:-}" ] || skip "integration tests are off for this run (SAO_SKIP_INTEGRATION)"
 	need dovecot openssl
@@ -108,7 +157,11 @@ start_bed() {
 	# shellcheck source=../bed/bed.sh
 	. "$top_srcdir/tests/bed/bed.sh"
 	BED_DIR=$(mktemp -d /tmp/sao-it-XXXXXX)
-	trap 'bed_teardown; rm -rf "$BED_DIR"' EXIT
+	trap _stop_all EXIT
+	# A signal ends the script through exit, so the EXIT trap runs too.
+	trap 'exit 129' HUP
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
 	bed_setup "$BED_DIR" || { echo "FAIL: test bed did not start"; exit 1; }
 	make_home
 }

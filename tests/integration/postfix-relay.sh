@@ -25,7 +25,7 @@ UNIT="$top_srcdir/packaging/systemd/sasl-oauth-refresh.service"
 need postfix postconf postmap postqueue runuser
 getent passwd postfix >/dev/null || skip "there is no postfix user"
 start_bed
-trap 'pf_stop; bed_teardown; rm -rf "$BED_DIR"' EXIT
+at_exit pf_stop
 unset BROWSER
 
 ROBOT_ID=11111111-2222-3333-4444-555555555555

@@ -115,8 +115,7 @@ scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 EOF
 	# Only our plugin: nothing else installed may answer for XOAUTH2.
-	mkdir -p "$PF_DIR/plugins"
-	ln -sf "$PLUGIN_DIR/libsasl-oauth.so" "$PF_DIR/plugins/"
+	plugin_dir "$PF_DIR/plugins" >/dev/null || return 1
 }
 
 # pf_passwd: the page's sasl_passwd map, made by the page's commands.

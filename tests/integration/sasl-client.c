@@ -38,7 +38,8 @@
 #include <sasl/sasl.h>
 #include <sasl/saslutil.h>
 
-static const char *opt_user, *opt_authz, *opt_password, *opt_plugin_path;
+#include "testlib.h"
+
 static FILE *trace;
 
 /* sendmail's way: reap every child that has ended, whoever started it. */
@@ -47,45 +48,6 @@ static void reap_all(int sig)
 	(void)sig;
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		continue;
-}
-
-static int cb_getpath(void *ctx, const char **path)
-{
-	(void)ctx;
-	*path = opt_plugin_path;
-	return SASL_OK;
-}
-
-static int cb_simple(void *ctx, int id, const char **result, unsigned *len)
-{
-	(void)ctx;
-	*result = id == SASL_CB_USER ? opt_authz : opt_user;
-	if (*result == NULL)
-		*result = "";
-	if (len != NULL)
-		*len = (unsigned)strlen(*result);
-	return SASL_OK;
-}
-
-static int cb_pass(sasl_conn_t *conn, void *ctx, int id, sasl_secret_t **psecret)
-{
-	static sasl_secret_t *s;
-	size_t n;
-
-	(void)conn;
-	(void)ctx;
-	(void)id;
-	if (opt_password == NULL)
-		return SASL_FAIL;
-	n = strlen(opt_password);
-	free(s);
-	s = malloc(sizeof(*s) + n + 1);
-	if (s == NULL)
-		return SASL_NOMEM;
-	s->len = n;
-	memcpy(s->data, opt_password, n + 1);
-	*psecret = s;
-	return SASL_OK;
 }
 
 static int cb_log(void *ctx, int level, const char *message)
@@ -206,14 +168,8 @@ int main(int argc, char **argv)
 	struct sockaddr_in sa;
 	static char decoded[65536];
 	static sasl_callback_t callbacks[] = {
-		{ SASL_CB_GETPATH, (int (*)(void))(void (*)(void))cb_getpath, NULL },
-		{ SASL_CB_LOG, (int (*)(void))(void (*)(void))cb_log, NULL },
-		{ SASL_CB_LIST_END, NULL, NULL },
-	};
-	static sasl_callback_t conn_callbacks[] = {
-		{ SASL_CB_USER, (int (*)(void))(void (*)(void))cb_simple, NULL },
-		{ SASL_CB_AUTHNAME, (int (*)(void))(void (*)(void))cb_simple, NULL },
-		{ SASL_CB_PASS, (int (*)(void))(void (*)(void))cb_pass, NULL },
+		{ SASL_CB_GETPATH, TEST_SASL_PROC(test_sasl_getpath), NULL },
+		{ SASL_CB_LOG, TEST_SASL_PROC(cb_log), NULL },
 		{ SASL_CB_LIST_END, NULL, NULL },
 	};
 
@@ -232,10 +188,10 @@ int main(int argc, char **argv)
 		else if (strcmp(a, "--tls") == 0) tls = v;
 		else if (strcmp(a, "--ca") == 0) ca = v;
 		else if (strcmp(a, "--mech") == 0) mech = v;
-		else if (strcmp(a, "--user") == 0) opt_user = v;
-		else if (strcmp(a, "--authz") == 0) opt_authz = v;
-		else if (strcmp(a, "--password") == 0) opt_password = v;
-		else if (strcmp(a, "--plugin-path") == 0) opt_plugin_path = v;
+		else if (strcmp(a, "--user") == 0) test_sasl.authname = v;
+		else if (strcmp(a, "--authz") == 0) test_sasl.user = v;
+		else if (strcmp(a, "--password") == 0) test_sasl.password = v;
+		else if (strcmp(a, "--plugin-path") == 0) test_sasl.path = v;
 		else if (strcmp(a, "--trace") == 0) trace_path = v;
 		else if (strcmp(a, "--mail-from") == 0) mail_from = v;
 		else if (strcmp(a, "--rcpt") == 0) rcpt = v;
@@ -256,7 +212,7 @@ int main(int argc, char **argv)
 			goto usage;
 		sigaction(SIGCHLD, &host, NULL);
 	}
-	if (proto == NULL || port <= 0 || mech == NULL || opt_user == NULL)
+	if (proto == NULL || port <= 0 || mech == NULL || test_sasl.authname == NULL)
 		goto usage;
 	if (trace_path != NULL) {
 		trace = fopen(trace_path, "w");
@@ -316,7 +272,7 @@ int main(int argc, char **argv)
 	}
 
 	/* Without --plugin-path libsasl2 searches its usual places. */
-	if (sasl_client_init(opt_plugin_path != NULL ? callbacks : callbacks + 1) != SASL_OK) {
+	if (sasl_client_init(test_sasl.path != NULL ? callbacks : callbacks + 1) != SASL_OK) {
 		fprintf(stderr, "sasl_client_init failed\n");
 		return 2;
 	}
@@ -325,7 +281,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	snprintf(remote, sizeof(remote), "127.0.0.1;%d", port);
-	if (sasl_client_new(strcmp(proto, "smtp") == 0 ? "smtp" : proto, "localhost", NULL, remote, conn_callbacks, 0,
+	/* Postfix-style procs; GETPATH went to sasl_client_init. */
+	if (sasl_client_new(strcmp(proto, "smtp") == 0 ? "smtp" : proto, "localhost", NULL, remote, test_sasl_callbacks + 1, 0,
 	                    &conn) != SASL_OK)
 		return 2;
 	rc = sasl_client_start(conn, mech, NULL, &out, &outlen, &chosen);
@@ -389,7 +346,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (strcmp(proto, "smtp") == 0 && rcpt != NULL) {
-		snprintf(line, sizeof(line), "MAIL FROM:<%s>", mail_from != NULL ? mail_from : opt_user);
+		snprintf(line, sizeof(line), "MAIL FROM:<%s>", mail_from != NULL ? mail_from : test_sasl.authname);
 		io_printf(line);
 		io_readline(line, sizeof(line));
 		snprintf(line, sizeof(line), "RCPT TO:<%s>", rcpt);

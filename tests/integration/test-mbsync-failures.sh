@@ -12,7 +12,7 @@ bed_add_user alice@example.com
 
 # 1. Installed, not configured: PLAIN wins as it did before the plugin.
 if [ -e /etc/sasl-oauth/sasl-oauth.conf ]; then
-	echo "note: /etc/sasl-oauth/sasl-oauth.conf exists; the unconfigured case is skipped"
+	skip_case "unconfigured plugin" "/etc/sasl-oauth/sasl-oauth.conf exists, so the plugin is configured"
 else
 	write_mbsyncrc plainuser@example.com '*' "Pass $BED_PLAIN_PASSWORD"
 	run_mbsync
@@ -21,10 +21,20 @@ else
 	else
 		fail "unconfigured plugin changed mbsync's login (exit $MBSYNC_RC)"
 	fi
-	if SASL_PATH="$PLUGIN_DIR" saslpluginviewer -c 2>/dev/null | grep -q XOAUTH2; then
-		fail "unconfigured plugin registered a mechanism"
+	# The viewer must run and list PLAIN (so its output is worth reading)
+	# and must not list ours.
+	if ! command -v saslpluginviewer >/dev/null 2>&1; then
+		skip_case "unconfigured plugin registers no mechanism" "saslpluginviewer is not installed (sasl2-bin)"
 	else
-		pass "unconfigured plugin registers no mechanism"
+		viewer=$(SASL_PATH="$SASL_PATH" saslpluginviewer -c 2>&1)
+		viewer_rc=$?
+		if [ "$viewer_rc" != 0 ] || ! echo "$viewer" | grep -q '\bPLAIN\b'; then
+			fail "saslpluginviewer did not run or list PLAIN (exit $viewer_rc): $viewer"
+		elif echo "$viewer" | grep -q 'XOAUTH2\|OAUTHBEARER'; then
+			fail "unconfigured plugin registered a mechanism: $viewer"
+		else
+			pass "unconfigured plugin registers no mechanism (saslpluginviewer lists PLAIN only)"
+		fi
 	fi
 fi
 

@@ -6,7 +6,7 @@
 # "sasl-oauth refresh" has run.
 #
 # Debian's sendmail cannot be installed next to postfix (both provide
-# mail-transport-agent), so tests/deps.sh unpacks its packages into
+# mail-transport-agent), so tests/tools/deps.sh unpacks its packages into
 # $SAO_SENDMAIL_ROOT, and sendmail runs from there in a private mount and
 # UTS namespace: a fully qualified host name (else sendmail sleeps 60 s),
 # an overlay on /etc that adds /etc/sasl-oauth/sasl-oauth.conf (sendmail is
@@ -18,7 +18,7 @@
 SM=${SAO_SENDMAIL_ROOT:-/var/cache/sasl-oauth-tests/sendmail}
 [ "$(id -u)" = 0 ] || skip "sendmail's namespace needs root"
 [ -x "$SM/usr/libexec/sendmail/sendmail" ] ||
-	skip "sendmail is not unpacked in $SM (it conflicts with postfix as a package); run tests/deps.sh"
+	skip "sendmail is not unpacked in $SM (it conflicts with postfix as a package); run tests/tools/deps.sh"
 need unshare m4 mount
 [ -x "$CLI" ] || { echo "FAIL: $CLI was not built"; exit 1; }
 start_bed

@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "testlib.h"
 #include "sasl-oauth/cache.h"
 #include "sasl-oauth/error.h"
 #include "sasl-oauth/secret.h"
@@ -28,28 +28,20 @@
 #define XBUF (PBUF + 32)            /* a path plus a suffix */
 #define MBUF (4 * XBUF + 512)       /* an expected message */
 
-static char base[64];
+static const char *base; /* the test directory */
 
 /* ---- helpers ---------------------------------------------------------- */
 
 static void path_in(char *buf, size_t size, const char *rel)
 {
-	snprintf(buf, size, "%s/%s", base, rel);
+	test_path(buf, size, rel);
 }
 
+/* A new file: whatever was at path (a symbolic link too) is replaced. */
 static int put_file(const char *path, const void *data, size_t len, mode_t mode)
 {
-	int fd;
-	ssize_t w;
-
 	unlink(path);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-	if (fd < 0)
-		return -1;
-	w = write(fd, data, len);
-	if (fchmod(fd, mode) != 0 || close(fd) != 0 || w < 0 || (size_t)w != len)
-		return -1;
-	return 0;
+	return test_write_file(path, mode, data, len);
 }
 
 /* Reads a whole small file into buf; length or -1. */
@@ -722,7 +714,7 @@ static void test_owner(void)
 	int fd = -1;
 
 	if (geteuid() != 0 || pw == NULL) {
-		fprintf(stderr, "test-cache: owner preservation not tested (needs root and user 'nobody')\n");
+		test_skip("needs root and a user 'nobody'");
 		return;
 	}
 	uid = pw->pw_uid;
@@ -811,30 +803,6 @@ static void test_owner(void)
 	sao_token_clear(&tok);
 }
 
-static int rm_tree(const char *path)
-{
-	struct stat st;
-	DIR *d;
-	struct dirent *e;
-	char sub[PBUF];
-
-	if (lstat(path, &st) != 0)
-		return 0;
-	if (!S_ISDIR(st.st_mode))
-		return unlink(path);
-	d = opendir(path);
-	if (d == NULL)
-		return -1;
-	for (e = readdir(d); e != NULL; e = readdir(d)) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
-		rm_tree(sub);
-	}
-	closedir(d);
-	return rmdir(path);
-}
-
 /* sao_cache_remove (forget): the tokens come back to the caller, the file
  * goes; nothing cached is SAO_ERR_NOTFOUND without a message (the caller
  * words it); a corrupt file is kept aside, not deleted, under the lock the
@@ -866,28 +834,19 @@ static void test_remove(void)
 
 int main(void)
 {
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(base, sizeof(base), "%s/test-cache-XXXXXX", tmp != NULL && strlen(tmp) < 30 ? tmp : "/tmp");
-	if (mkdtemp(base) == NULL || chmod(base, 0700) != 0) {
-		perror("test-cache: mkdtemp");
-		return 99;
-	}
-	test_round_trip();
-	test_lenient_reading();
-	test_permissions();
-	test_not_a_file();
-	test_corrupt();
-	test_format_version();
-	test_limits();
-	test_write_failure();
-	test_lock();
-	test_mark_rejected();
-	test_remove();
-	test_owner();
-	if (check_failures == 0)
-		rm_tree(base);
-	else
-		fprintf(stderr, "test-cache: files kept in %s\n", base);
+	base = test_dir_init("test-cache");
+	test_run("round trip", test_round_trip);
+	test_run("lenient reading", test_lenient_reading);
+	test_run("permissions", test_permissions);
+	test_run("not a regular file", test_not_a_file);
+	test_run("corrupt files", test_corrupt);
+	test_run("format version", test_format_version);
+	test_run("limits", test_limits);
+	test_run("write failures", test_write_failure);
+	test_run("the lock", test_lock);
+	test_run("marking a token rejected", test_mark_rejected);
+	test_run("removing a cache (forget)", test_remove);
+	test_run("owner of a daemon user's cache", test_owner);
+	test_dir_done();
 	return check_done("test-cache");
 }

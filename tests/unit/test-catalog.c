@@ -5,7 +5,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include "check.h"
+#include "testlib.h"
 #include "sasl-oauth/catalog.h"
 
 /* Every AADSTS number the catalog holds, ascending, with the login flag it

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "check.h"
+#include "testlib.h"
 #include "sasl-oauth/challenge.h"
 #include "sasl-oauth/error.h"
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include "testlib.h"
 #include "sasl-oauth/grant.h"
 #include "sasl-oauth/json.h"
 

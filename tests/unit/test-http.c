@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "testlib.h"
 #include "sasl-oauth/error.h"
 #include "sasl-oauth/http.h"
 #include "sasl-oauth/secret.h"

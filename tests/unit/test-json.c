@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "check.h"
+#include "testlib.h"
 #include "sasl-oauth/error.h"
 #include "sasl-oauth/json.h"
 #include "sasl-oauth/secret.h"

@@ -16,7 +16,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
-#include "check.h"
+#include "testlib.h"
 #include "sasl-oauth/error.h"
 #include "sasl-oauth/json.h"
 #include "sasl-oauth/jwt.h"
@@ -36,11 +36,6 @@
 #define CLIENT_ID "00000000-1111-2222-3333-444444444444"
 #define AUDIENCE "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
 
-static char dir[] = "/tmp/sao-test-jwt-XXXXXX";
-static const char *const files[] = { "cert.pem", "key.pem",  "key-pkcs1.pem", "both.pem", "both-rev.pem",
-	                             "enc.pem",  "ec.pem",   "other-key.pem", "cert.der", "junk.txt",
-	                             "pw.p12",   "nopw.p12", "empty.p12",     "legacy.p12" };
-
 /* The pair everything is checked against, and a second, unrelated key. */
 static EVP_PKEY *pkey;
 static EVP_PKEY *other;
@@ -50,7 +45,7 @@ static int have_legacy;
 
 static void path_in(char *buf, const char *name)
 {
-	snprintf(buf, PBUF, "%s/%s", dir, name);
+	test_path(buf, PBUF, name);
 }
 
 /* path_in() for one-off uses; the result lives until the next call. */
@@ -131,20 +126,6 @@ static int write_der_cert(const char *name)
 	return ok == 1;
 }
 
-static int write_text(const char *name, const char *text)
-{
-	char path[PBUF];
-	FILE *f;
-	int ok;
-
-	path_in(path, name);
-	f = fopen(path, "w");
-	if (f == NULL)
-		return 0;
-	ok = fputs(text, f) >= 0;
-	return fclose(f) == 0 && ok;
-}
-
 /* nid -1 leaves the bags unencrypted, so pass may be NULL. */
 static int write_p12(const char *name, const char *pass, int nid)
 {
@@ -205,10 +186,7 @@ static int setup(void)
 	EVP_PKEY *ec;
 	int ok;
 
-	if (mkdtemp(dir) == NULL) {
-		perror("test-jwt: mkdtemp");
-		return 0;
-	}
+	test_dir_init("test-jwt");
 	pkey = EVP_RSA_gen(2048);
 	other = EVP_RSA_gen(1024); /* only has to differ; smaller is faster under valgrind */
 	ec = EVP_EC_gen("P-256");
@@ -220,33 +198,21 @@ static int setup(void)
 	     write_pem("both-rev.pem", "w", PEM_KEY_PKCS1, pkey) && write_pem("both-rev.pem", "a", PEM_CERT, NULL) &&
 	     write_pem("enc.pem", "w", PEM_KEY_ENC, pkey) && write_pem("ec.pem", "w", PEM_KEY, ec) &&
 	     write_pem("other-key.pem", "w", PEM_KEY, other) && write_der_cert("cert.der") &&
-	     write_text("junk.txt", "this is not a certificate\n") && write_p12("pw.p12", "secret pw", 0) &&
+	     test_write_text(dirpath("junk.txt"), 0600, "this is not a certificate\n") == 0 && write_p12("pw.p12", "secret pw", 0) &&
 	     write_p12("nopw.p12", NULL, -1) && write_p12("empty.p12", "", 0) && mkdir(dirpath("dir.d"), 0700) == 0;
 	EVP_PKEY_free(ec);
-	if (ok) {
-		have_legacy = write_legacy_p12("legacy.p12");
-		if (!have_legacy)
-			fprintf(stderr, "test-jwt: OpenSSL's legacy provider is missing; "
-			                "the RC2 PKCS#12 case is skipped\n");
-	}
 	if (!ok) {
-		fprintf(stderr, "test-jwt: cannot create the test keys and files in %s\n", dir);
+		fprintf(stderr, "test-jwt: cannot create the test keys and files in %s\n", test_dir());
 		ERR_print_errors_fp(stderr);
+		return 0;
 	}
-	return ok;
+	have_legacy = write_legacy_p12("legacy.p12");
+	return 1;
 }
 
 static void teardown(void)
 {
-	char path[PBUF];
-
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		path_in(path, files[i]);
-		unlink(path);
-	}
-	rmdir(dirpath("dir.d"));
-	if (rmdir(dir) != 0)
-		perror("test-jwt: rmdir");
+	test_dir_done();
 	X509_free(cert);
 	EVP_PKEY_free(pkey);
 	EVP_PKEY_free(other);
@@ -562,7 +528,8 @@ static const struct p12_row p12_rows[] = {
 /* A pointer the functions under test must overwrite with NULL on failure. */
 #define NOT_CLEARED ((sao_jwt_key_t *)&check_count)
 
-static void test_pkcs12(void)
+/* The rows that need OpenSSL's legacy provider (legacy = 1), or the others. */
+static void pkcs12_rows(int legacy)
 {
 	char path[PBUF], jti[64], want[PBUF * 2];
 
@@ -573,7 +540,7 @@ static void test_pkcs12(void)
 		sao_error_t err;
 		sao_err_t rc;
 
-		if (r->legacy && !have_legacy)
+		if (r->legacy != legacy)
 			continue;
 		path_in(path, r->file);
 		sao_secret_init(&pw, 100);
@@ -606,6 +573,20 @@ static void test_pkcs12(void)
 			sao_jwt_key_free(&key);
 		sao_secret_clear(&pw);
 	}
+}
+
+static void test_pkcs12(void)
+{
+	pkcs12_rows(0);
+}
+
+static void test_pkcs12_legacy(void)
+{
+	if (!have_legacy) {
+		test_skip("OpenSSL's legacy provider is missing");
+		return;
+	}
+	pkcs12_rows(1);
 }
 
 struct load_row {
@@ -713,11 +694,12 @@ int main(void)
 		teardown();
 		return 99;
 	}
-	test_sign_pem();
-	test_sign_pem_variants();
-	test_pkcs12();
-	test_load_failures();
-	test_assertion_misuse();
+	test_run("signing with PEM keys", test_sign_pem);
+	test_run("PEM variants", test_sign_pem_variants);
+	test_run("PKCS#12", test_pkcs12);
+	test_run("PKCS#12 with RC2 (OpenSSL's legacy provider)", test_pkcs12_legacy);
+	test_run("load failures", test_load_failures);
+	test_run("assertion misuse", test_assertion_misuse);
 	teardown();
 	return check_done("test-jwt");
 }

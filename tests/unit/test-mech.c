@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
+#include "testlib.h"
 #include "sasl-oauth/mech.h"
 
 /* RFC 4648 base64, only to compare with published examples. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Drives the built plugin through libsasl2 (found with a GETPATH callback
- * pointing at the build tree), with scripted server data instead of a
+ * pointing at a private plugin directory: ours and PLAIN only), with scripted server data instead of a
  * network: byte-exact initial responses, the error-challenge path, prompts
  * (as mbsync answers them) and callbacks (as Postfix registers them), the
  * unconfigured and misconfigured cases, and allocation failures injected
@@ -9,7 +9,6 @@
  */
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,101 +18,26 @@
 
 #include <sasl/sasl.h>
 
-#include "check.h"
+#include "testlib.h"
 #include "sasl-oauth/cache.h"
 
-static char tmpdir[] = "/tmp/sao-test-plugin-XXXXXX";
 static char conf_path[512];
-static const char *cb_authname;
-static const char *cb_user;
-static const char *cb_pass;
 
-static int getpath(void *ctx, const char **path)
+/* Writes the configuration file, "@D@" standing for the test directory. */
+static void write_conf(const char *fmt)
 {
-	(void)ctx;
-	/* The build tree first, then the system's own mechanisms (PLAIN). */
-	*path = SAO_TEST_PLUGINDIR ":" SAO_SYSTEM_PLUGINDIR;
-	return SASL_OK;
-}
+	char text[4096];
 
-static int getsimple(void *ctx, int id, const char **result, unsigned *len)
-{
-	(void)ctx;
-	*result = id == SASL_CB_USER ? cb_user : cb_authname;
-	if (*result == NULL)
-		*result = "";
-	if (len != NULL)
-		*len = (unsigned)strlen(*result);
-	return SASL_OK;
-}
-
-static int getsecret(sasl_conn_t *conn, void *ctx, int id, sasl_secret_t **psecret)
-{
-	static union {
-		sasl_secret_t s;
-		char buf[sizeof(sasl_secret_t) + 256];
-	} u;
-
-	(void)conn;
-	(void)ctx;
-	(void)id;
-	if (cb_pass == NULL)
-		return SASL_FAIL;
-	u.s.len = strlen(cb_pass);
-	memcpy(u.s.data, cb_pass, u.s.len + 1);
-	*psecret = &u.s;
-	return SASL_OK;
-}
-
-/* Postfix-style: procs for everything, no interaction. */
-static sasl_callback_t callbacks[] = {
-	{ SASL_CB_GETPATH, (int (*)(void))(void (*)(void))getpath, NULL },
-	{ SASL_CB_USER, (int (*)(void))(void (*)(void))getsimple, NULL },
-	{ SASL_CB_AUTHNAME, (int (*)(void))(void (*)(void))getsimple, NULL },
-	{ SASL_CB_PASS, (int (*)(void))(void (*)(void))getsecret, NULL },
-	{ SASL_CB_LIST_END, NULL, NULL },
-};
-
-/* mbsync-style: NULL procs, so the mechanism must prompt. */
-static sasl_callback_t prompt_callbacks[] = {
-	{ SASL_CB_USER, NULL, NULL },
-	{ SASL_CB_AUTHNAME, NULL, NULL },
-	{ SASL_CB_PASS, NULL, NULL },
-	{ SASL_CB_LIST_END, NULL, NULL },
-};
-
-static void write_file(const char *path, mode_t mode, const char *fmt, ...)
-{
-	va_list ap;
-	FILE *f = fopen(path, "w");
-
-	if (f == NULL) {
-		perror(path);
-		exit(2);
-	}
-	va_start(ap, fmt);
-	vfprintf(f, fmt, ap);
-	va_end(ap);
-	fclose(f);
-	chmod(path, mode);
+	test_subst(fmt, text, sizeof(text), NULL);
+	CHECK(test_write_text(conf_path, 0600, text) == 0);
 }
 
 static void write_cache(const char *name, const char *token, int64_t expires_at)
 {
-	char path[600];
-	sao_token_t tok;
-	int fd = -1;
+	char rel[64], path[600];
 
-	snprintf(path, sizeof(path), "%s/%s.json", tmpdir, name);
-	sao_token_init(&tok);
-	sao_secret_set(&tok.access_token, token, strlen(token), NULL);
-	sao_secret_set(&tok.refresh_token, "refresh-secret", 14, NULL);
-	tok.expires_at = expires_at;
-	tok.obtained_at = (int64_t)time(NULL);
-	CHECK(sao_cache_lock(path, 1000, &fd, NULL) == SAO_OK);
-	CHECK(sao_cache_write(path, &tok, NULL) == SAO_OK);
-	sao_cache_unlock(&fd);
-	sao_token_clear(&tok);
+	snprintf(rel, sizeof(rel), "%s.json", name);
+	test_seed_cache(test_path(path, sizeof(path), rel), token, "refresh-secret", expires_at, 0);
 }
 
 static int64_t cache_rejected_at(const char *name)
@@ -122,7 +46,7 @@ static int64_t cache_rejected_at(const char *name)
 	sao_token_t tok;
 	int64_t r;
 
-	snprintf(path, sizeof(path), "%s/%s.json", tmpdir, name);
+	snprintf(path, sizeof(path), "%s/%s.json", test_dir(), name);
 	sao_token_init(&tok);
 	r = sao_cache_read(path, &tok, NULL) == SAO_OK ? tok.rejected_at : -1;
 	sao_token_clear(&tok);
@@ -131,7 +55,7 @@ static int64_t cache_rejected_at(const char *name)
 
 static void init(void)
 {
-	CHECK(sasl_client_init(callbacks) == SASL_OK);
+	CHECK(sasl_client_init(test_sasl_callbacks) == SASL_OK);
 }
 
 static sasl_conn_t *new_conn(const char *host, const char *remote, sasl_callback_t *cbs)
@@ -167,8 +91,7 @@ static void test_unconfigured(void)
 
 	unsetenv("SASL_OAUTH_CONF");
 	if (access(SAO_SYSCONFDIR "/sasl-oauth.conf", F_OK) == 0) {
-		fprintf(stderr, "test-plugin: %s exists; skipping the unconfigured case\n",
-		        SAO_SYSCONFDIR "/sasl-oauth.conf");
+		test_skip("%s exists, so the plugin is configured", SAO_SYSCONFDIR "/sasl-oauth.conf");
 		return;
 	}
 	init();
@@ -176,14 +99,14 @@ static void test_unconfigured(void)
 	CHECK(sasl_listmech(conn, NULL, "", " ", "", &list, NULL, NULL) == SASL_OK);
 	CHECK_MSG(list != NULL && strstr(list, "XOAUTH2") == NULL && strstr(list, "OAUTHBEARER") == NULL, "list: %s",
 	          list ? list : "(null)");
-	cb_authname = "alice@example.com";
+	test_sasl.authname = "alice@example.com";
 	l = start(conn, "XOAUTH2 OAUTHBEARER");
 	CHECK(l.rc == SASL_NOMECH);
 	/* PLAIN keeps working as before. */
-	cb_pass = "password";
+	test_sasl.password = "password";
 	l = start(conn, "PLAIN XOAUTH2");
 	CHECK_MSG(l.rc == SASL_OK && l.mech != NULL && strcmp(l.mech, "PLAIN") == 0, "rc %d", l.rc);
-	cb_pass = NULL;
+	test_sasl.password = NULL;
 	sasl_dispose(&conn);
 	sasl_done();
 }
@@ -207,25 +130,22 @@ static void test_configured(void)
 	const char *detail;
 	int64_t now = (int64_t)time(NULL);
 
-	snprintf(conf_path, sizeof(conf_path), "%s/sasl-oauth.conf", tmpdir);
-	write_file(conf_path, 0600,
-	           "# test configuration\n"
+	write_conf("# test configuration\n"
 	           "[account work]\n"
 	           "users = alice@example.com, shared@example.com\n"
-	           "cache = %s/work.json\n"
-	           "\n[account expired]\nusers = old@example.com\ncache = %s/expired.json\n"
+	           "cache = @D@/work.json\n"
+	           "\n[account expired]\nusers = old@example.com\ncache = @D@/expired.json\n"
 	           "\n[account cmd]\nusers = cmd@example.com\ntoken_command = printf 'cmd-token.1\\n'\n"
 	           "\n[account badcmd]\nusers = bad@example.com\ntoken_command = sh -c 'echo no such thing >&2; exit 3'\n"
-	           "\n[account nocache]\nusers = new@example.com\ncache = %s/nocache.json\n",
-	           tmpdir, tmpdir, tmpdir);
+	           "\n[account nocache]\nusers = new@example.com\ncache = @D@/nocache.json\n");
 	setenv("SASL_OAUTH_CONF", conf_path, 1);
 	write_cache("work", "work-token.abc", now + 3600);
 	write_cache("expired", "old-token", now - 60);
 	init();
 
 	/* Callbacks (Postfix-style), XOAUTH2, byte-exact, then success. */
-	cb_authname = "alice@example.com";
-	cb_user = NULL;
+	test_sasl.authname = "alice@example.com";
+	test_sasl.user = NULL;
 	conn = new_conn("imap.example.com", "127.0.0.1;993", NULL);
 	l = start(conn, "XOAUTH2");
 	CHECK_MSG(l.rc == SASL_CONTINUE, "rc %d %s", l.rc, sasl_errdetail(conn));
@@ -250,16 +170,16 @@ static void test_configured(void)
 	sasl_dispose(&conn);
 
 	/* Shared mailbox: authorization id is the mailbox, token is work's. */
-	cb_user = "shared@example.com";
+	test_sasl.user = "shared@example.com";
 	conn = new_conn("imap.example.com", NULL, NULL);
 	l = start(conn, "XOAUTH2");
 	xo_expect("shared@example.com", "work-token.abc", want, sizeof(want), &wantlen);
 	CHECK_BYTES(l.out, l.outlen, want, wantlen);
 	sasl_dispose(&conn);
-	cb_user = NULL;
+	test_sasl.user = NULL;
 
 	/* Token command. */
-	cb_authname = "cmd@example.com";
+	test_sasl.authname = "cmd@example.com";
 	conn = new_conn("imap.example.com", NULL, NULL);
 	l = start(conn, "XOAUTH2");
 	xo_expect("cmd@example.com", "cmd-token.1", want, sizeof(want), &wantlen);
@@ -267,7 +187,7 @@ static void test_configured(void)
 	sasl_dispose(&conn);
 
 	/* Failing token command: the detail names the command, status, stderr. */
-	cb_authname = "bad@example.com";
+	test_sasl.authname = "bad@example.com";
 	conn = new_conn("imap.example.com", NULL, NULL);
 	l = start(conn, "XOAUTH2");
 	detail = sasl_errdetail(conn);
@@ -278,7 +198,7 @@ static void test_configured(void)
 	sasl_dispose(&conn);
 
 	/* Expired cache: refused before anything is sent, with the fix. */
-	cb_authname = "old@example.com";
+	test_sasl.authname = "old@example.com";
 	conn = new_conn("imap.example.com", NULL, NULL);
 	l = start(conn, "XOAUTH2");
 	detail = sasl_errdetail(conn);
@@ -288,21 +208,21 @@ static void test_configured(void)
 	sasl_dispose(&conn);
 
 	/* Nothing cached yet. */
-	cb_authname = "new@example.com";
+	test_sasl.authname = "new@example.com";
 	conn = new_conn("imap.example.com", NULL, NULL);
 	l = start(conn, "XOAUTH2");
 	CHECK_MSG(strstr(sasl_errdetail(conn), "sasl-oauth login nocache") != NULL, "detail: %s", sasl_errdetail(conn));
 	sasl_dispose(&conn);
 
 	/* No account: the application's password is the bearer token. */
-	cb_authname = "bob@example.com";
-	cb_pass = "password-token.xyz";
+	test_sasl.authname = "bob@example.com";
+	test_sasl.password = "password-token.xyz";
 	conn = new_conn("imap.example.com", NULL, NULL);
 	l = start(conn, "XOAUTH2");
 	xo_expect("bob@example.com", "password-token.xyz", want, sizeof(want), &wantlen);
 	CHECK_BYTES(l.out, l.outlen, want, wantlen);
 	sasl_dispose(&conn);
-	cb_pass = NULL;
+	test_sasl.password = NULL;
 	conn = new_conn("imap.example.com", NULL, NULL);
 	l = start(conn, "XOAUTH2");
 	CHECK(l.rc == SASL_BADPARAM);
@@ -311,7 +231,7 @@ static void test_configured(void)
 
 	/* Error challenge (Dovecot's XOAUTH2 JSON): answered with an empty
 	 * response, the decoded reason in errdetail, the cached token marked. */
-	cb_authname = "alice@example.com";
+	test_sasl.authname = "alice@example.com";
 	conn = new_conn("imap.example.com", NULL, NULL);
 	l = start(conn, "XOAUTH2");
 	{
@@ -365,7 +285,7 @@ static void test_configured(void)
 
 	/* Prompts (mbsync-style): user names asked, the password never is
 	 * when an account serves the user. */
-	conn = new_conn("imap.example.com", NULL, prompt_callbacks);
+	conn = new_conn("imap.example.com", NULL, test_sasl_prompts);
 	interact = NULL;
 	rc = sasl_client_start(conn, "XOAUTH2", &interact, &out, &outlen, NULL);
 	CHECK(rc == SASL_INTERACT && interact != NULL);
@@ -381,7 +301,7 @@ static void test_configured(void)
 	sasl_dispose(&conn);
 
 	/* Prompts for a user without an account: the password is asked next. */
-	conn = new_conn("imap.example.com", NULL, prompt_callbacks);
+	conn = new_conn("imap.example.com", NULL, test_sasl_prompts);
 	interact = NULL;
 	rc = sasl_client_start(conn, "XOAUTH2", &interact, &out, &outlen, NULL);
 	for (sasl_interact_t *p = interact; rc == SASL_INTERACT && p->id != SASL_CB_LIST_END; p++) {
@@ -408,12 +328,12 @@ static void test_misconfigured(void)
 	const char *list = NULL;
 	struct login l;
 
-	write_file(conf_path, 0600, "[account work]\nusers = alice@example.com\nbogus_key = 1\n");
+	write_conf("[account work]\nusers = alice@example.com\nbogus_key = 1\n");
 	init();
 	conn = new_conn("imap.example.com", NULL, NULL);
 	CHECK(sasl_listmech(conn, NULL, "", " ", "", &list, NULL, NULL) == SASL_OK);
 	CHECK_MSG(list != NULL && strstr(list, "XOAUTH2") != NULL, "list: %s", list ? list : "(null)");
-	cb_authname = "alice@example.com";
+	test_sasl.authname = "alice@example.com";
 	l = start(conn, "XOAUTH2");
 	CHECK(l.rc == SASL_FAIL);
 	CHECK_MSG(strstr(sasl_errdetail(conn), "sasl-oauth.conf:3:") != NULL &&
@@ -457,9 +377,9 @@ static void test_alloc_failures(void)
 {
 	int succeeded = 0;
 
-	write_file(conf_path, 0600, "[account work]\nusers = alice@example.com\ncache = %s/work.json\n", tmpdir);
+	write_conf("[account work]\nusers = alice@example.com\ncache = @D@/work.json\n");
 	sasl_set_alloc(fail_malloc, fail_calloc, fail_realloc, free);
-	cb_authname = "alice@example.com";
+	test_sasl.authname = "alice@example.com";
 	for (long budget = 0; budget < 400 && !succeeded; budget++) {
 		sasl_conn_t *conn = NULL;
 		const char *out = NULL, *mech = NULL;
@@ -467,7 +387,7 @@ static void test_alloc_failures(void)
 		sasl_interact_t *interact = NULL;
 
 		alloc_budget = budget;
-		if (sasl_client_init(callbacks) == SASL_OK) {
+		if (sasl_client_init(test_sasl_callbacks) == SASL_OK) {
 			if (sasl_client_new("imap", "imap.example.com", NULL, NULL, NULL, 0, &conn) == SASL_OK &&
 			    sasl_client_start(conn, "XOAUTH2", &interact, &out, &outlen, &mech) == SASL_CONTINUE)
 				succeeded = 1;
@@ -481,22 +401,22 @@ static void test_alloc_failures(void)
 
 int main(void)
 {
-	char cmd[600];
+	/* PLAIN, to show the plugin leaves other mechanisms alone; nothing
+	 * else installed on the machine (another XOAUTH2) takes part. */
+	static const char *const system_plugins[] = { "libplain.so", NULL };
+	const char *dir = test_dir_init("test-plugin");
 
-	if (mkdtemp(tmpdir) == NULL) {
-		perror("mkdtemp");
-		return 2;
+	test_sasl.path = test_plugin_dir(system_plugins);
+	test_path(conf_path, sizeof(conf_path), "sasl-oauth.conf");
+	setenv("HOME", dir, 1);
+	setenv("XDG_CONFIG_HOME", dir, 1);
+	setenv("XDG_STATE_HOME", dir, 1);
+	if (test_sasl.path != NULL) {
+		test_run("unconfigured: no mechanism offered, PLAIN unchanged", test_unconfigured);
+		test_run("configured: logins, errors, prompts", test_configured);
+		test_run("misconfigured: FILE:LINE at login", test_misconfigured);
+		test_run("allocation failures", test_alloc_failures);
 	}
-	chmod(tmpdir, 0700);
-	setenv("HOME", tmpdir, 1);
-	setenv("XDG_CONFIG_HOME", tmpdir, 1);
-	setenv("XDG_STATE_HOME", tmpdir, 1);
-	test_unconfigured();
-	test_configured();
-	test_misconfigured();
-	test_alloc_failures();
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "test-plugin: could not remove %s\n", tmpdir);
+	test_dir_done();
 	return check_done("test-plugin");
 }

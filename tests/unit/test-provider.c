@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "check.h"
+#include "testlib.h"
 #include "sasl-oauth/provider.h"
 
 /* Accounts built by hand: only the fields provider.c reads. */

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "check.h"
+#include "testlib.h"
 #include "sasl-oauth/error.h"
 #include "sasl-oauth/secret.h"
 

@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "testlib.h"
 #include "sasl-oauth/error.h"
 #include "sasl-oauth/settings.h"
 
@@ -25,64 +25,15 @@
 #endif
 #define SYSTEM_CONF SAO_SYSCONFDIR "/sasl-oauth.conf"
 
-static char dir[] = "/tmp/sao-test-settings-XXXXXX";
-static char conf[512]; /* the file most tests write */
+static const char *dir; /* the test directory */
+static char conf[512];  /* the file most tests write */
 
 /* Replaces "@D@" with the test directory and "@F@" with conf. */
 static void subst(const char *in, char *out, size_t size)
 {
-	size_t o = 0;
+	const char *const pairs[] = { "@F@", conf, NULL };
 
-	while (*in != '\0' && o + 1 < size) {
-		const char *with = strncmp(in, "@D@", 3) == 0 ? dir : strncmp(in, "@F@", 3) == 0 ? conf : NULL;
-
-		if (with != NULL) {
-			size_t n = strlen(with);
-
-			if (o + n + 1 > size)
-				break;
-			memcpy(out + o, with, n);
-			o += n;
-			in += 3;
-		} else {
-			out[o++] = *in++;
-		}
-	}
-	out[o] = '\0';
-}
-
-static int write_bytes(const char *path, mode_t mode, const char *text, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	int ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, text, len) == (ssize_t)len;
-	ok = close(fd) == 0 && ok;
-	/* chmod, not the umask, decides the mode under test. */
-	return ok && chmod(path, mode) == 0 ? 0 : -1;
-}
-
-static int write_text(const char *path, mode_t mode, const char *text)
-{
-	return write_bytes(path, mode, text, strlen(text));
-}
-
-static int mkdirs(const char *path)
-{
-	char buf[512];
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(buf, 0700) < 0 && errno != EEXIST ? -1 : 0;
+	test_subst(in, out, size, pairs);
 }
 
 static int streq(const char *a, const char *b)
@@ -97,7 +48,7 @@ static sao_err_t load_text(const char *text, sao_settings_t **s, sao_error_t *er
 
 	subst(text, buf, sizeof(buf));
 	sao_error_clear(err);
-	if (write_text(conf, 0600, buf) != 0)
+	if (test_write_text(conf, 0600, buf) != 0)
 		return SAO_ERR_IO;
 	return sao_settings_load_file(conf, 0, s, err);
 }
@@ -264,7 +215,7 @@ static void test_bad_rows(void)
 			len = r->len;
 		}
 		subst(r->want_msg, want, sizeof(want));
-		CHECK(write_bytes(conf, r->mode != 0 ? r->mode : 0600, text, len) == 0);
+		CHECK(test_write_file(conf, r->mode != 0 ? r->mode : 0600, text, len) == 0);
 		sao_error_clear(&err);
 		rc = sao_settings_load_file(conf, 0, &s, &err);
 		CHECK_MSG(rc == r->want_rc, "%s: rc %d, want %d (%s)", r->name, rc, r->want_rc, err.msg);
@@ -335,7 +286,7 @@ static void test_defaults(void)
 	sao_error_t err;
 	const sao_account_t *a;
 
-	CHECK(write_text(conf, 0600, "[account work]\nusers = a@example.com\n") == 0);
+	CHECK(test_write_text(conf, 0600, "[account work]\nusers = a@example.com\n") == 0);
 	sao_error_clear(&err);
 	CHECK_MSG(sao_settings_load_file(conf, 1, &s, &err) == SAO_OK, "%s", err.msg);
 	a = sao_settings_get(s, "work");
@@ -571,37 +522,44 @@ static void test_files(void)
 	if (big != NULL) {
 		memset(big, '#', 1024 * 1024 + 1);
 		big[1024 * 1024 + 1] = '\0';
-		CHECK(write_text(conf, 0600, big) == 0);
+		CHECK(test_write_text(conf, 0600, big) == 0);
 		sao_error_clear(&err);
 		CHECK(sao_settings_load_file(conf, 0, &s, &err) == SAO_ERR_TOOBIG && s == NULL);
 		snprintf(want, sizeof(want), "configuration file '%s' is larger than 1048576 bytes", conf);
 		CHECK_BYTES(err.msg, strlen(err.msg), want, strlen(want));
 		/* Exactly 1 MiB of comments is fine. */
 		big[1024 * 1024] = '\0';
-		CHECK(write_text(conf, 0600, big) == 0);
+		CHECK(test_write_text(conf, 0600, big) == 0);
 		CHECK(sao_settings_load_file(conf, 0, &s, &err) == SAO_OK && s != NULL && s->n_accounts == 0);
 		sao_settings_free(&s);
 		free(big);
 	}
-	/* Owned by somebody else (needs root to arrange). */
-	if (geteuid() == 0) {
-		CHECK(write_text(conf, 0600, HDR) == 0);
-		CHECK(chown(conf, 65534, 65534) == 0);
-		sao_error_clear(&err);
-		CHECK(sao_settings_load_file(conf, 0, &s, &err) == SAO_ERR_PERM && s == NULL);
-		snprintf(want, sizeof(want),
-		         "configuration file '%s' belongs to another user (uid 65534); it must belong to you or to root",
-		         conf);
-		CHECK_BYTES(err.msg, strlen(err.msg), want, strlen(want));
-		CHECK(chown(conf, 0, 0) == 0);
-	} else {
-		fprintf(stderr, "test-settings: not root, ownership check not tested\n");
-	}
 	/* Read-only for others is fine (0644 system files are normal). */
-	CHECK(write_text(conf, 0644, HDR) == 0);
+	CHECK(test_write_text(conf, 0644, HDR) == 0);
 	CHECK(sao_settings_load_file(conf, 0, &s, &err) == SAO_OK);
 	sao_settings_free(&s);
 	test_group_readable();
+}
+
+/* Owned by somebody else (needs root to arrange). */
+static void test_files_owner(void)
+{
+	sao_settings_t *s = (sao_settings_t *)&s;
+	sao_error_t err;
+	char want[1200];
+
+	if (geteuid() != 0) {
+		test_skip("not root: cannot give a file to another user");
+		return;
+	}
+	CHECK(test_write_text(conf, 0600, HDR) == 0);
+	CHECK(chown(conf, 65534, 65534) == 0);
+	sao_error_clear(&err);
+	CHECK(sao_settings_load_file(conf, 0, &s, &err) == SAO_ERR_PERM && s == NULL);
+	snprintf(want, sizeof(want),
+	         "configuration file '%s' belongs to another user (uid 65534); it must belong to you or to root", conf);
+	CHECK_BYTES(err.msg, strlen(err.msg), want, strlen(want));
+	CHECK(chown(conf, 0, 0) == 0);
 }
 
 /* ---- Which files sao_settings_load() reads. ---- */
@@ -632,10 +590,10 @@ static void test_load(void)
 
 	/* SASL_OAUTH_CONF alone, even when user files exist. */
 	snprintf(path, sizeof(path), "%s/.config/sasl-oauth", home);
-	CHECK(mkdirs(path) == 0);
+	CHECK(test_mkdirs(path) == 0);
 	snprintf(path, sizeof(path), "%s/.config/sasl-oauth/config", home);
-	CHECK(write_text(path, 0600, "[account home]\nusers = h@example.com\n") == 0);
-	CHECK(write_text(conf, 0600, "[account env]\nusers = e@example.com\n") == 0);
+	CHECK(test_write_text(path, 0600, "[account home]\nusers = h@example.com\n") == 0);
+	CHECK(test_write_text(conf, 0600, "[account env]\nusers = e@example.com\n") == 0);
 	setenv("SASL_OAUTH_CONF", conf, 1);
 	sao_error_clear(&err);
 	CHECK_MSG(sao_settings_load(&s, &err) == SAO_OK, "%s", err.msg);
@@ -653,17 +611,31 @@ static void test_load(void)
 	snprintf(want, sizeof(want), "configuration file '%s' named by SASL_OAUTH_CONF does not exist", path);
 	CHECK_BYTES(err.msg, strlen(err.msg), want, strlen(want));
 	/* A broken one is reported as such. */
-	CHECK(write_text(conf, 0600, "[account env]\n") == 0);
+	CHECK(test_write_text(conf, 0600, "[account env]\n") == 0);
 	setenv("SASL_OAUTH_CONF", conf, 1);
 	sao_error_clear(&err);
 	CHECK(sao_settings_load(&s, &err) == SAO_ERR_CONFIG && s == NULL);
 	CHECK(strncmp(err.msg, conf, strlen(conf)) == 0 && strstr(err.msg, ":1: account 'env' has no 'users'") != NULL);
 
+	clear_env();
+}
+
+/* The user's own files, which only count when there is no system file. */
+static void test_load_user_files(void)
+{
+	sao_settings_t *s = (sao_settings_t *)&s;
+	sao_error_t err;
+	char path[600], home[256], xdg[256], want[1500];
+	const sao_account_t *a;
+
 	if (system_conf_exists()) {
-		fprintf(stderr, "test-settings: %s exists, user-file-only checks skipped\n", SYSTEM_CONF);
-		clear_env();
+		test_skip("%s exists on this machine", SYSTEM_CONF);
 		return;
 	}
+	snprintf(home, sizeof(home), "%s/home", dir);
+	snprintf(xdg, sizeof(xdg), "%s/xdg", dir);
+	clear_env();
+	setenv("HOME", home, 1);
 	/* An empty SASL_OAUTH_CONF counts as unset: ~/.config is used. */
 	setenv("SASL_OAUTH_CONF", "", 1);
 	sao_error_clear(&err);
@@ -676,9 +648,9 @@ static void test_load(void)
 
 	/* $XDG_CONFIG_HOME wins over ~/.config when absolute... */
 	snprintf(path, sizeof(path), "%s/sasl-oauth", xdg);
-	CHECK(mkdirs(path) == 0);
+	CHECK(test_mkdirs(path) == 0);
 	snprintf(path, sizeof(path), "%s/sasl-oauth/config", xdg);
-	CHECK(write_text(path, 0600, "[account xdg]\nusers = x@example.com\n") == 0);
+	CHECK(test_write_text(path, 0600, "[account xdg]\nusers = x@example.com\n") == 0);
 	setenv("XDG_CONFIG_HOME", xdg, 1);
 	sao_error_clear(&err);
 	CHECK_MSG(sao_settings_load(&s, &err) == SAO_OK, "%s", err.msg);
@@ -861,7 +833,7 @@ static int private_sysconfdir(void)
 	}
 	if (strcmp(mnt, "/") == 0 || mount("none", mnt, "tmpfs", 0, "mode=0755") < 0)
 		return -1;
-	return mkdirs(SAO_SYSCONFDIR);
+	return test_mkdirs(SAO_SYSCONFDIR);
 }
 
 static void merge_checks(void)
@@ -873,12 +845,12 @@ static void merge_checks(void)
 
 	snprintf(xdg, sizeof(xdg), "%s/merge-xdg", dir);
 	snprintf(user, sizeof(user), "%s/sasl-oauth", xdg);
-	CHECK(mkdirs(user) == 0);
+	CHECK(test_mkdirs(user) == 0);
 	snprintf(user, sizeof(user), "%s/sasl-oauth/config", xdg);
 	clear_env();
 	setenv("HOME", dir, 1);
 	setenv("XDG_CONFIG_HOME", xdg, 1);
-	CHECK(write_text(SYSTEM_CONF, 0644,
+	CHECK(test_write_text(SYSTEM_CONF, 0644,
 	                 "[account corp]\nusers = a@corp.example\n"
 	                 "[account shared]\nusers = desk@corp.example\ntenant = corp.example\n") == 0);
 
@@ -895,7 +867,7 @@ static void merge_checks(void)
 	sao_settings_free(&s);
 
 	/* Both: the user's "shared" replaces the system one. */
-	CHECK(write_text(user, 0600,
+	CHECK(test_write_text(user, 0600,
 	                 "[account shared]\nusers = desk@corp.example\ntenant = mine.example\n"
 	                 "[account mine]\nusers = me@example.com\n") == 0);
 	sao_error_clear(&err);
@@ -911,7 +883,7 @@ static void merge_checks(void)
 
 	/* A user served by a system account and a user account of another
 	 * name: refused, naming both places. */
-	CHECK(write_text(user, 0600, "\n[account other]\nusers = a@corp.example\n") == 0);
+	CHECK(test_write_text(user, 0600, "\n[account other]\nusers = a@corp.example\n") == 0);
 	sao_error_clear(&err);
 	CHECK(sao_settings_load(&s, &err) == SAO_ERR_CONFIG && s == NULL);
 	snprintf(want, sizeof(want),
@@ -921,15 +893,15 @@ static void merge_checks(void)
 	CHECK_BYTES(err.msg, strlen(err.msg), want, strlen(want));
 
 	/* A broken system file is an error even with a good user file. */
-	CHECK(write_text(user, 0600, "[account mine]\nusers = me@example.com\n") == 0);
-	CHECK(write_text(SYSTEM_CONF, 0644, "[account corp]\nuser = a@corp.example\n") == 0);
+	CHECK(test_write_text(user, 0600, "[account mine]\nusers = me@example.com\n") == 0);
+	CHECK(test_write_text(SYSTEM_CONF, 0644, "[account corp]\nuser = a@corp.example\n") == 0);
 	sao_error_clear(&err);
 	CHECK(sao_settings_load(&s, &err) == SAO_ERR_CONFIG && s == NULL);
 	snprintf(want, sizeof(want), "%s:2: unknown key 'user' in [account corp]", SYSTEM_CONF);
 	CHECK_BYTES(err.msg, strlen(err.msg), want, strlen(want));
 
 	/* Group-writable system file. */
-	CHECK(write_text(SYSTEM_CONF, 0664, "[account corp]\nusers = a@corp.example\n") == 0);
+	CHECK(test_write_text(SYSTEM_CONF, 0664, "[account corp]\nusers = a@corp.example\n") == 0);
 	sao_error_clear(&err);
 	CHECK(sao_settings_load(&s, &err) == SAO_ERR_PERM && s == NULL);
 	remove(user);
@@ -946,8 +918,7 @@ static void test_system_and_user_files(void)
 	CHECK(pid >= 0);
 	if (pid == 0) {
 		if (private_sysconfdir() < 0) {
-			fprintf(stderr, "test-settings: SKIP system+user file merge: no private mount namespace (%s)\n",
-			        strerror(errno));
+			fprintf(stderr, "test-settings: no private mount namespace: %s\n", strerror(errno));
 			fflush(stderr);
 			_exit(77);
 		}
@@ -963,6 +934,8 @@ static void test_system_and_user_files(void)
 	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR) {
 	}
 	CHECK_MSG(WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 77), "status 0x%x", status);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 77)
+		test_skip("no private mount namespace for a system file of our own");
 }
 
 int main(void)
@@ -971,32 +944,22 @@ int main(void)
 	static const char *const files[] = { "secret-0640", "secret-0600", "key-0604", "key-0600", "app.pem" };
 	static const mode_t modes[] = { 0640, 0600, 0604, 0600, 0644 };
 
-	if (mkdtemp(dir) == NULL) {
-		perror("mkdtemp");
-		return 99;
-	}
-	snprintf(conf, sizeof(conf), "%s/test.conf", dir);
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-		CHECK(write_text(path, modes[i], "not really secret\n") == 0);
-	}
-	test_bad_rows();
-	test_full_account();
-	test_defaults();
-	test_values();
-	test_syntax();
-	test_find();
-	test_files();
-	test_load();
-	test_cache_path();
-	test_system_and_user_files();
-	if (check_failures == 0) {
-		/* Leave the directory for inspection when something failed. */
-		char cmd[700];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "test-settings: could not remove %s\n", dir);
-	}
+	dir = test_dir_init("test-settings");
+	test_path(conf, sizeof(conf), "test.conf");
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		CHECK(test_write_text(test_path(path, sizeof(path), files[i]), modes[i], "not really secret\n") == 0);
+	test_run("errors, byte for byte", test_bad_rows);
+	test_run("a full account", test_full_account);
+	test_run("defaults", test_defaults);
+	test_run("values", test_values);
+	test_run("syntax", test_syntax);
+	test_run("finding the account of a user", test_find);
+	test_run("files on disk", test_files);
+	test_run("a file of another user", test_files_owner);
+	test_run("which files are read", test_load);
+	test_run("which files are read: the user's", test_load_user_files);
+	test_run("cache paths", test_cache_path);
+	test_run("system and user files together", test_system_and_user_files);
+	test_dir_done();
 	return check_done("test-settings");
 }

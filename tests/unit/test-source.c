@@ -11,27 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "testlib.h"
 #include "sasl-oauth/cache.h"
 #include "sasl-oauth/source.h"
-
-static char dir[] = "/tmp/sao-test-source-XXXXXX";
-
-static void put_cache(const char *path, const char *access, int64_t expires_at, int64_t rejected_at)
-{
-	sao_token_t tok;
-	int fd = -1;
-
-	sao_token_init(&tok);
-	sao_secret_set(&tok.access_token, access, strlen(access), NULL);
-	sao_secret_set(&tok.refresh_token, "rt", 2, NULL);
-	tok.expires_at = expires_at;
-	tok.rejected_at = rejected_at;
-	CHECK(sao_cache_lock(path, 1000, &fd, NULL) == SAO_OK);
-	CHECK(sao_cache_write(path, &tok, NULL) == SAO_OK);
-	sao_cache_unlock(&fd);
-	sao_token_clear(&tok);
-}
 
 /* Fake sasl-oauth commands: they check their arguments like the real one. */
 #define CLI_OK "#!/bin/sh\n[ \"$1 $2\" = 'token acct' ] || exit 9\necho tok.new\n"
@@ -92,13 +74,10 @@ static const struct row rows[] = {
 static void set_cli(const char *script)
 {
 	char cli[256];
-	FILE *f;
 
-	snprintf(cli, sizeof(cli), "%s/%s", dir, script != NULL ? "sasl-oauth" : "missing");
-	if (script != NULL) {
-		f = fopen(cli, "w");
-		CHECK(f != NULL && fputs(script, f) >= 0 && fclose(f) == 0 && chmod(cli, 0700) == 0);
-	}
+	test_path(cli, sizeof(cli), script != NULL ? "sasl-oauth" : "missing");
+	if (script != NULL)
+		CHECK(test_write_text(cli, 0700, script) == 0);
 	setenv("SASL_OAUTH_CLI", cli, 1);
 }
 
@@ -108,9 +87,8 @@ int main(void)
 	char note[300];
 	int64_t now = (int64_t)time(NULL);
 
-	if (mkdtemp(dir) == NULL)
-		return 2;
-	snprintf(path, sizeof(path), "%s/acct.json", dir);
+	test_dir_init("test-source");
+	test_path(path, sizeof(path), "acct.json");
 	snprintf(note, sizeof(note), "%s.failed", path);
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const struct row *r = &rows[i];
@@ -132,7 +110,7 @@ int main(void)
 		remove(path);
 		remove(note);
 		if (r->access != NULL)
-			put_cache(path, r->access, now + r->expires_in, r->rejected ? now - 5 : 0);
+			test_seed_cache(path, r->access, "rt", now + r->expires_in, r->rejected ? now - 5 : 0);
 		if (r->note != NULL)
 			CHECK(sao_cache_note_failure(path, r->note, NULL) == SAO_OK);
 		sao_secret_init(&token, SAO_TOKEN_MAX);
@@ -148,12 +126,6 @@ int main(void)
 		sao_secret_clear(&token);
 		sao_source_result_clear(&res);
 	}
-	remove(path);
-	remove(note);
-	snprintf(path, sizeof(path), "%s/acct.json.lock", dir);
-	remove(path);
-	snprintf(path, sizeof(path), "%s/sasl-oauth", dir);
-	remove(path);
-	rmdir(dir);
+	test_dir_done();
 	return check_done("test-source");
 }

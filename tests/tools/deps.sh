@@ -12,6 +12,8 @@ pkgs=(
 	dovecot-core dovecot-imapd dovecot-pop3d dovecot-submissiond isync mutt tmux
 	# the recipes in docs/clients/
 	neomutt msmtp getmail6 curl util-linux
+	# make coverage
+	lcov
 	postfix m4
 )
 missing=()
