@@ -485,8 +485,8 @@ static void test_group_readable(void)
 		fprintf(stderr, "test-settings: root:postfix 0640 not tested (needs root and user 'postfix')\n");
 		return;
 	}
-	CHECK(chmod(dir, 0711) == 0);
-	CHECK(write_text(conf, 0640, HDR) == 0);
+	CHECK(chmod(test_dir(), 0711) == 0);
+	CHECK(test_write_text(conf, 0640, HDR) == 0);
 	CHECK(chown(conf, 0, pw->pw_gid) == 0);
 	rc = load_as(pw, NULL);
 	CHECK_MSG(rc == 0, "postfix reading a root:postfix 0640 file: %d", rc);
@@ -495,7 +495,7 @@ static void test_group_readable(void)
 	         conf);
 	rc = load_as(pw, want);
 	CHECK_MSG(rc == 0, "postfix reading a root 0600 file: %d", rc);
-	CHECK(chmod(dir, 0700) == 0);
+	CHECK(chmod(test_dir(), 0700) == 0);
 }
 
 static void test_files(void)
