@@ -7,6 +7,11 @@
                              prints the wall time of each start in
                              microseconds, one per line; exit 1 if a run fails
   helper.py ratio A B        A / B with three decimals
+  helper.py firstline N CMD... runs CMD N times with pipes, prints the wall
+                             time from the start to its first output line
+                             (a greeting) in microseconds, one per line; then
+                             closes its stdin and waits; exit 1 if a first
+                             line is not what a mail server greets with
 """
 import os
 import statistics
@@ -37,11 +42,29 @@ def spawn(n, cmd):
     return 0
 
 
+def firstline(n, cmd):
+    for _ in range(n):
+        t0 = time.perf_counter_ns()
+        p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        line = p.stdout.readline()
+        t1 = time.perf_counter_ns()
+        p.stdin.close()
+        p.stdout.read()
+        p.wait()
+        if not (line.startswith(b"* PREAUTH") or line.startswith(b"* OK") or line.startswith(b"+OK")):
+            print("firstline: %s said %r" % (cmd[0], line[:80]), file=sys.stderr)
+            return 1
+        print("%.1f" % ((t1 - t0) / 1000.0))
+    return 0
+
+
 def main(argv):
     if len(argv) >= 2 and argv[1] == "stats":
         return stats()
     if len(argv) >= 4 and argv[1] == "spawn":
         return spawn(int(argv[2]), argv[3:])
+    if len(argv) >= 4 and argv[1] == "firstline":
+        return firstline(int(argv[2]), argv[3:])
     if len(argv) == 4 and argv[1] == "ratio":
         b = float(argv[3])
         print("%.3f" % (float(argv[2]) / b if b else float("nan")))

@@ -398,6 +398,10 @@ echo "== 4. refresh storm"
 STORM_RESULTS="$RESULTS" bash "$BENCH_DIR/storm.sh"; [ $? = 2 ] && echo "  refresh storm could not run"
 
 echo
+echo "== 6. sasl-oauth tunnel with fetchmail"
+TUNNEL_RESULTS="$RESULTS" bash "$BENCH_DIR/tunnel.sh"; [ $? = 2 ] && echo "  tunnel benchmark could not run"
+
+echo
 echo "== summary"
 awk -F'|' '{ printf "%-5s %-44s %-12s %s\n", $4, $1, $2, ($3 == "none" || $3 == "-") ? "" : "target " $3 }' "$RESULTS" |
 	sed -n '/^PASS\|^FAIL\|^SKIP/p'

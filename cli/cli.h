@@ -8,7 +8,7 @@
  * that runs it; its usage line is made from that data (cli_usage). main.c holds the table of commands, options.c
  * the one option parser, output.c every way a command prints (the token
  * formats raw, xoauth2 and json, and the human lines). One file per command
- * (login.c, token.c, refresh.c, forget.c). A command calls the libraries for
+ * (login.c, token.c, refresh.c, forget.c, tunnel.c). A command calls the libraries for
  * everything else: none sends HTTP or edits a cache file itself.
  *
  * Output rules: a token goes to stdout only from "token"; every message
@@ -51,7 +51,8 @@ typedef struct cli_option {
 
 typedef enum {
 	CLI_ONE_ACCOUNT, /* exactly one operand */
-	CLI_ACCOUNTS     /* one or more, or the instead_of_operands flag, not both */
+	CLI_ACCOUNTS,    /* one or more, or the instead_of_operands flag, not both */
+	CLI_ONE_URL      /* exactly one operand, a mail server's URL (tunnel) */
 } cli_operands_t;
 
 /* What the parser found. Index i is the command's option i. Values point
@@ -73,6 +74,10 @@ typedef struct cli_command {
 	cli_operands_t operands;
 	/* Runs the command on parsed arguments; returns the exit status. */
 	int (*run)(const sao_settings_t *s, const cli_args_t *args);
+	/* Optional: reports a failure before run (no configuration), for a
+	 * command whose caller reads a protocol, not stderr (tunnel); returns
+	 * the exit status. NULL: cli_report. */
+	int (*failed)(const cli_args_t *args, const sao_error_t *err);
 } cli_command_t;
 
 #define CLI_OPTIONS(array) .options = (array), .n_options = sizeof(array) / sizeof((array)[0])
@@ -138,6 +143,6 @@ void cli_account_line(const sao_account_t *a, const char *fmt, ...) __attribute_
 const char *cli_expiry(const sao_token_t *tok, char *buf, size_t size);
 
 /* The commands, each in its own file. */
-extern const cli_command_t cli_login, cli_token, cli_refresh, cli_forget;
+extern const cli_command_t cli_login, cli_token, cli_refresh, cli_forget, cli_tunnel;
 
 #endif

@@ -16,7 +16,7 @@
 #include "cli.h"
 #include "sasl-oauth/grant.h"
 
-static const cli_command_t *const commands[] = { &cli_login, &cli_token, &cli_refresh, &cli_forget };
+static const cli_command_t *const commands[] = { &cli_login, &cli_token, &cli_refresh, &cli_forget, &cli_tunnel };
 
 const sao_account_t *cli_find_account(const sao_settings_t *s, const char *name, sao_error_t *err)
 {
@@ -47,7 +47,8 @@ static void usage(FILE *f)
 	fprintf(f, "\n'sasl-oauth COMMAND --help' describes one. Configuration: $SASL_OAUTH_CONF, else\n"
 	           "%s/sasl-oauth.conf and ~/.config/sasl-oauth/config.\n"
 	           "Exit status: 0 ok, 1 failure, 2 usage, 3 a new login is needed, 4 configuration\n"
-	           "or permissions, 5 the identity provider is unreachable (try again later).\n",
+	           "or permissions, 5 the identity provider (or tunnel's mail server) is unreachable\n"
+	           "(try again later).\n",
 	        SAO_SYSCONFDIR);
 }
 
@@ -93,17 +94,22 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	sao_error_clear(&err);
 	if (sao_settings_load(&s, &err) != SAO_OK) {
-		if (err.code == SAO_ERR_NOTFOUND)
-			cli_say("no configuration file; create ~/.config/sasl-oauth/config or %s/sasl-oauth.conf with an "
-			        "[account NAME] section",
-			        SAO_SYSCONFDIR);
+		if (err.code == SAO_ERR_NOTFOUND) {
+			sao_error_clear(&err);
+			sao_error_set(&err, SAO_ERR_CONFIG,
+			              "no configuration file; create ~/.config/sasl-oauth/config or %s/sasl-oauth.conf with "
+			              "an [account NAME] section",
+			              SAO_SYSCONFDIR);
+		}
+		if (cmd->failed != NULL)
+			cmd->failed(&args, &err);
 		else
 			cli_report(&err);
 		return SAO_EXIT_CONFIG;
 	}
 	if (sao_grant_global_init(&err) != SAO_OK) {
 		sao_settings_free(&s);
-		return cli_report(&err);
+		return cmd->failed != NULL ? cmd->failed(&args, &err) : cli_report(&err);
 	}
 	code = cmd->run(s, &args);
 	sao_grant_global_cleanup();

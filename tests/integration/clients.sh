@@ -61,10 +61,6 @@ page_to_bed() {
 	printf '%s\n' "$text" | to_bed
 }
 
-refresh_grants() {
-	bed_stats | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["grants"].get("refresh_token", 0))'
-}
-
 # logins SERVICE METHOD: Dovecot's count of alice's logins so far.
 logins() {
 	grep -c "$1-login: Info: Login: user=<alice@example.com>, method=$2," "$BED_DIR/dovecot.log"
@@ -88,6 +84,12 @@ revoke_grant() {
 deliver() {
 	printf 'From: bob@example.com\r\nTo: alice@example.com\r\nSubject: %s\r\n\r\nbody\r\n' "$1" > "$BED_DIR/deliver.eml"
 	bed_deliver alice@example.com "$BED_DIR/deliver.eml"
+}
+
+# deliver_n N TAG: N messages "TAG 1" ... "TAG N".
+deliver_n() {
+	local i
+	for ((i = 1; i <= $1; i++)); do deliver "$2 $i"; done
 }
 
 # sink_has SUBJECT: true when the sink behind submission received it.

@@ -128,6 +128,11 @@ cache_field() { cache_field_at "$XDG_STATE_HOME/sasl-oauth/$1.json" "$2"; }
 # access_token ACCOUNT: the cached access token (for revoking it in tests).
 access_token() { cache_field "$1" access_token; }
 
+# refresh_grants: refresh_token grants the identity provider has answered.
+refresh_grants() {
+	bed_stats | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["grants"].get("refresh_token", 0))'
+}
+
 # at_exit COMMAND: runs COMMAND when the script exits, before the bed is
 # stopped (for what a test starts beside the bed, such as a tmux server).
 AT_EXIT=()

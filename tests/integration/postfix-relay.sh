@@ -19,7 +19,9 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/clients.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/postfix.sh"
-UNIT="$top_srcdir/packaging/systemd/sasl-oauth-refresh.service"
+# A relay's timer: the template unit, instance postfix (docs/clients/postfix.md).
+UNIT="$top_srcdir/packaging/systemd/sasl-oauth-refresh@.service"
+UNIT_INSTANCE=postfix
 [ -x "$CLI" ] || { echo "FAIL: $CLI was not built"; exit 1; }
 [ "$(id -u)" = 0 ] || skip "a Postfix instance needs root"
 need postfix postconf postmap postqueue runuser
@@ -64,11 +66,12 @@ else
 fi
 pf_passwd || fail "the page's sasl_passwd could not be made"
 
-# timer: the refresh service's ExecStart, run as its User=, with the built
-# sasl-oauth in place of the installed one.
+# timer: the refresh service's ExecStart, run as its User= (%i: the
+# instance), with the built sasl-oauth in place of the installed one.
 timer() {
 	local user cmd
 	user=$(sed -n 's/^User=//p' "$UNIT")
+	user=${user//%i/$UNIT_INSTANCE}
 	cmd=$(sed -n 's/^ExecStart=//p' "$UNIT")
 	TIMER_CMD="runuser -u $user -- $cmd"
 	# shellcheck disable=SC2086

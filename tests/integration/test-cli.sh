@@ -94,7 +94,7 @@ unset SASL_OAUTH_CONF
 
 echo "== the usage lines"
 # Made from the options' data; the synopsis in docs/cli.md is what they say.
-for cmd in login token refresh forget; do
+for cmd in login token refresh forget tunnel; do
 	doc=$(grep -E "^sasl-oauth $cmd " "$top_srcdir/docs/cli.md" | tr -s ' ')
 	got=$("$CLI" "$cmd" --help | head -n 1)
 	if [ -n "$doc" ] && [ "$got" = "usage: $doc" ]; then

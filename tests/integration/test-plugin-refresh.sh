@@ -38,11 +38,6 @@ $1}"
 work_config
 CACHE="$XDG_STATE_HOME/sasl-oauth/work.json"
 
-# refresh_grants: refresh_token grants the identity provider has answered.
-refresh_grants() {
-	bed_stats | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["grants"].get("refresh_token", 0))'
-}
-
 # seed_expired: a cache whose access token expired two minutes ago; the
 # identity provider refuses it too (revoked), so only a refreshed token
 # can log in.

@@ -5,7 +5,7 @@
 # SPDX line in every source file.
 set -u
 cd "$top_srcdir" || exit 1
-files=$(ls plugin/*.c lib/*.c oauth/*.c cli/*.c include/sasl-oauth/*.h tests/unit/*.c tests/unit/*.h tests/lib/*.c tests/lib/*.h tests/integration/*.c bench/*.c 2>/dev/null)
+files=$(ls plugin/*.c lib/*.c oauth/*.c mail/*.c cli/*.c include/sasl-oauth/*.h tests/unit/*.c tests/unit/*.h tests/lib/*.c tests/lib/*.h tests/integration/*.c bench/*.c 2>/dev/null)
 fail=0
 if grep -nE '\b(atoi|sprintf|vsprintf|strcpy|strcat|strtok)\s*\(' $files; then
 	echo "FAIL: banned function (use snprintf, memcpy with lengths, strtol with checks)"; fail=1

@@ -11,9 +11,14 @@ pkgs=(
 	libsasl2-modules sasl2-bin binutils valgrind python3 openssl procps
 	dovecot-core dovecot-imapd dovecot-pop3d dovecot-submissiond isync mutt tmux
 	# the recipes in docs/clients/
-	neomutt msmtp getmail6 curl util-linux
+	neomutt msmtp getmail6 curl util-linux fetchmail
+	# bench/tunnel.sh: peak RSS
+	time
 	# make coverage
 	lcov
+	# packaging (make deb, make rpm, tests/pkg)
+	dpkg-dev debhelper dh-autoreconf lintian rpm man-db systemd
+	# the relay tests (docs/clients/postfix.md, sendmail.md)
 	postfix m4
 )
 missing=()
