@@ -38,7 +38,7 @@
  *
  *   file    = [ BOM ] *( line EOL ) [ line ]
  *   line    = *WSP [ section / setting ] *WSP [ comment ]
- *   section = "[" *WSP "account" 1*WSP name *WSP "]"
+ *   section = "[" *WSP "account" 1*WSP name *WSP "]" / "[" *WSP "defaults" *WSP "]"
  *   name    = ( ALPHA / DIGIT ) *63( ALPHA / DIGIT / "-" / "_" / "." / "@" )
  *   setting = key *WSP "=" *WSP value
  *   comment = ( "#" / ";" ) *CHAR
@@ -58,7 +58,7 @@
 
 typedef enum {
 	KW_STRING,   /* any text */
-	KW_CHOICE,   /* one of choices, stored lower case */
+	KW_CHOICE,   /* one of states: its enum value */
 	KW_LIST,     /* comma/whitespace list, stored lower case */
 	KW_TENANT,   /* a tenant name or id: goes into a URL path */
 	KW_PATH,     /* absolute path */
@@ -102,23 +102,48 @@ typedef enum {
 	N_KEYS
 } key_id_t;
 
+/* A word of a choice key and the enum value it stands for. */
+typedef struct state {
+	const char *name;
+	int value;
+} state_t;
+
 typedef struct keyword {
 	const char *name;
 	kw_kind_t kind;
 	size_t off;                  /* the field in sao_account_t */
 	size_t count_off;            /* KW_LIST: its size_t count */
-	const char *const *choices;  /* KW_CHOICE, NULL-terminated */
+	const char *const *choices;  /* KW_LIST: allowed items, NULL-terminated */
+	const state_t *states;       /* KW_CHOICE: NULL-name-terminated; the first is the default */
 	long min, max;               /* KW_SECONDS */
 	const char *def;             /* default of a string, NULL for none */
 	long ldef;                   /* default of a number */
 	const char *what;            /* KW_SECRET: for the message */
 } keyword_t;
 
-static const char *const providers[] = { "microsoft", "google", "generic", NULL };
-static const char *const clouds[] = { "global", "usgov", "usgov-dod", "china", NULL };
-static const char *const flows[] = { "device", "authcode", "client_credentials", NULL };
-static const char *const algs[] = { "RS256", "PS256", NULL };
-static const char *const thumbprints[] = { "sha256", "sha1", NULL };
+static const state_t providers[] = { { "microsoft", SAO_PROVIDER_MICROSOFT },
+	                             { "google", SAO_PROVIDER_GOOGLE },
+	                             { "generic", SAO_PROVIDER_GENERIC },
+	                             { NULL, 0 } };
+static const state_t clouds[] = { { "global", SAO_CLOUD_GLOBAL },
+	                          { "usgov", SAO_CLOUD_USGOV },
+	                          { "usgov-dod", SAO_CLOUD_USGOV_DOD },
+	                          { "china", SAO_CLOUD_CHINA },
+	                          { NULL, 0 } };
+static const state_t flows[] = { { "device", SAO_FLOW_DEVICE },
+	                         { "authcode", SAO_FLOW_AUTHCODE },
+	                         { "client_credentials", SAO_FLOW_CLIENT_CREDENTIALS },
+	                         { NULL, 0 } };
+static const state_t algs[] = { { "RS256", SAO_ALG_RS256 }, { "PS256", SAO_ALG_PS256 }, { NULL, 0 } };
+static const state_t thumbprints[] = { { "sha256", SAO_THUMBPRINT_SHA256 },
+	                               { "sha1", SAO_THUMBPRINT_SHA1 },
+	                               { NULL, 0 } };
+
+/* Enum fields are written through an int. */
+_Static_assert(sizeof(sao_account_provider_t) == sizeof(int) && sizeof(sao_account_cloud_t) == sizeof(int) &&
+                   sizeof(sao_account_flow_t) == sizeof(int) && sizeof(sao_account_alg_t) == sizeof(int) &&
+                   sizeof(sao_account_thumbprint_t) == sizeof(int),
+               "choice enums are int-sized");
 static const char *const services[] = { "imap", "pop", "smtp", NULL };
 
 #define FIELD(f) offsetof(sao_account_t, f)
@@ -126,12 +151,11 @@ static const char *const services[] = { "imap", "pop", "smtp", NULL };
 static const keyword_t keywords[N_KEYS] = {
 	[KEY_USERS] = { .name = "users", .kind = KW_LIST, .off = FIELD(users), .count_off = FIELD(n_users) },
 	[KEY_HOSTS] = { .name = "hosts", .kind = KW_LIST, .off = FIELD(hosts), .count_off = FIELD(n_hosts) },
-	[KEY_PROVIDER] = { .name = "provider", .kind = KW_CHOICE, .off = FIELD(provider), .choices = providers,
-	                   .def = "microsoft" },
+	[KEY_PROVIDER] = { .name = "provider", .kind = KW_CHOICE, .off = FIELD(provider), .states = providers },
 	[KEY_TENANT] = { .name = "tenant", .kind = KW_TENANT, .off = FIELD(tenant), .def = "organizations" },
-	[KEY_CLOUD] = { .name = "cloud", .kind = KW_CHOICE, .off = FIELD(cloud), .choices = clouds, .def = "global" },
+	[KEY_CLOUD] = { .name = "cloud", .kind = KW_CHOICE, .off = FIELD(cloud), .states = clouds },
 	[KEY_CLIENT_ID] = { .name = "client_id", .kind = KW_STRING, .off = FIELD(client_id) },
-	[KEY_FLOW] = { .name = "flow", .kind = KW_CHOICE, .off = FIELD(flow), .choices = flows, .def = "device" },
+	[KEY_FLOW] = { .name = "flow", .kind = KW_CHOICE, .off = FIELD(flow), .states = flows },
 	[KEY_CLIENT_SECRET_FILE] = { .name = "client_secret_file", .kind = KW_SECRET, .off = FIELD(client_secret_file),
 	                             .what = "client secret file" },
 	[KEY_CERTIFICATE] = { .name = "certificate", .kind = KW_PATH, .off = FIELD(certificate) },
@@ -158,9 +182,8 @@ static const keyword_t keywords[N_KEYS] = {
 	[KEY_PKCS12_PASSWORD_FILE] = { .name = "pkcs12_password_file", .kind = KW_SECRET,
 	                               .off = FIELD(pkcs12_password_file), .what = "PKCS#12 password file" },
 	[KEY_ASSERTION_ALG] = { .name = "assertion_alg", .kind = KW_CHOICE, .off = FIELD(assertion_alg),
-	                        .choices = algs, .def = "RS256" },
-	[KEY_THUMBPRINT] = { .name = "thumbprint", .kind = KW_CHOICE, .off = FIELD(thumbprint), .choices = thumbprints,
-	                     .def = "sha256" },
+	                        .states = algs },
+	[KEY_THUMBPRINT] = { .name = "thumbprint", .kind = KW_CHOICE, .off = FIELD(thumbprint), .states = thumbprints },
 	[KEY_PROXY] = { .name = "proxy", .kind = KW_STRING, .off = FIELD(proxy) },
 	[KEY_CA_FILE] = { .name = "ca_file", .kind = KW_PATH, .off = FIELD(ca_file) },
 	[KEY_CA_PATH] = { .name = "ca_path", .kind = KW_PATH, .off = FIELD(ca_path) },
@@ -174,6 +197,9 @@ typedef struct parser {
 	int system;
 	sao_settings_t *s;
 	sao_account_t *cur;    /* the open section, or NULL */
+	int in_defaults;       /* in [defaults] */
+	int defaults_line;     /* where [defaults] was opened, 0 = not yet */
+	int client_id_line;    /* where [defaults] set client_id */
 	int key_line[N_KEYS];  /* where each key of cur was set, 0 = not set */
 	int line;
 } parser_t;
@@ -342,11 +368,8 @@ static void account_clear(sao_account_t *a)
 	free(a->name);
 	free_list(a->users, a->n_users);
 	free_list(a->hosts, a->n_hosts);
-	free(a->provider);
 	free(a->tenant);
-	free(a->cloud);
 	free(a->client_id);
-	free(a->flow);
 	free(a->client_secret_file);
 	free(a->certificate);
 	free(a->private_key);
@@ -363,8 +386,6 @@ static void account_clear(sao_account_t *a)
 	free(a->client_secret_credential);
 	free(a->pkcs12);
 	free(a->pkcs12_password_file);
-	free(a->assertion_alg);
-	free(a->thumbprint);
 	free(a->proxy);
 	free(a->ca_file);
 	free(a->ca_path);
@@ -379,6 +400,7 @@ void sao_settings_free(sao_settings_t **s)
 	for (size_t i = 0; i < (*s)->n_accounts; i++)
 		account_clear(&(*s)->accounts[i]);
 	free((*s)->accounts);
+	free((*s)->default_client_id);
 	free(*s);
 	*s = NULL;
 }
@@ -575,23 +597,44 @@ static sao_err_t set_seconds(parser_t *p, const keyword_t *k, const char *v, sao
 	return SAO_OK;
 }
 
-static sao_err_t set_choice(parser_t *p, const keyword_t *k, const char *v, char **field, sao_error_t *err)
+static sao_err_t set_choice(parser_t *p, const keyword_t *k, const char *v, sao_error_t *err)
 {
+	int *field = (int *)((char *)p->cur + k->off);
 	char expected[128] = "";
 
-	for (size_t i = 0; k->choices[i] != NULL; i++) {
-		if (equal_nocase(v, k->choices[i])) {
-			*field = strdup(k->choices[i]);
-			return *field != NULL ? SAO_OK : nomem(p, err);
+	for (size_t i = 0; k->states[i].name != NULL; i++) {
+		if (equal_nocase(v, k->states[i].name)) {
+			*field = k->states[i].value;
+			return SAO_OK;
 		}
 	}
-	for (size_t i = 0; k->choices[i] != NULL; i++) {
+	for (size_t i = 0; k->states[i].name != NULL; i++) {
 		size_t o = strlen(expected);
 
-		snprintf(expected + o, sizeof(expected) - o, "%s%s", i > 0 ? ", " : "", k->choices[i]);
+		snprintf(expected + o, sizeof(expected) - o, "%s%s", i > 0 ? ", " : "", k->states[i].name);
 	}
 	return sao_error_set(err, SAO_ERR_CONFIG, "%s:%d: invalid %s '%s'; expected one of: %s", p->path, p->line,
 	                     k->name, v, expected);
+}
+
+/* The word for value in states ("?" for none: a bug). */
+static const char *state_name(const state_t *states, int value)
+{
+	for (size_t i = 0; states[i].name != NULL; i++) {
+		if (states[i].value == value)
+			return states[i].name;
+	}
+	return "?";
+}
+
+const char *sao_settings_provider_name(sao_account_provider_t provider)
+{
+	return state_name(providers, (int)provider);
+}
+
+const char *sao_settings_cloud_name(sao_account_cloud_t cloud)
+{
+	return state_name(clouds, (int)cloud);
 }
 
 /* A client secret or private key readable by others is refused now, while
@@ -622,7 +665,7 @@ static sao_err_t set_value(parser_t *p, key_id_t key, const char *v, sao_error_t
 	case KW_SECONDS:
 		return set_seconds(p, k, v, err);
 	case KW_CHOICE:
-		return set_choice(p, k, v, field, err);
+		return set_choice(p, k, v, err);
 	case KW_TENANT:
 		for (const char *c = v; *c != '\0'; c++) {
 			if (!is_alnum(*c) && *c != '.' && *c != '-')
@@ -700,6 +743,9 @@ static sao_err_t finish_account(parser_t *p, sao_error_t *err)
 
 			if (*field == UNSET)
 				*field = k->ldef;
+		} else if (k->kind == KW_CHOICE) {
+			if (p->key_line[i] == 0)
+				*(int *)((char *)a + k->off) = k->states[0].value;
 		} else if (k->def != NULL) {
 			char **field = (char **)((char *)a + k->off);
 
@@ -714,9 +760,9 @@ static sao_err_t finish_account(parser_t *p, sao_error_t *err)
 		return sao_error_set(err, SAO_ERR_CONFIG,
 		                     "%s:%d: account '%s' has no 'users' key; list the SASL user names it serves", p->path,
 		                     a->line, a->name);
-	if (p->key_line[KEY_CLOUD] != 0 && strcmp(a->provider, "microsoft") != 0)
+	if (p->key_line[KEY_CLOUD] != 0 && a->provider != SAO_PROVIDER_MICROSOFT)
 		return sao_error_set(err, SAO_ERR_CONFIG, "%s:%d: 'cloud' applies only to provider microsoft, not '%s'",
-		                     p->path, p->key_line[KEY_CLOUD], a->provider);
+		                     p->path, p->key_line[KEY_CLOUD], sao_settings_provider_name(a->provider));
 	if ((a->certificate == NULL) != (a->private_key == NULL)) {
 		int line = a->certificate != NULL ? p->key_line[KEY_CERTIFICATE] : p->key_line[KEY_PRIVATE_KEY];
 
@@ -724,7 +770,7 @@ static sao_err_t finish_account(parser_t *p, sao_error_t *err)
 		                     line, a->name, a->certificate != NULL ? "certificate" : "private_key",
 		                     a->certificate != NULL ? "private_key" : "certificate");
 	}
-	if (strcmp(a->flow, "client_credentials") == 0 && a->client_secret_file == NULL &&
+	if (a->flow == SAO_FLOW_CLIENT_CREDENTIALS && a->client_secret_file == NULL &&
 	    a->client_secret_credential == NULL && a->certificate == NULL && a->pkcs12 == NULL)
 		return sao_error_set(err, SAO_ERR_CONFIG,
 		                     "%s:%d: account '%s' uses flow client_credentials but sets none of "
@@ -736,12 +782,12 @@ static sao_err_t finish_account(parser_t *p, sao_error_t *err)
 	if (a->pkcs12_password_file != NULL && a->pkcs12 == NULL)
 		return sao_error_set(err, SAO_ERR_CONFIG, "%s:%d: account '%s' sets 'pkcs12_password_file' without 'pkcs12'",
 		                     p->path, p->key_line[KEY_PKCS12_PASSWORD_FILE], a->name);
-	if (strcmp(a->provider, "generic") == 0 && a->token_command == NULL && a->token_endpoint == NULL)
+	if (a->provider == SAO_PROVIDER_GENERIC && a->token_command == NULL && a->token_endpoint == NULL)
 		return sao_error_set(err, SAO_ERR_CONFIG,
 		                     "%s:%d: account '%s' uses provider generic but sets no 'token_endpoint'; give the "
 		                     "provider's token endpoint URL",
 		                     p->path, a->line, a->name);
-	if (a->authority != NULL && strcmp(a->provider, "microsoft") != 0)
+	if (a->authority != NULL && a->provider != SAO_PROVIDER_MICROSOFT)
 		return sao_error_set(err, SAO_ERR_CONFIG,
 		                     "%s:%d: 'authority' applies only to provider microsoft; give the endpoint URLs instead",
 		                     p->path, p->key_line[KEY_AUTHORITY]);
@@ -786,8 +832,21 @@ static sao_err_t open_section(parser_t *p, const char *t, size_t n, sao_error_t 
 	name = in + kind_len;
 	name_len = in_len - kind_len;
 	trim(&name, &name_len);
+	if (kind_len == 8 && memcmp(in, "defaults", 8) == 0 && name_len == 0) {
+		/* What "sasl-oauth setup" puts into new accounts (decisions.md). */
+		if (p->defaults_line != 0)
+			return sao_error_set(err, SAO_ERR_CONFIG, "%s:%d: a second [defaults] section (the first is at line %d)",
+			                     p->path, p->line, p->defaults_line);
+		rc = finish_account(p, err);
+		if (rc != SAO_OK)
+			return rc;
+		p->cur = NULL;
+		p->in_defaults = 1;
+		p->defaults_line = p->line;
+		return SAO_OK;
+	}
 	if (kind_len != 7 || memcmp(in, "account", 7) != 0)
-		return sao_error_set(err, SAO_ERR_CONFIG, "%s:%d: unknown section '[%.*s]'; expected [account NAME]",
+		return sao_error_set(err, SAO_ERR_CONFIG, "%s:%d: unknown section '[%.*s]'; expected [account NAME] or [defaults]",
 		                     p->path, p->line, (int)in_len, in);
 	if (name_len == 0)
 		return sao_error_set(err, SAO_ERR_CONFIG, "%s:%d: section [account] has no name; expected [account NAME]",
@@ -823,6 +882,7 @@ static sao_err_t open_section(parser_t *p, const char *t, size_t n, sao_error_t 
 	if (a->name == NULL || a->file == NULL)
 		return nomem(p, err);
 	p->cur = a;
+	p->in_defaults = 0;
 	memset(p->key_line, 0, sizeof(p->key_line));
 	return SAO_OK;
 }
@@ -847,6 +907,25 @@ static size_t value_length(const char *v, size_t n, int after_blank)
 		after_blank = is_blank(c);
 	}
 	return n;
+}
+
+/* A key of [defaults]: client_id, the application "sasl-oauth setup"
+ * writes into new Microsoft accounts when none is given. */
+static sao_err_t set_default(parser_t *p, const char *key, size_t key_len, const char *v, size_t v_len,
+                             sao_error_t *err)
+{
+	if (key_len != 9 || memcmp(key, "client_id", 9) != 0)
+		return sao_error_set(err, SAO_ERR_CONFIG, "%s:%d: unknown key '%.*s' in [defaults]; it takes client_id",
+		                     p->path, p->line, (int)key_len, key);
+	if (p->client_id_line != 0)
+		return sao_error_set(err, SAO_ERR_CONFIG,
+		                     "%s:%d: duplicate key 'client_id' in [defaults] (first set at line %d)", p->path,
+		                     p->line, p->client_id_line);
+	if (v_len == 0)
+		return sao_error_set(err, SAO_ERR_CONFIG, "%s:%d: key 'client_id' has an empty value", p->path, p->line);
+	p->client_id_line = p->line;
+	p->s->default_client_id = dup_span(v, v_len);
+	return p->s->default_client_id != NULL ? SAO_OK : nomem(p, err);
 }
 
 /* "key = value", t/n already trimmed. */
@@ -875,6 +954,8 @@ static sao_err_t set_key(parser_t *p, const char *t, size_t n, sao_error_t *err)
 		v++;
 		v_len -= 2;
 	}
+	if (p->in_defaults)
+		return set_default(p, key, key_len, v, v_len, err);
 	if (p->cur == NULL)
 		return sao_error_set(err, SAO_ERR_CONFIG, "%s:%d: key '%.*s' is outside any [account NAME] section",
 		                     p->path, p->line, (int)key_len, key);
@@ -1045,6 +1126,14 @@ static sao_err_t merge(sao_settings_t **sys, sao_settings_t **usr, sao_settings_
 		goto out;
 	}
 	m->n_files = (*sys)->n_files + (*usr)->n_files;
+	/* The user's [defaults] win over the system's. */
+	if ((*usr)->default_client_id != NULL) {
+		m->default_client_id = (*usr)->default_client_id;
+		(*usr)->default_client_id = NULL;
+	} else {
+		m->default_client_id = (*sys)->default_client_id;
+		(*sys)->default_client_id = NULL;
+	}
 	for (size_t i = 0; i < (*sys)->n_accounts; i++) {
 		sao_account_t *a = &(*sys)->accounts[i];
 
@@ -1218,6 +1307,32 @@ sao_err_t sao_settings_cache_path(const sao_account_t *a, char **path_r, sao_err
 out:
 	free(dir);
 	return rc;
+}
+
+const char *sao_settings_system_path(void)
+{
+	return SYSTEM_CONF;
+}
+
+sao_err_t sao_settings_user_path(char **path_r, sao_error_t *err)
+{
+	const char *conf = env("SASL_OAUTH_CONF");
+	char *dir = NULL;
+	sao_err_t rc;
+
+	*path_r = NULL;
+	if (conf != NULL) {
+		*path_r = strdup(conf);
+		return *path_r != NULL ? SAO_OK : sao_error_set(err, SAO_ERR_NOMEM, "out of memory");
+	}
+	rc = xdg_dir("XDG_CONFIG_HOME", ".config", &dir, err);
+	if (rc == SAO_ERR_NOTFOUND)
+		return sao_error_set(err, rc, "no home directory is known; set HOME or SASL_OAUTH_CONF");
+	if (rc != SAO_OK)
+		return rc;
+	*path_r = join(dir, "/sasl-oauth/config", (const char *)NULL);
+	free(dir);
+	return *path_r != NULL ? SAO_OK : sao_error_set(err, SAO_ERR_NOMEM, "out of memory");
 }
 
 const char *sao_settings_cli_path(void)

@@ -236,16 +236,15 @@ static sao_err_t device_poll(sao_client_t *c, const sao_device_opts_t *o, device
 			break;
 	}
 	if (limit_s < d->expires_in) {
-		rc = sao_error_set(err, SAO_ERR_TIMEOUT,
+		rc = sao_error_fix(err, SAO_ERR_TIMEOUT, SAO_FIX_LOGIN, name,
 		                   "device login of account '%s' timed out: nobody signed in with code %s within %lld "
-		                   "seconds; sign in sooner or allow more time (--timeout); run: sasl-oauth login %s",
-		                   name, d->user_code, (long long)limit_s, name);
+		                   "seconds; sign in sooner or allow more time (--timeout); ",
+		                   name, d->user_code, (long long)limit_s);
 	} else {
-		rc = sao_error_set(
-		    err, SAO_ERR_TIMEOUT,
+		rc = sao_error_fix(err, SAO_ERR_TIMEOUT, SAO_FIX_LOGIN, name,
 		    "device login of account '%s' timed out: code %s expired after %lld seconds without a "
-		    "sign-in; enter the new code a new login shows; run: sasl-oauth login %s",
-		    name, d->user_code, (long long)limit_s, name);
+		    "sign-in; enter the new code a new login shows; ",
+		    name, d->user_code, (long long)limit_s);
 	}
 out:
 	if (tty)
@@ -313,6 +312,11 @@ sao_err_t sao_device_login(sao_client_t *c, const sao_device_opts_t *o, sao_toke
 	 * The complete URI (RFC 8628 §3.3.1) spares typing the code. */
 	if (tty)
 		print_qr(o->out, d.uri_complete[0] != '\0' ? d.uri_complete : d.uri);
+#else
+	/* Say what is missing, once, where the person looks. */
+	if (tty)
+		fprintf(o->out, "(No QR code of this address: sasl-oauth was built without libqrencode. To get one, "
+		                "install libqrencode-dev and rebuild, or install the distribution's package.)\n");
 #endif
 	if (!tty) {
 		int64_t limit_s = d.expires_in < timeout_of(o) ? d.expires_in : timeout_of(o);

@@ -10,6 +10,8 @@
  *
  * Syntax: INI. '#' or ';' start a comment (at line start, or after
  * whitespace); "[account NAME]" opens a section; "key = value" inside it.
+ * One "[defaults]" section per file holds what "sasl-oauth setup" puts
+ * into new accounts: client_id.
  * Unknown keys, keys outside a section, duplicate keys, bad values and
  * duplicate account names are errors reported as "FILE:LINE: message".
  * A config file writable by group/others, or owned by someone other than
@@ -35,17 +37,26 @@
 #define SAO_COMMAND_TIMEOUT_DEFAULT 30
 #define SAO_HTTP_TIMEOUT_SECONDS_DEFAULT 30
 
+/* The choice keys, parsed once into enums (OpenSSH readconf.c's multistate
+ * tables); nothing compares their words at the point of use. The first
+ * value of each is the default, so a zeroed account holds the defaults. */
+typedef enum { SAO_PROVIDER_MICROSOFT, SAO_PROVIDER_GOOGLE, SAO_PROVIDER_GENERIC } sao_account_provider_t;
+typedef enum { SAO_CLOUD_GLOBAL, SAO_CLOUD_USGOV, SAO_CLOUD_USGOV_DOD, SAO_CLOUD_CHINA } sao_account_cloud_t;
+typedef enum { SAO_FLOW_DEVICE, SAO_FLOW_AUTHCODE, SAO_FLOW_CLIENT_CREDENTIALS } sao_account_flow_t;
+typedef enum { SAO_ALG_RS256, SAO_ALG_PS256 } sao_account_alg_t;
+typedef enum { SAO_THUMBPRINT_SHA256, SAO_THUMBPRINT_SHA1 } sao_account_thumbprint_t;
+
 typedef struct sao_account {
 	char *name;
 	char **users;       /* lower-cased SASL user names served */
 	size_t n_users;
 	char **hosts;       /* lower-cased server names; none = any host */
 	size_t n_hosts;
-	char *provider;     /* microsoft | google | generic */
+	sao_account_provider_t provider; /* microsoft | google | generic */
 	char *tenant;
-	char *cloud;        /* global | usgov | usgov-dod | china */
+	sao_account_cloud_t cloud;       /* global | usgov | usgov-dod | china */
 	char *client_id;
-	char *flow;         /* device | authcode | client_credentials */
+	sao_account_flow_t flow;      /* device | authcode | client_credentials */
 	char *client_secret_file;
 	char *certificate;
 	char *private_key;
@@ -65,8 +76,8 @@ typedef struct sao_account {
 	char *client_secret_credential; /* name in $CREDENTIALS_DIRECTORY (systemd) */
 	char *pkcs12;             /* certificate and key in one PKCS#12 file */
 	char *pkcs12_password_file;
-	char *assertion_alg;      /* RS256 | PS256 */
-	char *thumbprint;         /* sha256 (x5t#S256) | sha1 (x5t) */
+	sao_account_alg_t assertion_alg;        /* RS256 | PS256 */
+	sao_account_thumbprint_t thumbprint;    /* sha256 (x5t#S256) | sha1 (x5t) */
 	char *proxy;              /* "none" disables libcurl's environment proxy */
 	char *ca_file;
 	char *ca_path;
@@ -82,6 +93,7 @@ typedef struct sao_settings {
 	sao_account_t *accounts;
 	size_t n_accounts;
 	size_t n_files;     /* configuration files read */
+	char *default_client_id; /* [defaults] client_id, or NULL (the user file's wins) */
 } sao_settings_t;
 
 /* Reads the configuration files per the rules above. Sets *s_r to NULL and
@@ -112,10 +124,24 @@ sao_err_t sao_settings_cache_path(const sao_account_t *a, char **path_r, sao_err
  * jail: its root directory is the directory the settings found there. */
 int sao_settings_in_chroot(const sao_account_t *a);
 
+/* The system file's path (SAO_SYSCONFDIR "/sasl-oauth.conf"). */
+const char *sao_settings_system_path(void);
+
+/* Allocates the user file's path: $SASL_OAUTH_CONF when set, else
+ * $XDG_CONFIG_HOME/sasl-oauth/config (default ~/.config/...).
+ * SAO_ERR_NOTFOUND without a home directory. */
+sao_err_t sao_settings_user_path(char **path_r, sao_error_t *err);
+
 /* The sasl-oauth command the plugin runs to refresh a stale token:
  * $SASL_OAUTH_CLI when set (never in set-id programs), else the installed
  * one (SAO_CLI_PATH, from configure). */
 const char *sao_settings_cli_path(void);
+
+/* The configuration's word for a provider, for messages. */
+const char *sao_settings_provider_name(sao_account_provider_t provider);
+
+/* The configuration's word for a national cloud. */
+const char *sao_settings_cloud_name(sao_account_cloud_t cloud);
 
 void sao_settings_free(sao_settings_t **s);
 

@@ -67,6 +67,18 @@ JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 DEFAULT_CLIENT_ID = "00000000-0000-0000-0000-000000000000"
 MAX_BODY = 1 << 20
 CODE_LIFETIME = 600
+# OpenID discovery by domain, as Entra ID answers it: example.com (and
+# any other tenant name or id) is a tenant in the global cloud, example.us
+# one in the US government cloud (GCC High), and example.net is no tenant
+# at all (AADSTS90002), as for a domain whose mail is elsewhere.
+DISCOVERY_CLOUDS = {
+    "example.us": {"login": "https://login.microsoftonline.us",
+                   "cloud_instance_name": "microsoftonline.us",
+                   "tenant_region_scope": "USGov", "tenant_region_sub_scope": "DODCON"},
+    "example.net": None,
+}
+GLOBAL_CLOUD = {"login": "https://login.microsoftonline.com",
+                "cloud_instance_name": "microsoftonline.com", "tenant_region_scope": "EU"}
 DEVICE_LIFETIME = 900
 # Entra tolerates some clock skew on client assertions; so do we.
 ASSERTION_SKEW = 300
@@ -977,8 +989,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def h_discovery(self, raw):
         base = self.base_url() + "/" + self.tenant
-        return 200, {
-            "issuer": "https://login.microsoftonline.com/%s/v2.0" % self.state.tid,
+        cloud = DISCOVERY_CLOUDS.get(self.tenant.lower(), GLOBAL_CLOUD)
+        if cloud is None:
+            raise IdpError(400, "invalid_tenant", 90002,
+                           "Tenant '%s' not found. Check to make sure you have the correct "
+                           "tenant ID and are signing into the correct cloud." % self.tenant)
+        extra = {k: v for k, v in cloud.items() if k != "login"}
+        return 200, dict(extra, **{
+            "issuer": "%s/%s/v2.0" % (cloud["login"], self.state.tid),
             "authorization_endpoint": base + "/oauth2/v2.0/authorize",
             "token_endpoint": base + "/oauth2/v2.0/token",
             "device_authorization_endpoint": base + "/oauth2/v2.0/devicecode",
@@ -989,7 +1007,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             "token_endpoint_auth_methods_supported": ["client_secret_post",
                                                       "client_secret_basic",
                                                       "private_key_jwt"],
-        }, {}
+        }), {}
 
     # -- /introspect --------------------------------------------------------
 
