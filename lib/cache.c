@@ -235,7 +235,7 @@ sao_err_t sao_cache_prepare(const char *path, sao_error_t *err)
 	rc = ensure_dir(dir, err);
 	if (rc != SAO_OK)
 		return rc;
-	rc = check_dir(dir, 1, NULL, err);
+	rc = check_dir(dir, NULL, err);
 	if (rc != SAO_OK)
 		return rc;
 	if (access(dir, W_OK | X_OK) != 0)
