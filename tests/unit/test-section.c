@@ -99,7 +99,7 @@ static void test_write(void)
 
 		CHECK(a != NULL && a->n_users == 1 && strcmp(a->users[0], "alice@contoso.com") == 0 &&
 		      strcmp(a->tenant, "contoso.onmicrosoft.com") == 0 && strcmp(a->client_id, "id-1") == 0 &&
-		      strcmp(a->flow, "device") == 0);
+		      a->flow == SAO_FLOW_DEVICE);
 	}
 	sao_settings_free(&s);
 
