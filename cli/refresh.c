@@ -13,12 +13,18 @@
 #include "cli.h"
 #include "sasl-oauth/renew.h"
 
-enum { OPT_ALL, OPT_FORCE };
+enum { OPT_ALL, OPT_FORCE, OPT_WITHIN };
 
 static const cli_option_t options[] = {
 	[OPT_ALL] = { .name = "all", .kind = CLI_FLAG, .instead_of_operands = 1 },
 	[OPT_FORCE] = { .name = "force", .kind = CLI_FLAG },
+	[OPT_WITHIN] = { .name = "within", .kind = CLI_NUMBER, .min = 0, .max = 86400, .value = "SECONDS" },
 };
+
+/* What "refresh --all" refreshes ahead by default: the timer's period
+ * (15 min) plus its random delay (60 s) plus 4 minutes to spare, so that
+ * no token expires before the next run (packaging/systemd). */
+#define REFRESH_WITHIN_ALL 1200
 
 /* 1 when the account has a cache worth refreshing: an unattended account
  * always does; another only once somebody logged in. */
@@ -38,14 +44,20 @@ static int refreshable(const sao_account_t *a)
 	return yes;
 }
 
-static int refresh_one(const sao_account_t *a, int force)
+/* within: also refresh a token that expires within that many seconds
+ * (when more than the account's refresh_margin). */
+static int refresh_one(const sao_account_t *acct, int force, long within)
 {
+	sao_account_t ahead = *acct; /* shares acct's strings, frees nothing */
+	const sao_account_t *a = &ahead;
 	sao_token_t tok;
 	sao_error_t err;
 	char expiry[128];
 	int refreshed = 0, code;
 	sao_err_t rc;
 
+	if (within > ahead.refresh_margin)
+		ahead.refresh_margin = within;
 	sao_error_clear(&err);
 	sao_token_init(&tok);
 	rc = sao_renew_token(a, force, &tok, &refreshed, &err);
@@ -60,6 +72,7 @@ static int refresh_one(const sao_account_t *a, int force)
 static int run(const sao_settings_t *s, const cli_args_t *o)
 {
 	int force = o->given[OPT_FORCE], worst = SAO_EXIT_OK, code;
+	long within = o->given[OPT_WITHIN] ? o->number[OPT_WITHIN] : o->given[OPT_ALL] ? REFRESH_WITHIN_ALL : 0;
 
 	if (o->given[OPT_ALL]) {
 		for (size_t i = 0; i < s->n_accounts; i++) {
@@ -70,7 +83,7 @@ static int run(const sao_settings_t *s, const cli_args_t *o)
 				                 a->token_command != NULL ? "uses a token_command" : "not logged in yet");
 				continue;
 			}
-			code = refresh_one(a, force);
+			code = refresh_one(a, force, within);
 			if (code != SAO_EXIT_OK)
 				worst = code;
 		}
@@ -82,7 +95,7 @@ static int run(const sao_settings_t *s, const cli_args_t *o)
 
 		sao_error_clear(&err);
 		a = cli_find_account(s, o->operands[i], &err);
-		code = a != NULL ? refresh_one(a, force) : cli_report(&err);
+		code = a != NULL ? refresh_one(a, force, within) : cli_report(&err);
 		if (code != SAO_EXIT_OK)
 			worst = code;
 	}
@@ -91,4 +104,7 @@ static int run(const sao_settings_t *s, const cli_args_t *o)
 
 const cli_command_t cli_refresh = CLI_COMMAND("refresh", CLI_ACCOUNTS,
 	"Refreshes the tokens that are stale (all managed accounts with --all): for cron,\n"
-	"the systemd timer, and caches read inside a chroot. --force refreshes fresh ones too.\n");
+	"the systemd timer, and caches read inside a chroot. --force refreshes fresh ones too.\n"
+	"--within also refreshes tokens that expire within SECONDS (default with --all: 1200,\n"
+	"the timer's 15 minutes plus its 60 s delay and some to spare), so that none expires\n"
+	"before the next run.\n");

@@ -156,10 +156,11 @@ static const char *access_word(mode_t mode)
 
 /* ---- permission checks ------------------------------------------------ */
 
-/* The directory holding the cache: owned by us or root (writing as root:
- * anyone, so a root refresher can keep a daemon user's cache), and no
- * group or other permission bits at all. */
-static sao_err_t check_dir(const char *dir, int writing, struct stat *st_r, sao_error_t *err)
+/* The directory holding the cache: owned by us or root (root: anyone's,
+ * so that root's refresh and login can keep a daemon user's cache, such as
+ * postfix's, without taking it over), and no group or other permission
+ * bits at all. */
+static sao_err_t check_dir(const char *dir, struct stat *st_r, sao_error_t *err)
 {
 	struct stat st;
 	uid_t euid = geteuid();
@@ -169,7 +170,7 @@ static sao_err_t check_dir(const char *dir, int writing, struct stat *st_r, sao_
 	if (!S_ISDIR(st.st_mode))
 		return sao_error_set(err, SAO_ERR_IO, "cache directory '%s' is not a directory; fix the cache path",
 		                     dir);
-	if (st.st_uid != euid && st.st_uid != 0 && !(writing && euid == 0))
+	if (st.st_uid != euid && st.st_uid != 0 && euid != 0)
 		return sao_error_set(err, SAO_ERR_PERM,
 		                     "cache directory '%s' is owned by uid %u, not by uid %u who runs this or by root; "
 		                     "run: chown %u %s",
@@ -190,7 +191,9 @@ static sao_err_t check_file(const char *path, const struct stat *st, const char 
 	if (!S_ISREG(st->st_mode))
 		return sao_error_fix(err, SAO_ERR_PERM, SAO_FIX_LOGIN, account,
 		                     "cache file '%s' is not a regular file; remove it and ", path);
-	if (st->st_uid != euid)
+	/* Root reads a daemon user's cache on its behalf; writes keep the
+	 * owner (sao_cache_write). */
+	if (st->st_uid != euid && euid != 0)
 		return sao_error_set(err, SAO_ERR_PERM,
 		                     "cache file '%s' is owned by uid %u, but this process runs as uid %u; "
 		                     "run the program as uid %u, or run: chown %u %s",
@@ -232,7 +235,7 @@ sao_err_t sao_cache_prepare(const char *path, sao_error_t *err)
 	rc = ensure_dir(dir, err);
 	if (rc != SAO_OK)
 		return rc;
-	rc = check_dir(dir, 1, NULL, err);
+	rc = check_dir(dir, NULL, err);
 	if (rc != SAO_OK)
 		return rc;
 	if (access(dir, W_OK | X_OK) != 0)
@@ -257,10 +260,18 @@ static sao_err_t open_error(const char *path, int e, const char *account, sao_er
 		                     "replace the link by the file itself or set cache = to the real path (account %s)",
 		                     path, account);
 	case EACCES:
-	case EPERM:
+	case EPERM: {
+		char dir[PATH_MAX];
+
+		if (!dir_of(path, dir, sizeof(dir)))
+			dir[0] = '\0';
+		/* Typically a cache that root created in a root-owned directory,
+		 * read by a daemon user (postfix). */
 		return sao_error_set(err, SAO_ERR_PERM,
-		                     "cannot open cache file '%s': %s; run the program as the file's owner", path,
-		                     strerror(e));
+		                     "cannot open cache file '%s': %s; the file and its directory must belong to uid %u "
+		                     "who runs this program; as root run: chown -R %u %s",
+		                     path, strerror(e), (unsigned)geteuid(), (unsigned)geteuid(), dir);
+	}
 	default:
 		return sao_error_set(err, SAO_ERR_IO, "cannot open cache file '%s': %s", path, strerror(e));
 	}
@@ -530,7 +541,7 @@ static sao_err_t read_once(const char *path, sao_token_t *tok_r, int lock_held, 
 		rc = open_error(path, errno, account, err);
 		goto out;
 	}
-	rc = check_dir(dir, 0, NULL, err);
+	rc = check_dir(dir, NULL, err);
 	if (rc != SAO_OK)
 		goto out;
 	if (fstat(fd, &st) != 0) {
@@ -639,6 +650,26 @@ static void remove_note(const char *path)
 		(void)unlink(note);
 }
 
+/* Root refreshing a daemon user's cache must leave the file to that user:
+ * the existing file's owner, or for a new file the directory's. 1 when a
+ * file root writes must be given to *uid_r, *gid_r. */
+static int owner_for(const struct stat *old, const struct stat *dir, uid_t *uid_r, gid_t *gid_r)
+{
+	const struct stat *from = NULL;
+
+	if (geteuid() != 0)
+		return 0;
+	if (old != NULL && S_ISREG(old->st_mode) && old->st_nlink == 1)
+		from = old;
+	else if (old == NULL)
+		from = dir;
+	if (from == NULL || from->st_uid == 0)
+		return 0;
+	*uid_r = from->st_uid;
+	*gid_r = from->st_gid;
+	return 1;
+}
+
 static sao_err_t encode(const sao_token_t *tok, sao_secret_t *out, sao_error_t *err)
 {
 	sao_json_t *obj = NULL;
@@ -740,25 +771,13 @@ sao_err_t sao_cache_write(const char *path, const sao_token_t *tok, sao_error_t 
 	rc = ensure_dir(dir, err);
 	if (rc != SAO_OK)
 		goto out;
-	rc = check_dir(dir, 1, &dst, err);
+	rc = check_dir(dir, &dst, err);
 	if (rc != SAO_OK)
 		goto out;
 	have_old = lstat(path, &old) == 0;
 	intact = have_old ? "the previous cache is intact" : "nothing was written";
 
-	/* Root refreshing a daemon user's cache must leave the file to that
-	 * user: the existing file's owner, or for a new file the directory's. */
-	if (geteuid() == 0) {
-		if (have_old && S_ISREG(old.st_mode) && old.st_nlink == 1) {
-			uid = old.st_uid;
-			gid = old.st_gid;
-			give = uid != 0;
-		} else if (!have_old) {
-			uid = dst.st_uid;
-			gid = dst.st_gid;
-			give = uid != 0;
-		}
-	}
+	give = owner_for(have_old ? &old : NULL, &dst, &uid, &gid);
 
 	fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0 && errno == EEXIST) {
@@ -815,6 +834,8 @@ sao_err_t sao_cache_write(const char *path, const sao_token_t *tok, sao_error_t 
 		                   path, dir, strerror(errno));
 		goto out;
 	}
+	/* A token was stored: a failure noted earlier is over. */
+	remove_note(path);
 	rc = SAO_OK;
 	remove_note(path);
 	goto out;
@@ -954,6 +975,8 @@ sao_err_t sao_cache_remove(const char *path, sao_token_t *tok_r, sao_error_t *er
 		rc = cache_read(path, tok_r, 1, err);
 	if (rc == SAO_OK && unlink(path) != 0)
 		rc = sao_error_set(err, SAO_ERR_IO, "cannot delete '%s': %s", path, strerror(errno));
+	if (rc == SAO_OK)
+		remove_note(path);
 	sao_cache_unlock(&fd);
 	return rc;
 }
@@ -963,18 +986,25 @@ sao_err_t sao_cache_remove(const char *path, sao_token_t *tok_r, sao_error_t *er
 sao_err_t sao_cache_note_failure(const char *path, const char *msg, sao_error_t *err)
 {
 	char note[PATH_MAX];
+	char dir[PATH_MAX];
+	struct stat old, dst;
 	size_t len = strlen(msg);
-	int fd;
+	uid_t uid = 0;
+	gid_t gid = 0;
+	int give, fd;
 	sao_err_t rc = SAO_OK;
 
-	if (!fmt_path(note, sizeof(note), "%s.failed", path))
+	if (!fmt_path(note, sizeof(note), "%s.failed", path) || !dir_of(path, dir, sizeof(dir)))
 		return sao_error_set(err, SAO_ERR_IO, "cache file path '%s' is too long", path);
+	if (stat(dir, &dst) != 0)
+		return sao_error_set(err, SAO_ERR_IO, "cannot inspect cache directory '%s': %s", dir, strerror(errno));
+	give = owner_for(lstat(path, &old) == 0 ? &old : NULL, &dst, &uid, &gid);
 	fd = open(note, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return sao_error_set(err, SAO_ERR_IO, "cannot write '%s': %s", note, strerror(errno));
 	if (len > SAO_CACHE_NOTE_MAX - 1)
 		len = SAO_CACHE_NOTE_MAX - 1;
-	if (write_all(fd, msg, len) != 0 || write_all(fd, "\n", 1) != 0)
+	if ((give && fchown(fd, uid, gid) != 0) || write_all(fd, msg, len) != 0 || write_all(fd, "\n", 1) != 0)
 		rc = sao_error_set(err, SAO_ERR_IO, "cannot write '%s': %s", note, strerror(errno));
 	if (close(fd) != 0 && rc == SAO_OK)
 		rc = sao_error_set(err, SAO_ERR_IO, "cannot write '%s': %s", note, strerror(errno));
@@ -999,7 +1029,8 @@ static int open_note(const char *path, struct stat *st)
 	 * after the cache: a cache put in place since (by hand, by a restore)
 	 * makes the note old news. */
 	if (fstat(fd, st) == 0 && S_ISREG(st->st_mode) && (st->st_uid == geteuid() || st->st_uid == 0) &&
-	    (stat(path, &cache) != 0 || st->st_mtim.tv_sec > cache.st_mtim.tv_sec ||
+	    stat(path, &cache) == 0 &&
+	    (st->st_mtim.tv_sec > cache.st_mtim.tv_sec ||
 	     (st->st_mtim.tv_sec == cache.st_mtim.tv_sec && st->st_mtim.tv_nsec >= cache.st_mtim.tv_nsec)))
 		return fd;
 	close(fd);

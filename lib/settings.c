@@ -81,6 +81,7 @@ typedef enum {
 	KEY_SCOPE,
 	KEY_TOKEN_COMMAND,
 	KEY_CACHE,
+	KEY_CHROOT,
 	KEY_REFRESH_MARGIN,
 	KEY_COMMAND_TIMEOUT,
 	KEY_SERVICES,
@@ -166,6 +167,7 @@ static const keyword_t keywords[N_KEYS] = {
 	[KEY_SCOPE] = { .name = "scope", .kind = KW_STRING, .off = FIELD(scope) },
 	[KEY_TOKEN_COMMAND] = { .name = "token_command", .kind = KW_STRING, .off = FIELD(token_command) },
 	[KEY_CACHE] = { .name = "cache", .kind = KW_PATH, .off = FIELD(cache) },
+	[KEY_CHROOT] = { .name = "chroot", .kind = KW_PATH, .off = FIELD(chroot) },
 	[KEY_REFRESH_MARGIN] = { .name = "refresh_margin", .kind = KW_SECONDS, .off = FIELD(refresh_margin), .min = 0,
 	                         .max = 86400, .ldef = SAO_REFRESH_MARGIN_DEFAULT },
 	[KEY_COMMAND_TIMEOUT] = { .name = "command_timeout", .kind = KW_SECONDS, .off = FIELD(command_timeout),
@@ -378,6 +380,7 @@ static void account_clear(sao_account_t *a)
 	free(a->scope);
 	free(a->token_command);
 	free(a->cache);
+	free(a->chroot);
 	free_list(a->services, a->n_services);
 	free(a->authority);
 	free(a->token_endpoint);
@@ -425,6 +428,12 @@ static sao_err_t read_file(const char *path, char **buf_r, size_t *len_r, sao_er
 	if (fd < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			return SAO_ERR_NOTFOUND;
+		if (errno == EACCES)
+			return sao_error_set(err, SAO_ERR_PERM,
+			                     "cannot open configuration file '%s': %s; it must be readable by every user "
+			                     "that logs in with it, and may be group-readable (it is no secret): for "
+			                     "Postfix run: chgrp postfix %s && chmod 640 %s",
+			                     path, sao_errno_text(errno, ebuf, sizeof(ebuf)), path, path);
 		return sao_error_set(err, SAO_ERR_IO, "cannot open configuration file '%s': %s", path,
 		                     sao_errno_text(errno, ebuf, sizeof(ebuf)));
 	}
@@ -695,6 +704,33 @@ static sao_err_t set_value(parser_t *p, key_id_t key, const char *v, sao_error_t
 	return *field != NULL ? SAO_OK : nomem(p, err);
 }
 
+/* "chroot = DIR": kept without trailing slashes, and DIR's identity noted
+ * now, because the plugin reads the settings before its host enters the
+ * jail and must later tell whether it runs inside (sao_settings_in_chroot).
+ * Only numbers are kept: a descriptor held across chroot() would be a way
+ * out of the jail. A DIR that does not exist yet is simply never "inside". */
+static sao_err_t finish_chroot(parser_t *p, sao_account_t *a, sao_error_t *err)
+{
+	struct stat st;
+	size_t n;
+
+	if (a->chroot == NULL)
+		return SAO_OK;
+	n = strlen(a->chroot);
+	while (n > 1 && a->chroot[n - 1] == '/')
+		a->chroot[--n] = '\0';
+	if (strcmp(a->chroot, "/") == 0)
+		return sao_error_set(err, SAO_ERR_CONFIG,
+		                     "%s:%d: 'chroot = /' is no jail; give the directory the program chroots into "
+		                     "(Postfix: its queue_directory, /var/spool/postfix), or remove the line",
+		                     p->path, p->key_line[KEY_CHROOT]);
+	if (stat(a->chroot, &st) == 0 && S_ISDIR(st.st_mode)) {
+		a->chroot_dev = st.st_dev;
+		a->chroot_ino = st.st_ino;
+	}
+	return SAO_OK;
+}
+
 /* Defaults for what the section left unset, then the rules that involve
  * more than one key. */
 static sao_err_t finish_account(parser_t *p, sao_error_t *err)
@@ -762,7 +798,7 @@ static sao_err_t finish_account(parser_t *p, sao_error_t *err)
 		return sao_error_set(err, SAO_ERR_CONFIG,
 		                     "%s:%d: 'authority' applies only to provider microsoft; give the endpoint URLs instead",
 		                     p->path, p->key_line[KEY_AUTHORITY]);
-	return SAO_OK;
+	return finish_chroot(p, a, err);
 }
 
 static int valid_name(const char *n, size_t len)
@@ -1224,6 +1260,28 @@ const sao_account_t *sao_settings_get(const sao_settings_t *s, const char *name)
 	return NULL;
 }
 
+int sao_settings_in_chroot(const sao_account_t *a)
+{
+	struct stat root;
+
+	if (a->chroot == NULL || (a->chroot_dev == 0 && a->chroot_ino == 0) || stat("/", &root) != 0)
+		return 0;
+	return root.st_dev == a->chroot_dev && root.st_ino == a->chroot_ino;
+}
+
+/* The path inside the account's jail as seen from here. */
+static sao_err_t outside_jail(const sao_account_t *a, char **path_r, sao_error_t *err)
+{
+	char *full;
+
+	if (a->chroot == NULL || *path_r == NULL || sao_settings_in_chroot(a))
+		return SAO_OK;
+	full = join(a->chroot, *path_r, (const char *)NULL);
+	free(*path_r);
+	*path_r = full;
+	return full != NULL ? SAO_OK : sao_error_set(err, SAO_ERR_NOMEM, "out of memory");
+}
+
 sao_err_t sao_settings_cache_path(const sao_account_t *a, char **path_r, sao_error_t *err)
 {
 	char *dir = NULL;
@@ -1251,6 +1309,8 @@ sao_err_t sao_settings_cache_path(const sao_account_t *a, char **path_r, sao_err
 	}
 	if (*path_r == NULL)
 		rc = sao_error_set(err, SAO_ERR_NOMEM, "out of memory");
+	else if (rc == SAO_OK)
+		rc = outside_jail(a, path_r, err);
 out:
 	free(dir);
 	return rc;

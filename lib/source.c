@@ -81,6 +81,43 @@ static int have_cli(void)
 	return access(sao_settings_cli_path(), X_OK) == 0;
 }
 
+/* No cache file where this process looks: the fix depends on where it
+ * runs. */
+static sao_err_t not_cached(const sao_account_t *a, const char *path, sao_error_t *err)
+{
+	if (sao_settings_in_chroot(a))
+		return sao_error_set(err, SAO_ERR_NOTFOUND,
+		                     "no token is cached for account '%s' at '%s' inside the chroot, which is '%s%s' "
+		                     "outside it; outside the chroot run: sasl-oauth login %s",
+		                     a->name, path, a->chroot, path, a->name);
+	if (a->chroot == NULL && !have_cli())
+		return sao_error_set(err, SAO_ERR_NOTFOUND,
+		                     "no token is cached for account '%s' at '%s'; sasl-oauth is not at '%s' either, so "
+		                     "this program probably runs in a chroot (Postfix's smtp with chroot = y) and sees "
+		                     "that path inside the jail: add 'chroot = /var/spool/postfix' (the jail) to "
+		                     "[account %s], then run: sasl-oauth login %s",
+		                     a->name, path, sao_settings_cli_path(), a->name, a->name);
+	return sao_cache_missing(path, a->name, SAO_ERR_NOTFOUND, err);
+}
+
+/* A token this process cannot refresh (no sasl-oauth here, as in a chroot)
+ * and cannot send: the refresher outside failed, or is not running. */
+static sao_err_t cannot_refresh(const sao_account_t *a, const char *path, const sao_error_t *why, sao_error_t *err)
+{
+	char note[SAO_CACHE_NOTE_MAX];
+
+	if (sao_cache_read_failure(path, note, sizeof(note)))
+		return sao_error_set(err, SAO_ERR_LOGIN,
+		                     "the access token cached for account '%s' can no longer be sent, and the last "
+		                     "refresh failed: %s",
+		                     a->name, note);
+	return sao_error_set(err, why->code,
+	                     "%s (this program cannot run sasl-oauth, '%s' is not there, as in a chroot; the cache "
+	                     "must be kept fresh from outside by 'sasl-oauth refresh --all', the "
+	                     "sasl-oauth-refresh.timer: check it with: systemctl status sasl-oauth-refresh.timer)",
+	                     why->msg, sao_settings_cli_path());
+}
+
 static sao_err_t cache_get(const sao_account_t *a, int64_t now, sao_secret_t *token_r, sao_source_result_t *res,
                            sao_error_t *err)
 {
@@ -100,7 +137,7 @@ static sao_err_t cache_get(const sao_account_t *a, int64_t now, sao_secret_t *to
 	if (rc == SAO_ERR_NOTFOUND) {
 		if (have_cli() && a->flow == SAO_FLOW_CLIENT_CREDENTIALS)
 			goto refresh;
-		rc = sao_cache_missing(res->cache_path, a->name, rc, err);
+		rc = not_cached(a, res->cache_path, err);
 		goto out;
 	}
 	if (rc != SAO_OK) {
@@ -114,9 +151,7 @@ static sao_err_t cache_get(const sao_account_t *a, int64_t now, sao_secret_t *to
 	if (!have_cli()) {
 		if (rc == SAO_OK)
 			goto use_cached;
-		rc = sao_error_set(err, rc, "%s (sasl-oauth is not at '%s' to refresh it; keep this cache fresh with "
-		                   "'sasl-oauth refresh --all' from outside a chroot)",
-		                   why.msg, sao_settings_cli_path());
+		rc = cannot_refresh(a, res->cache_path, &why, err);
 		goto out;
 	}
 refresh:

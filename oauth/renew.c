@@ -153,6 +153,9 @@ sao_err_t sao_renew_token(const sao_account_t *a, int force, sao_token_t *tok_r,
 		goto out;
 	have_client = 1;
 	rc = request(&client, path, tok_r, err);
+	/* Noted for those who cannot refresh for themselves and would
+	 * otherwise only see the token expire (Postfix's smtp in its chroot),
+	 * and for status and notify_command. */
 	if (rc == SAO_ERR_LOGIN && err != NULL)
 		needs_person(a, path, err->msg);
 	if (rc == SAO_OK)

@@ -120,10 +120,13 @@ static int to_sasl(sao_err_t e)
 	return e == SAO_OK ? SASL_OK : SASL_FAIL;
 }
 
-/* Reports c->err to the application (sasl_errdetail) and the SASL log. */
+/* Reports c->err to the application (sasl_errdetail) and, once, to the
+ * SASL log: sasl_seterror would log it too (Postfix's mail.log showed
+ * every failure twice), so only our line, which names the plugin, is
+ * logged. */
 static void report(mech_conn_t *c, const sasl_utils_t *utils)
 {
-	utils->seterror(utils->conn, 0, "%s: %s", c->def->name, c->err.msg);
+	utils->seterror(utils->conn, SASL_NOLOG, "%s: %s", c->def->name, c->err.msg);
 	utils->log(utils->conn, SASL_LOG_ERR, "sasl-oauth: %s: %s", c->def->name, c->err.msg);
 	c->state = FAILED;
 }

@@ -68,8 +68,7 @@ sao_err_t sao_cache_mark_rejected(const char *path, const sao_secret_t *access_t
  * after it. A program that cannot refresh for itself (Postfix's
  * smtp in its chroot) reports it once the token has expired; the next
  * successful sao_cache_write removes it. Caller holds the lock.
- * (The same interface as the postfix branch's; status and notify_command
- * read it.) */
+ * status and notify_command read it too. */
 #define SAO_CACHE_NOTE_MAX 1024
 sao_err_t sao_cache_note_failure(const char *path, const char *msg, sao_error_t *err);
 

@@ -15,7 +15,10 @@
  * Unknown keys, keys outside a section, duplicate keys, bad values and
  * duplicate account names are errors reported as "FILE:LINE: message".
  * A config file writable by group/others, or owned by someone other than
- * root or the caller, is refused (it can name a command to run). Files named
+ * root or the caller, is refused (it can name a command to run); reading is
+ * for anyone who logs in with it, so a group-readable file is fine: the
+ * system file of a Postfix relay is root:postfix 0640 (secrets live in the
+ * files it names, not in it). Files named
  * by client_secret_file / private_key that are group/other-readable are
  * refused with the chmod that fixes them.
  *
@@ -26,6 +29,7 @@
 #define SAO_SETTINGS_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "sasl-oauth/error.h"
 
@@ -60,6 +64,9 @@ typedef struct sao_account {
 	char *scope;
 	char *token_command;
 	char *cache;        /* explicit cache path, or NULL for the default */
+	char *chroot;       /* the jail a program reads the cache in (Postfix: its queue_directory) */
+	dev_t chroot_dev;   /* chroot's identity when the settings were read, to tell */
+	ino_t chroot_ino;   /* whether a later caller runs inside it; 0/0 = unknown */
 	char **services;    /* imap, pop, smtp: what the token is for (scopes) */
 	size_t n_services;
 	char *authority;    /* replaces the provider's login host (https://host[:port]) */
@@ -112,8 +119,15 @@ const sao_account_t *sao_settings_get(const sao_settings_t *s, const char *name)
 
 /* Allocates the cache file path of an account: `cache =` if set, else
  * /var/lib/sasl-oauth/NAME.json for system accounts, else
- * $XDG_STATE_HOME/sasl-oauth/NAME.json (default ~/.local/state/...). */
+ * $XDG_STATE_HOME/sasl-oauth/NAME.json (default ~/.local/state/...).
+ * With `chroot = DIR` that path is the one seen inside DIR: a process
+ * running inside the jail gets it as it is, any other one gets DIR + path
+ * (docs/decisions.md, "The chroot"). */
 sao_err_t sao_settings_cache_path(const sao_account_t *a, char **path_r, sao_error_t *err);
+
+/* 1 when the account has `chroot =` and this process runs inside that
+ * jail: its root directory is the directory the settings found there. */
+int sao_settings_in_chroot(const sao_account_t *a);
 
 /* The system file's path (SAO_SYSCONFDIR "/sasl-oauth.conf"). */
 const char *sao_settings_system_path(void);

@@ -121,11 +121,30 @@ write_cache(p, d)
 ' "$XDG_STATE_HOME/sasl-oauth/$1.json" "$2"
 }
 
-# cache_field ACCOUNT FIELD: prints one field of the account's cache file.
-cache_field() {
-	"$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' \
-		"$XDG_STATE_HOME/sasl-oauth/$1.json" "$2"
+# cache_edit FILE FIELD=EXPR...: edits integer fields of a cache file in
+# place (same inode, owner and mode); "now" and "now+N"/"now-N" are allowed.
+cache_edit() {
+	"$PY" - "$@" <<'PY'
+import json, sys, time
+path = sys.argv[1]
+d = json.load(open(path))
+now = int(time.time())
+for a in sys.argv[2:]:
+    k, _, v = a.partition("=")
+    d[k] = int(eval(v, {"now": now}))
+with open(path, "r+") as f:
+    f.seek(0)
+    f.truncate()
+    f.write(json.dumps(d, indent=2))
+PY
 }
+
+# cache_field_at FILE FIELD: prints one field of a cache file (empty when
+# it has none). cache_field ACCOUNT FIELD: the same for the account's cache.
+cache_field_at() {
+	"$PY" -c 'import json,sys; print(json.load(open(sys.argv[1])).get(sys.argv[2], ""))' "$1" "$2"
+}
+cache_field() { cache_field_at "$XDG_STATE_HOME/sasl-oauth/$1.json" "$2"; }
 
 # access_token ACCOUNT: the cached access token (for revoking it in tests).
 access_token() { cache_field "$1" access_token; }

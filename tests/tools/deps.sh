@@ -18,6 +18,8 @@ pkgs=(
 	lcov
 	# packaging (make deb, make rpm, tests/pkg)
 	dpkg-dev debhelper dh-autoreconf lintian rpm man-db systemd
+	# the relay tests (docs/clients/postfix.md, sendmail.md)
+	postfix m4
 )
 missing=()
 for p in "${pkgs[@]}"; do
@@ -28,4 +30,18 @@ if [ ${#missing[@]} -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# sendmail conflicts with postfix (both are a mail-transport-agent), so it
+# is not installed: its packages are unpacked into a private directory that
+# tests/integration/test-sendmail.sh runs it from (docs/clients/sendmail.md).
+SENDMAIL_ROOT=${SAO_SENDMAIL_ROOT:-/var/cache/sasl-oauth-tests/sendmail}
+if [ ! -x "$SENDMAIL_ROOT/usr/libexec/sendmail/sendmail" ]; then
+	echo "unpacking sendmail into $SENDMAIL_ROOT"
+	debs=$(mktemp -d)
+	chmod 755 "$debs"
+	(cd "$debs" && apt-get download -qq sendmail-bin sendmail-base sendmail-cf liblockfile1 2>/dev/null)
+	mkdir -p "$SENDMAIL_ROOT"
+	for d in "$debs"/*.deb; do dpkg -x "$d" "$SENDMAIL_ROOT"; done
+	rm -rf "$debs"
 fi

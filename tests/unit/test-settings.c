@@ -458,6 +458,58 @@ static void test_find(void)
 
 /* ---- Files on disk. ---- */
 
+/* Loads conf as user pw in a child: 0 when the result is as wanted
+ * (want_msg NULL: success; else SAO_ERR_PERM with want_msg in the text). */
+static int load_as(const struct passwd *pw, const char *want_msg)
+{
+	int status = 0;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		sao_settings_t *s = NULL;
+		sao_error_t e;
+		sao_err_t rc;
+
+		sao_error_clear(&e);
+		if (setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0)
+			_exit(2);
+		rc = sao_settings_load_file(conf, 1, &s, &e);
+		sao_settings_free(&s);
+		if (want_msg == NULL)
+			_exit(rc == SAO_OK ? 0 : 3);
+		_exit(rc == SAO_ERR_PERM && strstr(e.msg, want_msg) != NULL ? 0 : 4);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* A relay's system file is root:postfix 0640: postfix (the timer, smtp
+ * without a chroot) reads it; a file postfix cannot read says how to make
+ * it readable. Needs root and a postfix user. */
+static void test_group_readable(void)
+{
+	struct passwd *pw = getpwnam("postfix");
+	char want[1200];
+	int rc;
+
+	if (geteuid() != 0 || pw == NULL) {
+		fprintf(stderr, "test-settings: root:postfix 0640 not tested (needs root and user 'postfix')\n");
+		return;
+	}
+	CHECK(chmod(test_dir(), 0711) == 0);
+	CHECK(test_write_text(conf, 0640, HDR) == 0);
+	CHECK(chown(conf, 0, pw->pw_gid) == 0);
+	rc = load_as(pw, NULL);
+	CHECK_MSG(rc == 0, "postfix reading a root:postfix 0640 file: %d", rc);
+	CHECK(chown(conf, 0, 0) == 0 && chmod(conf, 0600) == 0);
+	snprintf(want, sizeof(want), "(it is no secret): for Postfix run: chgrp postfix %s && chmod 640 %s", conf,
+	         conf);
+	rc = load_as(pw, want);
+	CHECK_MSG(rc == 0, "postfix reading a root 0600 file: %d", rc);
+	CHECK(chmod(test_dir(), 0700) == 0);
+}
+
 static void test_files(void)
 {
 	sao_settings_t *s = (sao_settings_t *)&s;
@@ -498,6 +550,7 @@ static void test_files(void)
 	CHECK(test_write_text(conf, 0644, HDR) == 0);
 	CHECK(sao_settings_load_file(conf, 0, &s, &err) == SAO_OK);
 	sao_settings_free(&s);
+	test_group_readable();
 }
 
 /* Owned by somebody else (needs root to arrange). */
@@ -643,6 +696,50 @@ static void test_load_user_files(void)
 	clear_env();
 }
 
+/* chroot = DIR: the path inside the jail for a process in it, DIR + path
+ * for every other one; trailing slashes go; "/" is no jail. */
+static void test_chroot_path(void)
+{
+	sao_settings_t *s = NULL;
+	sao_error_t err;
+	sao_account_t a;
+	struct stat root;
+	char *path = NULL;
+
+	sao_error_clear(&err);
+	CHECK_MSG(load_text(HDR "cache = /var/lib/sasl-oauth/work.json\nchroot = /tmp//\n", &s, &err) == SAO_OK, "%s",
+	          err.msg);
+	if (s != NULL) {
+		CHECK(streq(s->accounts[0].chroot, "/tmp"));
+		/* Outside the jail (we run in "/", not in /tmp). */
+		CHECK(sao_settings_in_chroot(&s->accounts[0]) == 0);
+		CHECK(sao_settings_cache_path(&s->accounts[0], &path, NULL) == SAO_OK &&
+		      streq(path, "/tmp/var/lib/sasl-oauth/work.json"));
+		free(path);
+		sao_settings_free(&s);
+	}
+	/* Inside: our root is the directory the settings noted. */
+	memset(&a, 0, sizeof(a));
+	a.name = "work";
+	a.cache = "/var/lib/sasl-oauth/work.json";
+	a.chroot = "/srv/jail";
+	CHECK(stat("/", &root) == 0);
+	a.chroot_dev = root.st_dev;
+	a.chroot_ino = root.st_ino;
+	CHECK(sao_settings_in_chroot(&a) == 1);
+	CHECK(sao_settings_cache_path(&a, &path, NULL) == SAO_OK && streq(path, "/var/lib/sasl-oauth/work.json"));
+	free(path);
+	/* A jail that did not exist when the settings were read: outside. */
+	a.chroot_dev = 0;
+	a.chroot_ino = 0;
+	CHECK(sao_settings_cache_path(&a, &path, NULL) == SAO_OK &&
+	      streq(path, "/srv/jail/var/lib/sasl-oauth/work.json"));
+	free(path);
+	sao_error_clear(&err);
+	CHECK(load_text(HDR "chroot = /\n", &s, &err) == SAO_ERR_CONFIG && s == NULL);
+	CHECK_MSG(strstr(err.msg, ":3: 'chroot = /' is no jail") != NULL, "%s", err.msg);
+}
+
 static void test_cache_path(void)
 {
 	sao_account_t a;
@@ -694,6 +791,7 @@ static void test_cache_path(void)
 		free(path);
 	}
 	unsetenv("HOME");
+	test_chroot_path();
 }
 
 /* ---- The system file and the user file together. ----

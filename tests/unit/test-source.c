@@ -32,36 +32,42 @@ struct row {
 	const char *want_token;
 	const char *want_msg;      /* substring of the error */
 	const char *want_source;
+	const char *note;          /* a failed refresh noted next to the cache */
 };
 
 static const struct row rows[] = {
-	{ "valid cache", CLI_OK, SAO_FLOW_DEVICE, NULL, "tok.valid", 3600, 0, SAO_OK, "tok.valid", NULL, "cache" },
+	{ "valid cache", CLI_OK, SAO_FLOW_DEVICE, NULL, "tok.valid", 3600, 0, SAO_OK, "tok.valid", NULL, "cache", NULL },
 	{ "inside margin, no CLI: still used", NULL, SAO_FLOW_DEVICE, NULL, "tok.soon", 30, 0, SAO_OK, "tok.soon", NULL,
-	  "cache" },
+	  "cache", NULL },
 	{ "expired, no CLI", NULL, SAO_FLOW_DEVICE, NULL, "tok.old", -10, 0, SAO_ERR_STALE, NULL,
-	  "expired at", "cache" },
+	  "expired at", "cache", NULL },
 	{ "expired, no CLI: says how to keep it fresh", NULL, SAO_FLOW_DEVICE, NULL, "tok.old", -10, 0, SAO_ERR_STALE, NULL,
-	  "'sasl-oauth refresh --all' from outside a chroot", "cache" },
+	  "kept fresh from outside by 'sasl-oauth refresh --all'", "cache", NULL },
+	{ "expired, no CLI, the refresher failed: its cause and fix", NULL, SAO_FLOW_DEVICE, NULL, "tok.old", -10, 0,
+	  SAO_ERR_LOGIN, NULL, "the last refresh failed: refreshing failed: AADSTS50173; run: sasl-oauth login acct",
+	  "cache", "refreshing failed: AADSTS50173; run: sasl-oauth login acct" },
+	{ "missing, no CLI and no chroot setting: names the setting", NULL, SAO_FLOW_DEVICE, NULL, NULL, 0, 0,
+	  SAO_ERR_NOTFOUND, NULL, "add 'chroot = /var/spool/postfix' (the jail) to [account acct]", "cache", NULL },
 	{ "rejected, no CLI", NULL, SAO_FLOW_DEVICE, NULL, "tok.bad", 3600, 1, SAO_ERR_STALE, NULL, "rejected by the server",
-	  "cache" },
-	{ "missing", CLI_OK, SAO_FLOW_DEVICE, NULL, NULL, 0, 0, SAO_ERR_NOTFOUND, NULL, "run: sasl-oauth login acct", "cache" },
+	  "cache", NULL },
+	{ "missing", CLI_OK, SAO_FLOW_DEVICE, NULL, NULL, 0, 0, SAO_ERR_NOTFOUND, NULL, "run: sasl-oauth login acct", "cache", NULL },
 	{ "inside margin: refreshed", CLI_OK, SAO_FLOW_DEVICE, NULL, "tok.soon", 30, 0, SAO_OK, "tok.new", NULL,
-	  "sasl-oauth token" },
-	{ "expired: refreshed", CLI_OK, SAO_FLOW_DEVICE, NULL, "tok.old", -10, 0, SAO_OK, "tok.new", NULL, "sasl-oauth token" },
+	  "sasl-oauth token", NULL },
+	{ "expired: refreshed", CLI_OK, SAO_FLOW_DEVICE, NULL, "tok.old", -10, 0, SAO_OK, "tok.new", NULL, "sasl-oauth token", NULL },
 	{ "rejected: refreshed", CLI_OK, SAO_FLOW_DEVICE, NULL, "tok.bad", 3600, 1, SAO_OK, "tok.new", NULL,
-	  "sasl-oauth token" },
+	  "sasl-oauth token", NULL },
 	{ "inside margin, refresh fails: cached token used", CLI_FAIL, SAO_FLOW_DEVICE, NULL, "tok.soon", 30, 0, SAO_OK,
-	  "tok.soon", NULL, "cache" },
+	  "tok.soon", NULL, "cache", NULL },
 	{ "expired, refresh fails: the CLI's cause and fix", CLI_FAIL, SAO_FLOW_DEVICE, NULL, "tok.old", -10, 0, SAO_ERR_LOGIN,
-	  NULL, "refreshing failed: invalid_grant AADSTS50173; run: sasl-oauth login acct", "sasl-oauth token" },
+	  NULL, "refreshing failed: invalid_grant AADSTS50173; run: sasl-oauth login acct", "sasl-oauth token", NULL },
 	{ "expired, CLI crashes: its exit told", CLI_CRASH, SAO_FLOW_DEVICE, NULL, "tok.old", -10, 0, SAO_ERR_CMD, NULL,
-	  "exited with status 7: boom", "sasl-oauth token" },
+	  "exited with status 7: boom", "sasl-oauth token", NULL },
 	{ "client credentials, nothing cached: obtained", CLI_OK, SAO_FLOW_CLIENT_CREDENTIALS, NULL, NULL, 0, 0, SAO_OK,
-	  "tok.new", NULL, "sasl-oauth token" },
+	  "tok.new", NULL, "sasl-oauth token", NULL },
 	{ "command wins over cache", CLI_OK, SAO_FLOW_DEVICE, "printf 'from-cmd\\n'", "tok.old", -10, 0, SAO_OK, "from-cmd",
-	  NULL, "token_command" },
+	  NULL, "token_command", NULL },
 	{ "failing command", CLI_OK, SAO_FLOW_DEVICE, "false", "tok.valid", 3600, 0, SAO_ERR_CMD, NULL, "'false'",
-	  "token_command" },
+	  "token_command", NULL },
 };
 
 /* Installs the fake CLI for one row (or names one that does not exist). */
@@ -78,10 +84,12 @@ static void set_cli(const char *script)
 int main(void)
 {
 	char path[256];
+	char note[300];
 	int64_t now = (int64_t)time(NULL);
 
 	test_dir_init("test-source");
 	test_path(path, sizeof(path), "acct.json");
+	snprintf(note, sizeof(note), "%s.failed", path);
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const struct row *r = &rows[i];
 		sao_account_t a;
@@ -100,8 +108,11 @@ int main(void)
 		a.http_timeout = 5;
 		set_cli(r->cli);
 		remove(path);
+		remove(note);
 		if (r->access != NULL)
 			test_seed_cache(path, r->access, "rt", now + r->expires_in, r->rejected ? now - 5 : 0);
+		if (r->note != NULL)
+			CHECK(sao_cache_note_failure(path, r->note, NULL) == SAO_OK);
 		sao_secret_init(&token, SAO_TOKEN_MAX);
 		sao_error_clear(&err);
 		rc = sao_source_get(&a, now, &token, &res, &err);
