@@ -18,6 +18,8 @@ pkgs=(
 	lcov
 	# packaging (make deb, make rpm, tests/pkg)
 	dpkg-dev debhelper dh-autoreconf lintian rpm man-db systemd
+	# fuzzing (tests/fuzz/), the soak's clock (tests/soak/), file capabilities (test-secure-env)
+	clang libclang-rt-14-dev faketime libcap2-bin
 )
 missing=()
 for p in "${pkgs[@]}"; do
