@@ -103,6 +103,12 @@ sao_err_t sao_settings_cache_path(const sao_account_t *a, char **path_r, sao_err
  * one (SAO_CLI_PATH, from configure). */
 const char *sao_settings_cli_path(void);
 
+/* 1 when this process must not trust its caller's environment: set-id,
+ * or started with file capabilities (the kernel's AT_SECURE). Then no
+ * variable chooses a file or a command, and child processes get none of
+ * the caller's variables. */
+int sao_settings_secure(void);
+
 void sao_settings_free(sao_settings_t **s);
 
 #endif
