@@ -7,7 +7,7 @@ provider.  No code path in the product knows it is being tested.
 
 Run by soak.sh inside a test bed.  Simulated events, in time order:
   timer    "sasl-oauth refresh --all" every 15 minutes (the systemd timer,
-           with its randomized delay of up to 60 s)
+           with its randomized delay of up to 60 s; --timer-minutes)
   mbsync   an IMAP login through the plugin (tests/integration/sasl-client,
            as mbsync loads it) every JOB minutes; a failed one is retried by
            the next
@@ -42,6 +42,7 @@ CLI = B["CLI"]
 SASL_CLIENT = B["SASL_CLIENT"]
 URL = B["BED_IDP_URL"]
 CACHE = os.path.join(B["XDG_STATE_HOME"], "sasl-oauth", "work.json")
+SIMTIME = B["SAO_SOAK_SIMTIME"]
 FAKETIME_LIB = B.get("FAKETIME_LIB", "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
 DAY = 86400
 HOUR = 3600
@@ -68,7 +69,7 @@ class World:
         self.events = []
         self.seq = 0
         self.outage_until = 0
-        self.login_messages = []
+        self.failures = []
 
     # -- the clock ------------------------------------------------------
     def sync_idp(self, t):
@@ -89,13 +90,18 @@ class World:
 
     def run(self, t, argv):
         self.sync_idp(t)
+        # The plugin starts sasl-oauth with a clean environment (no
+        # LD_PRELOAD, no FAKETIME), so SASL_OAUTH_CLI is a wrapper that
+        # puts it under faketime at the time written here.
+        with open(SIMTIME + ".tmp", "w") as fh:
+            fh.write(self.env(t)["FAKETIME"] + "\n")
+        os.rename(SIMTIME + ".tmp", SIMTIME)
         r = subprocess.run(argv, env=self.env(t), stdin=subprocess.DEVNULL,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
-        text = r.stderr.decode(errors="replace") + r.stdout.decode(errors="replace")
-        if "sasl-oauth login" in text and ("run:" in text or "sign in" in text):
-            # Only a person can do that: the unattended promise is broken.
-            self.figures["person_logins_needed"] += 1
-            self.login_messages.append("%s: %s" % (self.stamp(t), text.strip().splitlines()[-1]))
+        if r.returncode != 0 and len(self.failures) < 20:
+            text = (r.stderr.decode(errors="replace") + r.stdout.decode(errors="replace")).strip()
+            self.failures.append("%s: %s: %s" % (self.stamp(t), os.path.basename(argv[0]),
+                                                 text.splitlines()[-1] if text else "exit %d" % r.returncode))
         return r.returncode == 0
 
     def stamp(self, t):
@@ -132,7 +138,7 @@ class World:
         t = 0
         while t < end:
             self.at(t + self.rng.randint(0, 60), "timer")
-            t += 15 * 60
+            t += self.args.timer_minutes * 60
         t = 0
         while t < end:
             self.at(t, "job")
@@ -190,7 +196,7 @@ class World:
         last_day = -1
         while self.events:
             t, _, kind, data = heapq.heappop(self.events)
-            if t >= self.end and kind != "mail":
+            if t >= self.end and kind not in ("mail", "outage_end"):
                 continue
             if t >= self.end + 6 * DAY:
                 break
@@ -231,7 +237,8 @@ class World:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--days", type=int, default=400)
-    ap.add_argument("--job-minutes", type=int, default=15)
+    ap.add_argument("--job-minutes", type=int, default=15, help="minutes between mbsync jobs")
+    ap.add_argument("--timer-minutes", type=int, default=15, help="minutes between refresh --all runs")
     ap.add_argument("--mail-hours", type=float, default=6.0, help="mean hours between mails")
     ap.add_argument("--outage-days", type=float, default=20.0, help="mean days between outages")
     ap.add_argument("--rotation", default="entra", choices=["entra", "strict"])
@@ -244,16 +251,24 @@ def main():
     started = time.monotonic()
     w.loop()
     w.check_cache()
+    # Still unattended at the end: a forced refresh works without a person.
+    if not w.run(w.end + 7 * DAY, [CLI, "token", "--force", "work"]):
+        w.figures["final_refresh_failed"] = 1
     stats = ctl("GET", "/control/stats")
+    # A person must sign in again exactly when the provider refused a
+    # refresh token (invalid_grant: expired, revoked, reused).
+    w.figures["person_logins_needed"] = sum(v for k, v in stats["errors"].items()
+                                            if k.startswith("invalid_grant"))
     w.figures["refreshes"] = stats["grants"].get("refresh_token", 0)
     w.figures["token_requests_failed"] = stats["faults"]
     w.figures["reuse_detected"] = stats.get("reuse_detected", 0)
     w.figures["real_seconds"] = int(time.monotonic() - started)
     for k, v in w.figures.items():
         print("%s=%s" % (k, v))
-    for m in w.login_messages[:5]:
-        print("login message: %s" % m)
-    bad = w.figures["person_logins_needed"] or w.figures["mails_lost"] or w.figures["corrupt_caches"]
+    for m in w.failures[:10]:
+        print("failure: %s" % m)
+    bad = (w.figures["person_logins_needed"] or w.figures["mails_lost"] or w.figures["corrupt_caches"]
+           or w.figures.get("final_refresh_failed"))
     sys.exit(1 if bad else 0)
 
 
