@@ -24,7 +24,7 @@ bed_config '{"rotation": "strict"}'
 STATE="$XDG_STATE_HOME/sasl-oauth"
 mkdir -p "$STATE" && chmod 700 "$STATE"
 mount -t tmpfs -o size=2m,mode=0700 sao-full "$STATE" || skip "cannot mount a tmpfs here"
-trap 'umount "$STATE" 2>/dev/null; bed_teardown; rm -rf "$BED_DIR"' EXIT
+at_exit 'umount "$STATE" 2>/dev/null'
 seed_cache work alice@example.com 60
 grants() { bed_stats | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["grants"].get("refresh_token", 0))'; }
 

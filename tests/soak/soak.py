@@ -70,6 +70,8 @@ class World:
         self.seq = 0
         self.outage_until = 0
         self.failures = []
+        self.wakes = []
+        self.awake = 0
 
     # -- the clock ------------------------------------------------------
     def sync_idp(self, t):
@@ -145,7 +147,10 @@ class World:
             t += self.args.job_minutes * 60
         t = self.rng.expovariate(1.0 / (self.args.mail_hours * HOUR))
         while t < end:
-            self.at(int(t), "mail", {"created": int(t), "delay": 300})
+            # Nobody writes mail on a suspended laptop.
+            if not self.suspended(int(t)):
+                self.at(int(t), "mail", {"created": int(t), "delay": 300})
+                self.figures["mails"] += 1
             t += self.rng.expovariate(1.0 / (self.args.mail_hours * HOUR))
         t = self.rng.expovariate(1.0 / (self.args.outage_days * DAY))
         while t < end:
@@ -207,8 +212,23 @@ class World:
                 else:
                     self.figures["suspended_hours"] += 0.25 if kind == "timer" else 0
                 continue
-            if kind == "mail" and data["created"] == t:
-                self.figures["mails"] += 1
+            if kind == "job" and self.args.laptop and t - self.awake > DAY:
+                # The lid opens after a weekend or the holiday: what the
+                # first mbsync run finds.
+                gap_days = (t - self.awake) / DAY
+                before = ctl("GET", "/control/stats")["grants"].get("refresh_token", 0)
+                ok = self.run(t, [SASL_CLIENT, "--proto", "imap", "--port", B["BED_IMAPS_PORT"], "--tls",
+                                  "implicit", "--ca", B["BED_CA"], "--mech", "XOAUTH2", "--user",
+                                  "alice@example.com"])
+                after = ctl("GET", "/control/stats")["grants"].get("refresh_token", 0)
+                self.wakes.append("%s after %.1f days suspended: first mbsync login %s, %d refresh" % (
+                    self.stamp(t), gap_days, "accepted" if ok else "FAILED", after - before))
+                self.figures["jobs"] += 1
+                self.figures["job_failures"] += 0 if ok else 1
+                self.awake = t
+                continue
+            if kind in ("timer", "job"):
+                self.awake = t
             if kind == "timer":
                 self.figures["timer_runs"] += 1
                 if not self.run(t, [CLI, "refresh", "--all"]):
@@ -265,6 +285,8 @@ def main():
     w.figures["real_seconds"] = int(time.monotonic() - started)
     for k, v in w.figures.items():
         print("%s=%s" % (k, v))
+    for m in w.wakes:
+        print("wake: %s" % m)
     for m in w.failures[:10]:
         print("failure: %s" % m)
     bad = (w.figures["person_logins_needed"] or w.figures["mails_lost"] or w.figures["corrupt_caches"]
