@@ -8,10 +8,12 @@
 #include "fuzz.h"
 #include "sasl-oauth/challenge.h"
 
+/* Each field is NUL-terminated and printable: it goes into messages. */
 static void check_field(const char *f, size_t size)
 {
 	if (memchr(f, '\0', size) == NULL)
 		fuzz_fail("challenge field", "not NUL-terminated");
+	fuzz_check_text("challenge field", f);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
