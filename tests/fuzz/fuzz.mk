@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: MIT
 # The libFuzzer targets, built by "make fuzz" (Makefile.am passes CLANG,
-# srcdir, CPPFLAGS_DEPS and LIBS_DEPS). lib/ and oauth/ are compiled once
+# srcdir, the source lists, CPPFLAGS_DEPS and LIBS_DEPS). lib/, oauth/ and mail/ are compiled once
 # with the sanitizers into an archive; each target links it, and a target
 # that includes a module's .c for its static parser keeps the archive's copy
 # of that module out (an archive member is only taken for a symbol missing).
-FUZZ_TARGETS = challenge cache settings token device redirect loopback proc http
+FUZZ_TARGETS = challenge cache settings token device redirect loopback proc http url imap pop3
 OUT = tests/fuzz/bin
 OBJ = tests/fuzz/obj
 FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
