@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "sasl-oauth/cache.h"
+#include "sasl-oauth/clock.h"
 #include "sasl-oauth/json.h"
 
 /*
@@ -49,32 +50,6 @@
 #define REJECT_LOCK_MS  2000 /* writer lock for sao_cache_mark_rejected */
 #define REMOVE_LOCK_MS  10000 /* writer lock for sao_cache_remove (a refresh may hold it) */
 #define CORRUPT_NAMES   10   /* PATH.corrupt.T, PATH.corrupt.T.1 … .9 */
-
-void sao_token_init(sao_token_t *tok)
-{
-	sao_secret_init(&tok->access_token, SAO_TOKEN_MAX);
-	sao_secret_init(&tok->refresh_token, SAO_TOKEN_MAX);
-	tok->expires_at = 0;
-	tok->obtained_at = 0;
-	tok->refresh_obtained_at = 0;
-	tok->rejected_at = 0;
-	tok->scope = NULL;
-	tok->token_type = NULL;
-	tok->account = NULL;
-	tok->rejected_reason = NULL;
-	tok->format_version = SAO_CACHE_FORMAT_VERSION;
-}
-
-void sao_token_clear(sao_token_t *tok)
-{
-	sao_secret_clear(&tok->access_token);
-	sao_secret_clear(&tok->refresh_token);
-	free(tok->scope);
-	free(tok->token_type);
-	free(tok->account);
-	free(tok->rejected_reason);
-	sao_token_init(tok);
-}
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -124,41 +99,25 @@ static void account_of(const char *path, char *buf, size_t size)
 	buf[n] = '\0';
 }
 
-static int64_t monotonic_ms(void)
+/* flock on fd (the file called name) with a deadline: polls every 10 ms,
+ * backing off to 50 ms. SAO_ERR_TIMEOUT once timeout_ms has passed. */
+static sao_err_t lock_wait(int fd, int op, int timeout_ms, const char *name, sao_error_t *err)
 {
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		return 0;
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* flock with a deadline: polls every 10 ms, backing off to 50 ms. Returns
- * 0, or -1 with errno (EWOULDBLOCK once timeout_ms has passed). */
-static int flock_wait(int fd, int op, int timeout_ms)
-{
-	int64_t deadline = monotonic_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	int64_t deadline = sao_clock_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	int64_t step = 10;
 
 	for (;;) {
-		int64_t now, wait;
-		struct timespec ts;
-
 		if (flock(fd, op | LOCK_NB) == 0)
-			return 0;
+			return SAO_OK;
 		if (errno == EINTR)
 			continue;
 		if (errno != EWOULDBLOCK)
-			return -1;
-		now = monotonic_ms();
-		if (now >= deadline) {
-			errno = EWOULDBLOCK;
-			return -1;
-		}
-		wait = deadline - now < step ? deadline - now : step;
-		ts.tv_sec = (time_t)(wait / 1000);
-		ts.tv_nsec = (long)(wait % 1000) * 1000000L;
-		nanosleep(&ts, NULL);
+			return sao_error_set(err, SAO_ERR_IO, "cannot lock '%s': %s", name, strerror(errno));
+		if (!sao_clock_poll(deadline, step))
+			return sao_error_set(err, SAO_ERR_TIMEOUT,
+			                     "another process holds the lock on '%s' for more than %d ms; "
+			                     "retry later, or find the holder with: fuser -v %s",
+			                     name, timeout_ms, name);
 		step = step * 2 > 50 ? 50 : step * 2;
 	}
 }
@@ -228,9 +187,8 @@ static sao_err_t check_file(const char *path, const struct stat *st, const char 
 	uid_t euid = geteuid();
 
 	if (!S_ISREG(st->st_mode))
-		return sao_error_set(err, SAO_ERR_PERM,
-		                     "cache file '%s' is not a regular file; remove it and run: sasl-oauth login %s",
-		                     path, account);
+		return sao_error_fix(err, SAO_ERR_PERM, SAO_FIX_LOGIN, account,
+		                     "cache file '%s' is not a regular file; remove it and ", path);
 	if (st->st_uid != euid)
 		return sao_error_set(err, SAO_ERR_PERM,
 		                     "cache file '%s' is owned by uid %u, but this process runs as uid %u; "
@@ -312,6 +270,13 @@ static sao_err_t open_error(const char *path, int e, const char *account, sao_er
 	}
 }
 
+static sao_err_t too_big(const char *path, const char *account, sao_error_t *err)
+{
+	return sao_error_fix(err, SAO_ERR_TOOBIG, SAO_FIX_LOGIN, account,
+	                     "cache file '%s' is larger than %d bytes, so it is no token cache; move it away and ", path,
+	                     SAO_CACHE_FILE_MAX);
+}
+
 static sao_err_t read_all(int fd, const char *path, const char *account, sao_secret_t *buf, sao_error_t *err)
 {
 	unsigned char chunk[4096];
@@ -328,11 +293,10 @@ static sao_err_t read_all(int fd, const char *path, const char *account, sao_sec
 		}
 		if (n == 0)
 			break;
-		if (sao_secret_append(buf, chunk, (size_t)n, NULL) != SAO_OK) {
-			rc = sao_error_set(err, SAO_ERR_TOOBIG,
-			                   "cache file '%s' is larger than %d bytes, so it is no token cache; "
-			                   "move it away and run: sasl-oauth login %s",
-			                   path, SAO_CACHE_FILE_MAX, account);
+		rc = sao_secret_append(buf, chunk, (size_t)n, NULL);
+		if (rc != SAO_OK) {
+			rc = rc == SAO_ERR_TOOBIG ? too_big(path, account, err)
+			                          : sao_error_set(err, rc, "out of memory reading cache file '%s'", path);
 			break;
 		}
 	}
@@ -340,9 +304,13 @@ static sao_err_t read_all(int fd, const char *path, const char *account, sao_sec
 	return rc;
 }
 
-/* Copies a string member into a secret. 0 when absent; -1 (with why) when
- * unusable. */
-static int decode_secret(const sao_json_t *obj, const char *key, sao_secret_t *dst, char *why, size_t whysize)
+/* Copies a token member into a secret. 0 when absent, and for an access
+ * token that breaks lib/token.c's rule (an older sasl-oauth cached such
+ * tokens; dropping it leaves the refresh token beside it usable, and no
+ * server would take it anyway). -1 (with why) when unusable, -2 when out
+ * of memory (which says nothing about the file). */
+static int decode_secret(const sao_json_t *obj, const char *key, int access, sao_secret_t *dst, char *why,
+                         size_t whysize)
 {
 	size_t len = 0;
 	const char *s = sao_json_get_string(obj, key, &len);
@@ -353,11 +321,17 @@ static int decode_secret(const sao_json_t *obj, const char *key, sao_secret_t *d
 		snprintf(why, whysize, "'%s' contains a NUL byte", key);
 		return -1;
 	}
-	if (sao_secret_set(dst, s, len, NULL) != SAO_OK) {
+	if (access && !sao_token_valid(s, len))
+		return 0;
+	if (!access && !sao_token_refresh_valid(s, len)) {
+		snprintf(why, whysize, "'%s' holds spaces or control bytes", key);
+		return -1;
+	}
+	if (len > SAO_TOKEN_MAX) {
 		snprintf(why, whysize, "'%s' is %zu bytes, more than the limit of %d", key, len, SAO_TOKEN_MAX);
 		return -1;
 	}
-	return 0;
+	return sao_secret_set(dst, s, len, NULL) == SAO_OK ? 0 : -2;
 }
 
 /* Copies a string member into a new C string (*dst stays NULL if absent). */
@@ -391,6 +365,7 @@ static sao_err_t decode(const char *path, const sao_json_t *obj, sao_token_t *to
 	static const char *const strings[] = { "scope", "token_type", "account", "rejected_reason" };
 	char **const dsts[] = { &tok->scope, &tok->token_type, &tok->account, &tok->rejected_reason };
 	int64_t v;
+	int r;
 
 	if (sao_json_get_int64(obj, "format_version", &v)) {
 		if (v > SAO_CACHE_FORMAT_VERSION)
@@ -404,16 +379,19 @@ static sao_err_t decode(const char *path, const sao_json_t *obj, sao_token_t *to
 		}
 		tok->format_version = v;
 	}
-	if (decode_secret(obj, "access_token", &tok->access_token, why, whysize) != 0 ||
-	    decode_secret(obj, "refresh_token", &tok->refresh_token, why, whysize) != 0)
+	r = decode_secret(obj, "access_token", 1, &tok->access_token, why, whysize);
+	if (r == 0)
+		r = decode_secret(obj, "refresh_token", 0, &tok->refresh_token, why, whysize);
+	if (r == -2)
+		return sao_error_set(err, SAO_ERR_NOMEM, "out of memory reading cache file '%s'", path);
+	if (r != 0)
 		return SAO_ERR_CORRUPT;
 	if (tok->access_token.len == 0 && tok->refresh_token.len == 0) {
 		snprintf(why, whysize, "it holds neither an access token nor a refresh token");
 		return SAO_ERR_CORRUPT;
 	}
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
-		int r = decode_string(obj, strings[i], dsts[i], why, whysize);
-
+		r = decode_string(obj, strings[i], dsts[i], why, whysize);
 		if (r == -2)
 			return sao_error_set(err, SAO_ERR_NOMEM, "out of memory reading cache file '%s'", path);
 		if (r != 0)
@@ -566,20 +544,11 @@ static sao_err_t read_once(const char *path, sao_token_t *tok_r, int lock_held, 
 	rc = check_file(path, &st, account, err);
 	if (rc != SAO_OK)
 		goto out;
-	if (flock_wait(fd, LOCK_SH, READ_LOCK_MS) != 0) {
-		rc = errno == EWOULDBLOCK
-		             ? sao_error_set(err, SAO_ERR_TIMEOUT,
-		                             "another process holds an exclusive lock on cache file '%s' "
-		                             "for more than %d ms; find it with: fuser -v %s",
-		                             path, READ_LOCK_MS, path)
-		             : sao_error_set(err, SAO_ERR_IO, "cannot lock cache file '%s': %s", path, strerror(errno));
+	rc = lock_wait(fd, LOCK_SH, READ_LOCK_MS, path, err);
+	if (rc != SAO_OK)
 		goto out;
-	}
 	if (st.st_size > SAO_CACHE_FILE_MAX) {
-		rc = sao_error_set(err, SAO_ERR_TOOBIG,
-		                   "cache file '%s' is larger than %d bytes, so it is no token cache; "
-		                   "move it away and run: sasl-oauth login %s",
-		                   path, SAO_CACHE_FILE_MAX, account);
+		rc = too_big(path, account, err);
 		goto out;
 	}
 	rc = read_all(fd, path, account, &text, err);
@@ -621,22 +590,20 @@ static sao_err_t read_once(const char *path, sao_token_t *tok_r, int lock_held, 
 		*again_r = 1;
 		break;
 	case KEPT_MOVED:
-		sao_error_set(err, SAO_ERR_CORRUPT,
-		              "cache file '%s' is corrupt (%s); it was kept as '%s'; run: sasl-oauth login %s", path,
-		              why, kept, account);
+		sao_error_fix(err, SAO_ERR_CORRUPT, SAO_FIX_LOGIN, account,
+		              "cache file '%s' is corrupt (%s); it was kept as '%s'; ", path, why, kept);
 		break;
 	case KEPT_COPIED:
-		sao_error_set(err, SAO_ERR_CORRUPT,
+		sao_error_fix(err, SAO_ERR_CORRUPT, SAO_FIX_LOGIN, account,
 		              "cache file '%s' is corrupt (%s); a copy was kept as '%s' (the file itself could not be "
-		              "moved); "
-		              "run: sasl-oauth login %s",
-		              path, why, kept, account);
+		              "moved); ",
+		              path, why, kept);
 		break;
 	case KEPT_FAILED:
-		sao_error_set(err, SAO_ERR_CORRUPT,
+		sao_error_fix(err, SAO_ERR_CORRUPT, SAO_FIX_LOGIN, account,
 		              "cache file '%s' is corrupt (%s) and could not be kept aside (%s); "
-		              "copy it somewhere safe, then run: sasl-oauth login %s",
-		              path, why, strerror(kerrno), account);
+		              "copy it somewhere safe, then ",
+		              path, why, strerror(kerrno));
 		break;
 	}
 out:
@@ -730,6 +697,7 @@ sao_err_t sao_cache_write(const char *path, const sao_token_t *tok, sao_error_t 
 	char tmp[PATH_MAX];
 	const char *intact;
 	const char *step = NULL;
+	const char *bad = NULL;
 	int have_old;
 	int fd = -1;
 	int dfd = -1;
@@ -747,10 +715,14 @@ sao_err_t sao_cache_write(const char *path, const sao_token_t *tok, sao_error_t 
 		                   path);
 		goto out;
 	}
-	if ((tok->access_token.len > 0 && memchr(tok->access_token.data, '\0', tok->access_token.len) != NULL) ||
-	    (tok->refresh_token.len > 0 && memchr(tok->refresh_token.data, '\0', tok->refresh_token.len) != NULL)) {
-		rc = sao_error_set(err, SAO_ERR_PROTO, "refusing to write cache file '%s': a token contains a NUL byte",
-		                   path);
+	/* What is cached is sent at every login: a token the mechanisms would
+	 * refuse is refused here, once. */
+	if (tok->access_token.len > 0 && !sao_token_valid(tok->access_token.data, tok->access_token.len))
+		bad = "the access token is not an RFC 6750 bearer token";
+	else if (tok->refresh_token.len > 0 && !sao_token_refresh_valid(tok->refresh_token.data, tok->refresh_token.len))
+		bad = "the refresh token holds spaces or control bytes";
+	if (bad != NULL) {
+		rc = sao_error_set(err, SAO_ERR_PROTO, "refusing to write cache file '%s': %s", path, bad);
 		goto out;
 	}
 	if (!dir_of(path, dir, sizeof(dir)) || !fmt_path(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid())) {
@@ -888,15 +860,9 @@ sao_err_t sao_cache_lock(const char *path, int timeout_ms, int *fd_r, sao_error_
 	 * user, or the daemon could not open it later. Best effort. */
 	if (geteuid() == 0 && fstat(fd, &st) == 0 && st.st_uid == 0 && stat(dir, &dst) == 0 && dst.st_uid != 0)
 		(void)fchown(fd, dst.st_uid, dst.st_gid);
-	if (flock_wait(fd, LOCK_EX, timeout_ms) != 0) {
-		rc = errno == EWOULDBLOCK
-		             ? sao_error_set(err, SAO_ERR_TIMEOUT,
-		                             "another process holds the lock on '%s' for more than %d ms; "
-		                             "retry later, or find the holder with: fuser -v %s",
-		                             lockpath, timeout_ms, lockpath)
-		             : sao_error_set(err, SAO_ERR_IO, "cannot lock '%s': %s", lockpath, strerror(errno));
+	rc = lock_wait(fd, LOCK_EX, timeout_ms, lockpath, err);
+	if (rc != SAO_OK)
 		goto out;
-	}
 	*fd_r = fd;
 	fd = -1;
 	rc = SAO_OK;
@@ -912,6 +878,24 @@ void sao_cache_unlock(int *fd)
 		return;
 	close(*fd);
 	*fd = -1;
+}
+
+sao_err_t sao_cache_store(const char *path, const sao_token_t *tok, int timeout_ms, sao_error_t *err)
+{
+	int lock = -1;
+	sao_err_t rc;
+
+	rc = sao_cache_lock(path, timeout_ms, &lock, err);
+	if (rc == SAO_OK)
+		rc = sao_cache_write(path, tok, err);
+	sao_cache_unlock(&lock);
+	return rc;
+}
+
+sao_err_t sao_cache_missing(const char *path, const char *account, sao_err_t code, sao_error_t *err)
+{
+	return sao_error_fix(err, code, SAO_FIX_LOGIN, account,
+	                     "no token is cached for account '%s' (looked for '%s'); ", account, path);
 }
 
 sao_err_t sao_cache_mark_rejected(const char *path, const sao_secret_t *access_token, int64_t now, const char *reason,

@@ -28,6 +28,16 @@ void sao_clock_sleep_ms(int64_t ms)
 		ts = rem;
 }
 
+int sao_clock_poll(int64_t deadline, int64_t step)
+{
+	int64_t left = deadline - sao_clock_ms();
+
+	if (left <= 0)
+		return 0;
+	sao_clock_sleep_ms(left < step ? left : step);
+	return 1;
+}
+
 void sao_clock_utc(int64_t t, char *buf, size_t size)
 {
 	time_t tt = (time_t)t;

@@ -56,17 +56,64 @@ sao_err_t sao_exit_error(int status)
 	}
 }
 
+/* Records code and the message unless an error is recorded already; 1
+ * when it recorded them. */
+static int record(sao_error_t *err, sao_err_t code, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+static int record(sao_error_t *err, sao_err_t code, const char *fmt, va_list ap)
+{
+	if (err == NULL || err->code != SAO_OK)
+		return 0;
+	err->code = code;
+	if (vsnprintf(err->msg, sizeof(err->msg), fmt, ap) < 0)
+		err->msg[0] = '\0';
+	return 1;
+}
+
 sao_err_t sao_error_set(sao_error_t *err, sao_err_t code, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (err == NULL || err->code != SAO_OK)
-		return code;
-	err->code = code;
 	va_start(ap, fmt);
-	if (vsnprintf(err->msg, sizeof(err->msg), fmt, ap) < 0)
-		err->msg[0] = '\0';
+	record(err, code, fmt, ap);
 	va_end(ap);
+	return code;
+}
+
+const char *sao_error_fix_text(sao_fix_t fix, const char *account, char *buf, size_t size)
+{
+	switch (fix) {
+	case SAO_FIX_LOGIN_PASTE:
+		snprintf(buf, size, "run: sasl-oauth login %s --paste", account);
+		break;
+	case SAO_FIX_REFRESH:
+		snprintf(buf, size, "run: sasl-oauth refresh %s", account);
+		break;
+	case SAO_FIX_REFRESH_OR_LOGIN:
+		snprintf(buf, size, "run: sasl-oauth refresh %s (or sasl-oauth login %s if that fails)", account,
+		         account);
+		break;
+	case SAO_FIX_LOGIN:
+	default:
+		snprintf(buf, size, "run: sasl-oauth login %s", account);
+		break;
+	}
+	return buf;
+}
+
+sao_err_t sao_error_fix(sao_error_t *err, sao_err_t code, sao_fix_t fix, const char *account, const char *fmt, ...)
+{
+	va_list ap;
+	int recorded;
+	size_t n;
+
+	va_start(ap, fmt);
+	recorded = record(err, code, fmt, ap);
+	va_end(ap);
+	if (recorded) {
+		n = strlen(err->msg);
+		sao_error_fix_text(fix, account, err->msg + n, sizeof(err->msg) - n);
+	}
 	return code;
 }
 

@@ -24,6 +24,15 @@ void sao_wipe(void *p, size_t n)
 #endif
 }
 
+static void *(*secret_alloc)(size_t) = malloc;
+static void (*secret_release)(void *) = free;
+
+void sao_secret_allocator(void *(*alloc)(size_t), void (*release)(void *))
+{
+	secret_alloc = alloc != NULL ? alloc : malloc;
+	secret_release = release != NULL ? release : free;
+}
+
 void sao_secret_init(sao_secret_t *s, size_t max)
 {
 	s->data = NULL;
@@ -48,13 +57,13 @@ static sao_err_t secret_reserve(sao_secret_t *s, size_t need, sao_error_t *err)
 		cap = cap > SIZE_MAX / 2 ? SIZE_MAX : cap * 2;
 	if (cap > s->max + 1)
 		cap = s->max + 1;
-	p = malloc(cap);
+	p = secret_alloc(cap);
 	if (p == NULL)
 		return sao_error_set(err, SAO_ERR_NOMEM, "out of memory allocating %zu bytes", cap);
 	if (s->data != NULL) {
 		memcpy(p, s->data, s->len + 1);
 		sao_wipe(s->data, s->cap);
-		free(s->data);
+		secret_release(s->data);
 	} else {
 		p[0] = '\0';
 	}
@@ -93,7 +102,7 @@ void sao_secret_clear(sao_secret_t *s)
 {
 	if (s->data != NULL) {
 		sao_wipe(s->data, s->cap);
-		free(s->data);
+		secret_release(s->data);
 	}
 	s->data = NULL;
 	s->len = 0;

@@ -61,7 +61,7 @@
 
 typedef enum {
 	KW_STRING,   /* any text */
-	KW_CHOICE,   /* one of choices, stored lower case */
+	KW_CHOICE,   /* one of states: its enum value */
 	KW_LIST,     /* comma/whitespace list, stored lower case */
 	KW_TENANT,   /* a tenant name or id: goes into a URL path */
 	KW_PATH,     /* absolute path */
@@ -104,23 +104,48 @@ typedef enum {
 	N_KEYS
 } key_id_t;
 
+/* A word of a choice key and the enum value it stands for. */
+typedef struct state {
+	const char *name;
+	int value;
+} state_t;
+
 typedef struct keyword {
 	const char *name;
 	kw_kind_t kind;
 	size_t off;                  /* the field in sao_account_t */
 	size_t count_off;            /* KW_LIST: its size_t count */
-	const char *const *choices;  /* KW_CHOICE, NULL-terminated */
+	const char *const *choices;  /* KW_LIST: allowed items, NULL-terminated */
+	const state_t *states;       /* KW_CHOICE: NULL-name-terminated; the first is the default */
 	long min, max;               /* KW_SECONDS */
 	const char *def;             /* default of a string, NULL for none */
 	long ldef;                   /* default of a number */
 	const char *what;            /* KW_SECRET: for the message */
 } keyword_t;
 
-static const char *const providers[] = { "microsoft", "google", "generic", NULL };
-static const char *const clouds[] = { "global", "usgov", "usgov-dod", "china", NULL };
-static const char *const flows[] = { "device", "authcode", "client_credentials", NULL };
-static const char *const algs[] = { "RS256", "PS256", NULL };
-static const char *const thumbprints[] = { "sha256", "sha1", NULL };
+static const state_t providers[] = { { "microsoft", SAO_PROVIDER_MICROSOFT },
+	                             { "google", SAO_PROVIDER_GOOGLE },
+	                             { "generic", SAO_PROVIDER_GENERIC },
+	                             { NULL, 0 } };
+static const state_t clouds[] = { { "global", SAO_CLOUD_GLOBAL },
+	                          { "usgov", SAO_CLOUD_USGOV },
+	                          { "usgov-dod", SAO_CLOUD_USGOV_DOD },
+	                          { "china", SAO_CLOUD_CHINA },
+	                          { NULL, 0 } };
+static const state_t flows[] = { { "device", SAO_FLOW_DEVICE },
+	                         { "authcode", SAO_FLOW_AUTHCODE },
+	                         { "client_credentials", SAO_FLOW_CLIENT_CREDENTIALS },
+	                         { NULL, 0 } };
+static const state_t algs[] = { { "RS256", SAO_ALG_RS256 }, { "PS256", SAO_ALG_PS256 }, { NULL, 0 } };
+static const state_t thumbprints[] = { { "sha256", SAO_THUMBPRINT_SHA256 },
+	                               { "sha1", SAO_THUMBPRINT_SHA1 },
+	                               { NULL, 0 } };
+
+/* Enum fields are written through an int. */
+_Static_assert(sizeof(sao_account_provider_t) == sizeof(int) && sizeof(sao_account_cloud_t) == sizeof(int) &&
+                   sizeof(sao_account_flow_t) == sizeof(int) && sizeof(sao_account_alg_t) == sizeof(int) &&
+                   sizeof(sao_account_thumbprint_t) == sizeof(int),
+               "choice enums are int-sized");
 static const char *const services[] = { "imap", "pop", "smtp", NULL };
 
 #define FIELD(f) offsetof(sao_account_t, f)
@@ -128,12 +153,11 @@ static const char *const services[] = { "imap", "pop", "smtp", NULL };
 static const keyword_t keywords[N_KEYS] = {
 	[KEY_USERS] = { .name = "users", .kind = KW_LIST, .off = FIELD(users), .count_off = FIELD(n_users) },
 	[KEY_HOSTS] = { .name = "hosts", .kind = KW_LIST, .off = FIELD(hosts), .count_off = FIELD(n_hosts) },
-	[KEY_PROVIDER] = { .name = "provider", .kind = KW_CHOICE, .off = FIELD(provider), .choices = providers,
-	                   .def = "microsoft" },
+	[KEY_PROVIDER] = { .name = "provider", .kind = KW_CHOICE, .off = FIELD(provider), .states = providers },
 	[KEY_TENANT] = { .name = "tenant", .kind = KW_TENANT, .off = FIELD(tenant), .def = "organizations" },
-	[KEY_CLOUD] = { .name = "cloud", .kind = KW_CHOICE, .off = FIELD(cloud), .choices = clouds, .def = "global" },
+	[KEY_CLOUD] = { .name = "cloud", .kind = KW_CHOICE, .off = FIELD(cloud), .states = clouds },
 	[KEY_CLIENT_ID] = { .name = "client_id", .kind = KW_STRING, .off = FIELD(client_id) },
-	[KEY_FLOW] = { .name = "flow", .kind = KW_CHOICE, .off = FIELD(flow), .choices = flows, .def = "device" },
+	[KEY_FLOW] = { .name = "flow", .kind = KW_CHOICE, .off = FIELD(flow_id), .states = flows },
 	[KEY_CLIENT_SECRET_FILE] = { .name = "client_secret_file", .kind = KW_SECRET, .off = FIELD(client_secret_file),
 	                             .what = "client secret file" },
 	[KEY_CERTIFICATE] = { .name = "certificate", .kind = KW_PATH, .off = FIELD(certificate) },
@@ -159,9 +183,8 @@ static const keyword_t keywords[N_KEYS] = {
 	[KEY_PKCS12_PASSWORD_FILE] = { .name = "pkcs12_password_file", .kind = KW_SECRET,
 	                               .off = FIELD(pkcs12_password_file), .what = "PKCS#12 password file" },
 	[KEY_ASSERTION_ALG] = { .name = "assertion_alg", .kind = KW_CHOICE, .off = FIELD(assertion_alg),
-	                        .choices = algs, .def = "RS256" },
-	[KEY_THUMBPRINT] = { .name = "thumbprint", .kind = KW_CHOICE, .off = FIELD(thumbprint), .choices = thumbprints,
-	                     .def = "sha256" },
+	                        .states = algs },
+	[KEY_THUMBPRINT] = { .name = "thumbprint", .kind = KW_CHOICE, .off = FIELD(thumbprint), .states = thumbprints },
 	[KEY_PROXY] = { .name = "proxy", .kind = KW_STRING, .off = FIELD(proxy) },
 	[KEY_CA_FILE] = { .name = "ca_file", .kind = KW_PATH, .off = FIELD(ca_file) },
 	[KEY_CA_PATH] = { .name = "ca_path", .kind = KW_PATH, .off = FIELD(ca_path) },
@@ -355,11 +378,8 @@ static void account_clear(sao_account_t *a)
 	free(a->name);
 	free_list(a->users, a->n_users);
 	free_list(a->hosts, a->n_hosts);
-	free(a->provider);
 	free(a->tenant);
-	free(a->cloud);
 	free(a->client_id);
-	free(a->flow);
 	free(a->client_secret_file);
 	free(a->certificate);
 	free(a->private_key);
@@ -375,8 +395,6 @@ static void account_clear(sao_account_t *a)
 	free(a->client_secret_credential);
 	free(a->pkcs12);
 	free(a->pkcs12_password_file);
-	free(a->assertion_alg);
-	free(a->thumbprint);
 	free(a->proxy);
 	free(a->ca_file);
 	free(a->ca_path);
@@ -581,23 +599,44 @@ static sao_err_t set_seconds(parser_t *p, const keyword_t *k, const char *v, sao
 	return SAO_OK;
 }
 
-static sao_err_t set_choice(parser_t *p, const keyword_t *k, const char *v, char **field, sao_error_t *err)
+static sao_err_t set_choice(parser_t *p, const keyword_t *k, const char *v, sao_error_t *err)
 {
+	int *field = (int *)((char *)p->cur + k->off);
 	char expected[128] = "";
 
-	for (size_t i = 0; k->choices[i] != NULL; i++) {
-		if (equal_nocase(v, k->choices[i])) {
-			*field = strdup(k->choices[i]);
-			return *field != NULL ? SAO_OK : nomem(p, err);
+	for (size_t i = 0; k->states[i].name != NULL; i++) {
+		if (equal_nocase(v, k->states[i].name)) {
+			*field = k->states[i].value;
+			return SAO_OK;
 		}
 	}
-	for (size_t i = 0; k->choices[i] != NULL; i++) {
+	for (size_t i = 0; k->states[i].name != NULL; i++) {
 		size_t o = strlen(expected);
 
-		snprintf(expected + o, sizeof(expected) - o, "%s%s", i > 0 ? ", " : "", k->choices[i]);
+		snprintf(expected + o, sizeof(expected) - o, "%s%s", i > 0 ? ", " : "", k->states[i].name);
 	}
 	return sao_error_set(err, SAO_ERR_CONFIG, "%s:%d: invalid %s '%s'; expected one of: %s", p->path, p->line,
 	                     k->name, v, expected);
+}
+
+/* The word for value in states ("?" for none: a bug). */
+static const char *state_name(const state_t *states, int value)
+{
+	for (size_t i = 0; states[i].name != NULL; i++) {
+		if (states[i].value == value)
+			return states[i].name;
+	}
+	return "?";
+}
+
+const char *sao_settings_provider_name(sao_account_provider_t provider)
+{
+	return state_name(providers, (int)provider);
+}
+
+const char *sao_settings_flow_name(sao_account_flow_t flow)
+{
+	return state_name(flows, (int)flow);
 }
 
 /* A client secret or private key readable by others is refused now, while
@@ -628,7 +667,7 @@ static sao_err_t set_value(parser_t *p, key_id_t key, const char *v, sao_error_t
 	case KW_SECONDS:
 		return set_seconds(p, k, v, err);
 	case KW_CHOICE:
-		return set_choice(p, k, v, field, err);
+		return set_choice(p, k, v, err);
 	case KW_TENANT:
 		for (const char *c = v; *c != '\0'; c++) {
 			if (!is_alnum(*c) && *c != '.' && *c != '-')
@@ -679,6 +718,9 @@ static sao_err_t finish_account(parser_t *p, sao_error_t *err)
 
 			if (*field == UNSET)
 				*field = k->ldef;
+		} else if (k->kind == KW_CHOICE) {
+			if (p->key_line[i] == 0)
+				*(int *)((char *)a + k->off) = k->states[0].value;
 		} else if (k->def != NULL) {
 			char **field = (char **)((char *)a + k->off);
 
@@ -693,9 +735,10 @@ static sao_err_t finish_account(parser_t *p, sao_error_t *err)
 		return sao_error_set(err, SAO_ERR_CONFIG,
 		                     "%s:%d: account '%s' has no 'users' key; list the SASL user names it serves", p->path,
 		                     a->line, a->name);
-	if (p->key_line[KEY_CLOUD] != 0 && strcmp(a->provider, "microsoft") != 0)
+	a->flow = sao_settings_flow_name(a->flow_id);
+	if (p->key_line[KEY_CLOUD] != 0 && a->provider != SAO_PROVIDER_MICROSOFT)
 		return sao_error_set(err, SAO_ERR_CONFIG, "%s:%d: 'cloud' applies only to provider microsoft, not '%s'",
-		                     p->path, p->key_line[KEY_CLOUD], a->provider);
+		                     p->path, p->key_line[KEY_CLOUD], sao_settings_provider_name(a->provider));
 	if ((a->certificate == NULL) != (a->private_key == NULL)) {
 		int line = a->certificate != NULL ? p->key_line[KEY_CERTIFICATE] : p->key_line[KEY_PRIVATE_KEY];
 
@@ -703,7 +746,7 @@ static sao_err_t finish_account(parser_t *p, sao_error_t *err)
 		                     line, a->name, a->certificate != NULL ? "certificate" : "private_key",
 		                     a->certificate != NULL ? "private_key" : "certificate");
 	}
-	if (strcmp(a->flow, "client_credentials") == 0 && a->client_secret_file == NULL &&
+	if (a->flow_id == SAO_FLOW_CLIENT_CREDENTIALS && a->client_secret_file == NULL &&
 	    a->client_secret_credential == NULL && a->certificate == NULL && a->pkcs12 == NULL)
 		return sao_error_set(err, SAO_ERR_CONFIG,
 		                     "%s:%d: account '%s' uses flow client_credentials but sets none of "
@@ -715,12 +758,12 @@ static sao_err_t finish_account(parser_t *p, sao_error_t *err)
 	if (a->pkcs12_password_file != NULL && a->pkcs12 == NULL)
 		return sao_error_set(err, SAO_ERR_CONFIG, "%s:%d: account '%s' sets 'pkcs12_password_file' without 'pkcs12'",
 		                     p->path, p->key_line[KEY_PKCS12_PASSWORD_FILE], a->name);
-	if (strcmp(a->provider, "generic") == 0 && a->token_command == NULL && a->token_endpoint == NULL)
+	if (a->provider == SAO_PROVIDER_GENERIC && a->token_command == NULL && a->token_endpoint == NULL)
 		return sao_error_set(err, SAO_ERR_CONFIG,
 		                     "%s:%d: account '%s' uses provider generic but sets no 'token_endpoint'; give the "
 		                     "provider's token endpoint URL",
 		                     p->path, a->line, a->name);
-	if (a->authority != NULL && strcmp(a->provider, "microsoft") != 0)
+	if (a->authority != NULL && a->provider != SAO_PROVIDER_MICROSOFT)
 		return sao_error_set(err, SAO_ERR_CONFIG,
 		                     "%s:%d: 'authority' applies only to provider microsoft; give the endpoint URLs instead",
 		                     p->path, p->key_line[KEY_AUTHORITY]);

@@ -7,10 +7,10 @@
 #include <unistd.h>
 #include <time.h>
 
-#include "sasl-oauth/clock.h"
 #include "sasl-oauth/cache.h"
 #include "sasl-oauth/proc.h"
 #include "sasl-oauth/source.h"
+#include "sasl-oauth/token.h"
 
 typedef struct source {
 	const char *name;
@@ -39,36 +39,6 @@ static sao_err_t command_get(const sao_account_t *a, int64_t now, sao_secret_t *
 	(void)res;
 	snprintf(what, sizeof(what), "token command for account '%s'", a->name);
 	return sao_proc_run(a->token_command, NULL, 0, what, (int)(a->command_timeout * 1000), token_r, NULL, err);
-}
-
-/* Why the cached token cannot be sent as it is, or SAO_OK when it can
- * (then *soon_r says whether it is inside refresh_margin). */
-static sao_err_t judge_cached(const sao_account_t *a, const sao_token_t *tok, int64_t now, int *soon_r,
-                              sao_error_t *err)
-{
-	char when[64];
-
-	*soon_r = 0;
-	if (tok->rejected_at != 0) {
-		sao_clock_utc(tok->rejected_at, when, sizeof(when));
-		return sao_error_set(err, SAO_ERR_STALE,
-		                     "the access token cached for account '%s' was rejected by the server at %s%s%s; "
-		                     "run: sasl-oauth refresh %s (or sasl-oauth login %s if that fails)",
-		                     a->name, when, tok->rejected_reason != NULL ? ": " : "",
-		                     tok->rejected_reason != NULL ? tok->rejected_reason : "", a->name, a->name);
-	}
-	if (tok->access_token.len == 0)
-		return sao_error_set(err, SAO_ERR_STALE,
-		                     "the cache for account '%s' holds no access token; run: sasl-oauth refresh %s", a->name,
-		                     a->name);
-	if (tok->expires_at != 0 && tok->expires_at <= now) {
-		sao_clock_utc(tok->expires_at, when, sizeof(when));
-		return sao_error_set(err, SAO_ERR_STALE,
-		                     "the access token cached for account '%s' expired at %s; run: sasl-oauth refresh %s",
-		                     a->name, when, a->name);
-	}
-	*soon_r = tok->expires_at != 0 && tok->expires_at - a->refresh_margin <= now;
-	return SAO_OK;
 }
 
 /* The slow path (DESIGN.md §2): "sasl-oauth token NAME" takes the lock,
@@ -117,7 +87,7 @@ static sao_err_t cache_get(const sao_account_t *a, int64_t now, sao_secret_t *to
 	sao_token_t tok;
 	sao_error_t why;
 	sao_error_t cli_err;
-	int soon = 0;
+	sao_token_state_t state = SAO_TOKEN_EMPTY;
 	sao_err_t rc;
 
 	sao_token_init(&tok);
@@ -128,10 +98,9 @@ static sao_err_t cache_get(const sao_account_t *a, int64_t now, sao_secret_t *to
 		goto out;
 	rc = sao_cache_read(res->cache_path, &tok, &why);
 	if (rc == SAO_ERR_NOTFOUND) {
-		if (have_cli() && strcmp(a->flow, "client_credentials") == 0)
+		if (have_cli() && a->flow_id == SAO_FLOW_CLIENT_CREDENTIALS)
 			goto refresh;
-		rc = sao_error_set(err, rc, "no token is cached for account '%s' (looked for '%s'); run: sasl-oauth login %s",
-		                   a->name, res->cache_path, a->name);
+		rc = sao_cache_missing(res->cache_path, a->name, rc, err);
 		goto out;
 	}
 	if (rc != SAO_OK) {
@@ -139,8 +108,8 @@ static sao_err_t cache_get(const sao_account_t *a, int64_t now, sao_secret_t *to
 		goto out;
 	}
 	res->expires_at = tok.expires_at;
-	rc = judge_cached(a, &tok, now, &soon, &why);
-	if (rc == SAO_OK && !soon)
+	rc = sao_token_check(&tok, a->name, now, a->refresh_margin, &state, &why);
+	if (state == SAO_TOKEN_FRESH)
 		goto use_cached;
 	if (!have_cli()) {
 		if (rc == SAO_OK)

@@ -209,7 +209,7 @@ static sao_err_t authorize_url(const sao_client_t *c, const sao_secret_t *redire
 static sao_err_t paste_redirect_uri(const sao_client_t *c, const sao_authcode_opts_t *o, sao_secret_t *uri_r,
                                     sao_error_t *err)
 {
-	const char *provider = c->account->provider;
+	sao_account_provider_t provider = c->account->provider;
 	const char *auth = c->ep.authorize;
 	const char *host;
 	const char *path;
@@ -217,12 +217,12 @@ static sao_err_t paste_redirect_uri(const sao_client_t *c, const sao_authcode_op
 
 	if (o->redirect_uri != NULL && o->redirect_uri[0] != '\0')
 		return sao_secret_set(uri_r, o->redirect_uri, strlen(o->redirect_uri), err);
-	if (provider != NULL && strcmp(provider, "microsoft") != 0) {
+	if (provider != SAO_PROVIDER_MICROSOFT) {
 		return sao_error_set(err, SAO_ERR_CONFIG,
 		                     "paste login of account '%s' needs a redirect URI: provider '%s' has no page to "
 		                     "land on by default; pass --redirect-uri with a URI registered for the app, for "
 		                     "example http://localhost/",
-		                     account_name(c), provider);
+		                     account_name(c), sao_settings_provider_name(provider));
 	}
 	host = strstr(auth, "://");
 	path = host != NULL ? strchr(host + 3, '/') : NULL;
@@ -262,11 +262,9 @@ static sao_err_t paste_read(FILE *in, int64_t deadline, const char *name, int ti
 			int rv;
 
 			if (wait <= 0) {
-				rc = sao_error_set(
-				    err, SAO_ERR_TIMEOUT,
-				    "login of account '%s' timed out: no address was pasted within %d seconds; "
-				    "run: sasl-oauth login %s --paste",
-				    name, timeout_s, name);
+				rc = sao_error_fix(err, SAO_ERR_TIMEOUT, SAO_FIX_LOGIN_PASTE, name,
+				    "login of account '%s' timed out: no address was pasted within %d seconds; ",
+				    name, timeout_s);
 				goto out;
 			}
 			rv = poll(&p, 1, wait > INT_MAX ? INT_MAX : (int)wait);
@@ -317,10 +315,10 @@ static sao_err_t paste_read(FILE *in, int64_t deadline, const char *name, int ti
 			goto out;
 	}
 	if (line_r->len == 0 && !done) {
-		rc = sao_error_set(err, SAO_ERR_PROTO,
+		rc = sao_error_fix(err, SAO_ERR_PROTO, SAO_FIX_LOGIN_PASTE, name,
 		                   "login of account '%s' got no address: the input ended before one was pasted; paste "
-		                   "the address the browser ended on; run: sasl-oauth login %s --paste",
-		                   name, name);
+		                   "the address the browser ended on; ",
+		                   name);
 	}
 out:
 	sao_wipe(buf, sizeof(buf));

@@ -236,16 +236,15 @@ static sao_err_t device_poll(sao_client_t *c, const sao_device_opts_t *o, device
 			break;
 	}
 	if (limit_s < d->expires_in) {
-		rc = sao_error_set(err, SAO_ERR_TIMEOUT,
+		rc = sao_error_fix(err, SAO_ERR_TIMEOUT, SAO_FIX_LOGIN, name,
 		                   "device login of account '%s' timed out: nobody signed in with code %s within %lld "
-		                   "seconds; sign in sooner or allow more time (--timeout); run: sasl-oauth login %s",
-		                   name, d->user_code, (long long)limit_s, name);
+		                   "seconds; sign in sooner or allow more time (--timeout); ",
+		                   name, d->user_code, (long long)limit_s);
 	} else {
-		rc = sao_error_set(
-		    err, SAO_ERR_TIMEOUT,
+		rc = sao_error_fix(err, SAO_ERR_TIMEOUT, SAO_FIX_LOGIN, name,
 		    "device login of account '%s' timed out: code %s expired after %lld seconds without a "
-		    "sign-in; enter the new code a new login shows; run: sasl-oauth login %s",
-		    name, d->user_code, (long long)limit_s, name);
+		    "sign-in; enter the new code a new login shows; ",
+		    name, d->user_code, (long long)limit_s);
 	}
 out:
 	if (tty)

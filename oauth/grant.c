@@ -14,6 +14,7 @@
 #include "sasl-oauth/catalog.h"
 #include "sasl-oauth/grant.h"
 #include "sasl-oauth/json.h"
+#include "sasl-oauth/token.h"
 
 #define SECRET_FILE_MAX 8192
 #define JWT_BEARER "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -157,6 +158,11 @@ void sao_client_clear(sao_client_t *c)
 	sao_jwt_key_free(&c->key);
 }
 
+/* The configuration's choices in jwt's terms. */
+static const sao_jwt_alg_t jwt_algs[] = { [SAO_ALG_RS256] = SAO_JWT_RS256, [SAO_ALG_PS256] = SAO_JWT_PS256 };
+static const sao_jwt_thumb_t jwt_thumbs[] = { [SAO_THUMBPRINT_SHA256] = SAO_JWT_X5T_S256,
+	                                      [SAO_THUMBPRINT_SHA1] = SAO_JWT_X5T_SHA1 };
+
 /* client_id, then the credential: a secret (client_secret_post) or a fresh
  * signed assertion whose audience is the token endpoint. */
 static sao_err_t add_client(sao_client_t *c, const char *url, sao_secret_t *form, sao_error_t *err)
@@ -173,9 +179,8 @@ static sao_err_t add_client(sao_client_t *c, const char *url, sao_secret_t *form
 	if (c->key == NULL)
 		return SAO_OK;
 	sao_secret_init(&jwt, SAO_TOKEN_MAX);
-	rc = sao_jwt_assertion(c->key, strcmp(a->assertion_alg, "PS256") == 0 ? SAO_JWT_PS256 : SAO_JWT_RS256,
-	                       strcmp(a->thumbprint, "sha1") == 0 ? SAO_JWT_X5T_SHA1 : SAO_JWT_X5T_S256, a->client_id,
-	                       c->ep.token, (int64_t)time(NULL), SAO_ASSERTION_LIFETIME, &jwt, err);
+	rc = sao_jwt_assertion(c->key, jwt_algs[a->assertion_alg], jwt_thumbs[a->thumbprint], a->client_id, c->ep.token,
+	                       (int64_t)time(NULL), SAO_ASSERTION_LIFETIME, &jwt, err);
 	if (rc == SAO_OK)
 		rc = sao_http_form_add(form, "client_assertion_type", JWT_BEARER, strlen(JWT_BEARER), err);
 	if (rc == SAO_OK)
@@ -262,6 +267,7 @@ sao_err_t sao_grant_failure(const char *account, const char *what, long status, 
 	char corr[64];
 	char aadsts[32] = "";
 	char fix[512];
+	char cmd[256];
 	char corr_text[128] = "";
 
 	if (e == NULL && code != 0)
@@ -278,15 +284,13 @@ sao_err_t sao_grant_failure(const char *account, const char *what, long status, 
 		snprintf(aadsts, sizeof(aadsts), " AADSTS%ld", code);
 	if (correlation[0] != '\0')
 		snprintf(corr_text, sizeof(corr_text), " (correlation id %.64s)", correlation);
+	sao_error_fix_text(SAO_FIX_LOGIN, account, cmd, sizeof(cmd));
 	if (e != NULL && e->login)
-		snprintf(fix, sizeof(fix), "%s%srun: sasl-oauth login %s", e->fix != NULL ? e->fix : "",
-		         e->fix != NULL ? ", then " : "", account);
+		snprintf(fix, sizeof(fix), "%s%s%s", e->fix != NULL ? e->fix : "", e->fix != NULL ? ", then " : "", cmd);
 	else if (e != NULL && e->fix != NULL)
 		snprintf(fix, sizeof(fix), "%s", e->fix);
 	else
-		snprintf(fix, sizeof(fix),
-		         "check the account's settings against the app registration, then run: sasl-oauth login %s",
-		         account);
+		snprintf(fix, sizeof(fix), "check the account's settings against the app registration, then %s", cmd);
 	if (status >= 500)
 		return sao_error_set(err, SAO_ERR_NET,
 		                     "%s failed: the identity provider answered HTTP %ld %s%s: %s%s; try again later "
@@ -362,15 +366,30 @@ out:
 	return rc;
 }
 
-/* An access token goes into a SASL message and an HTTP header: printable
- * ASCII without spaces, as RFC 6750's b64token and real tokens are. */
-static int token_printable(const char *t, size_t len)
+/* Why the access token in an answer cannot be used, or NULL: an RFC 6750
+ * b64token (sao_token_valid) is what the mechanisms send, so any other
+ * token is refused here, before it is cached. */
+static const char *unusable_token(const char *at, size_t len, char *buf, size_t size)
 {
-	for (size_t i = 0; i < len; i++) {
-		if (t[i] <= 0x20 || t[i] >= 0x7f)
-			return 0;
-	}
-	return len > 0;
+	char shown[8];
+	size_t i = 0;
+
+	if (at == NULL || len == 0)
+		return "it is missing or empty";
+	if (sao_token_valid(at, len))
+		return NULL;
+	/* The first byte that breaks the rule, for the message. */
+	while (i < len && sao_token_valid(at + i, 1))
+		i++;
+	while (i > 0 && i < len && at[i] == '=')
+		i++;
+	if ((unsigned char)at[i] > 0x20 && (unsigned char)at[i] < 0x7f)
+		snprintf(shown, sizeof(shown), "'%c'", at[i]);
+	else
+		snprintf(shown, sizeof(shown), "0x%02x", (unsigned char)at[i]);
+	snprintf(buf, size, "byte %zu is %s, outside RFC 6750's b64token set, so every mail server would refuse it", i,
+	         shown);
+	return buf;
 }
 
 static sao_err_t replace_string(char **field, const char *v, sao_error_t *err)
@@ -394,20 +413,23 @@ sao_err_t sao_grant_parse_token(const sao_json_t *json, int64_t now, const char 
 	const char *at = sao_json_get_string(json, "access_token", &at_len);
 	const char *rt = sao_json_get_string(json, "refresh_token", &rt_len);
 	const char *type = sao_json_get_string(json, "token_type", NULL);
+	const char *bad;
+	char why[160];
 	int64_t expires_in;
 	sao_err_t rc;
 
-	if (at == NULL || !token_printable(at, at_len))
+	bad = unusable_token(at, at_len, why, sizeof(why));
+	if (bad != NULL)
 		return sao_error_set(err, SAO_ERR_PROTO,
-		                     "%s failed: the identity provider's answer has no usable access_token; nothing was "
-		                     "changed",
-		                     what);
+		                     "%s failed: the identity provider's answer has no usable access_token (%s); nothing "
+		                     "was changed or cached",
+		                     what, bad);
 	if (type != NULL && strcasecmp(type, "bearer") != 0)
 		return sao_error_set(err, SAO_ERR_PROTO,
 		                     "%s failed: the identity provider issued a '%s' token, not a bearer token; check the "
 		                     "provider settings",
 		                     what, type);
-	if (rt != NULL && !token_printable(rt, rt_len))
+	if (rt != NULL && !sao_token_refresh_valid(rt, rt_len))
 		return sao_error_set(err, SAO_ERR_PROTO, "%s failed: the refresh_token in the answer is not printable text",
 		                     what);
 	if (!sao_json_get_int64(json, "expires_in", &expires_in))
@@ -473,8 +495,8 @@ sao_err_t sao_grant_refresh(sao_client_t *c, int64_t now, sao_token_t *tok, sao_
 
 	snprintf(what, sizeof(what), "refreshing the token of account '%s'", c->account->name);
 	if (tok->refresh_token.len == 0)
-		return sao_error_set(err, SAO_ERR_LOGIN, "%s failed: the cache holds no refresh token; run: sasl-oauth login %s",
-		                     what, c->account->name);
+		return sao_error_fix(err, SAO_ERR_LOGIN, SAO_FIX_LOGIN, c->account->name,
+		                     "%s failed: the cache holds no refresh token; ", what);
 	return token_request(c, now, what, tok, pairs, err);
 }
 

@@ -69,10 +69,10 @@ sao_err_t sao_loopback_open(sao_loopback_t *l, const char *name, sao_error_t *er
 	ok = l->fd >= 0 && bind(l->fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(l->fd, 16) == 0 &&
 	     getsockname(l->fd, (struct sockaddr *)&sa, &salen) == 0;
 	if (!ok) {
-		sao_error_set(err, rc,
+		sao_error_fix(err, rc, SAO_FIX_LOGIN_PASTE, name,
 		              "login of account '%s' cannot listen on 127.0.0.1 for the browser's redirect: %s; copy "
-		              "the address by hand instead; run: sasl-oauth login %s --paste",
-		              name, sao_errno_text(errno, ebuf, sizeof(ebuf)), name);
+		              "the address by hand instead; ",
+		              name, sao_errno_text(errno, ebuf, sizeof(ebuf)));
 		goto out;
 	}
 	l->port = ntohs(sa.sin_port);
@@ -339,12 +339,11 @@ sao_err_t sao_loopback_wait(sao_loopback_t *l, int64_t deadline, const sao_secre
 			if (l->refused > 0)
 				snprintf(refused, sizeof(refused), " (%u request%s with another state refused)", l->refused,
 				         l->refused == 1 ? "" : "s");
-			return sao_error_set(
-			    err, SAO_ERR_TIMEOUT,
+			return sao_error_fix(err, SAO_ERR_TIMEOUT, SAO_FIX_LOGIN, name,
 			    "login of account '%s' timed out: the browser did not come back to "
 			    "http://localhost:%u/ within %d seconds%s; finish the sign-in sooner, or use --paste "
-			    "when the browser runs on another machine; run: sasl-oauth login %s",
-			    name, l->port, timeout_s, refused, name);
+			    "when the browser runs on another machine; ",
+			    name, l->port, timeout_s, refused);
 		}
 		pfd[0].fd = l->fd;
 		pfd[0].events = POLLIN;

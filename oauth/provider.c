@@ -10,26 +10,26 @@
 /* Microsoft's national clouds: the login host and the Exchange Online
  * resource whose permissions the token must carry (protocols.md §3.13). */
 typedef struct cloud {
-	const char *name;
+	sao_account_cloud_t id;
 	const char *login;     /* https://host */
 	const char *resource;  /* delegated scopes are resource + permission */
 	const char *app;       /* client_credentials scope */
 } cloud_t;
 
 static const cloud_t clouds[] = {
-	{ .name = "global",
+	{ .id = SAO_CLOUD_GLOBAL,
 	  .login = "https://login.microsoftonline.com",
 	  .resource = "https://outlook.office.com/",
 	  .app = "https://outlook.office365.com/.default" },
-	{ .name = "usgov",
+	{ .id = SAO_CLOUD_USGOV,
 	  .login = "https://login.microsoftonline.us",
 	  .resource = "https://outlook.office365.us/",
 	  .app = "https://outlook.office365.us/.default" },
-	{ .name = "usgov-dod",
+	{ .id = SAO_CLOUD_USGOV_DOD,
 	  .login = "https://login.microsoftonline.us",
 	  .resource = "https://outlook-dod.office365.us/",
 	  .app = "https://outlook-dod.office365.us/.default" },
-	{ .name = "china",
+	{ .id = SAO_CLOUD_CHINA,
 	  .login = "https://login.partner.microsoftonline.cn",
 	  .resource = "https://partner.outlook.cn/",
 	  .app = "https://partner.outlook.cn/.default" },
@@ -78,10 +78,10 @@ static int pick(char **dst, const char *key, const char *preset)
 	return *dst != NULL;
 }
 
-static const cloud_t *find_cloud(const char *name)
+static const cloud_t *find_cloud(sao_account_cloud_t id)
 {
 	for (size_t i = 0; i < sizeof(clouds) / sizeof(clouds[0]); i++) {
-		if (strcmp(clouds[i].name, name) == 0)
+		if (clouds[i].id == id)
 			return &clouds[i];
 	}
 	return &clouds[0];
@@ -105,7 +105,7 @@ static char *microsoft_scope(const sao_account_t *a, const cloud_t *cl)
 	size_t size = 32;
 	char *s;
 
-	if (strcmp(a->flow, "client_credentials") == 0)
+	if (a->flow_id == SAO_FLOW_CLIENT_CREDENTIALS)
 		return strdup(cl->app);
 	for (size_t i = 0; i < sizeof(permissions) / sizeof(permissions[0]); i++)
 		size += strlen(cl->resource) + strlen(permissions[i].permission) + 1;
@@ -177,12 +177,12 @@ static sao_err_t generic(const sao_account_t *a, sao_endpoints_t *ep, sao_error_
 }
 
 static const struct {
-	const char *name;
+	sao_account_provider_t id;
 	sao_err_t (*fill)(const sao_account_t *a, sao_endpoints_t *ep, sao_error_t *err);
 } presets[] = {
-	{ "microsoft", microsoft },
-	{ "google", google },
-	{ "generic", generic },
+	{ SAO_PROVIDER_MICROSOFT, microsoft },
+	{ SAO_PROVIDER_GOOGLE, google },
+	{ SAO_PROVIDER_GENERIC, generic },
 };
 
 sao_err_t sao_provider_endpoints(const sao_account_t *a, sao_endpoints_t *ep_r, sao_error_t *err)
@@ -192,13 +192,13 @@ sao_err_t sao_provider_endpoints(const sao_account_t *a, sao_endpoints_t *ep_r, 
 	memset(ep_r, 0, sizeof(*ep_r));
 	ep_r->authorize_extra = "";
 	for (size_t i = 0; i < sizeof(presets) / sizeof(presets[0]); i++) {
-		if (strcmp(presets[i].name, a->provider) == 0) {
+		if (presets[i].id == a->provider) {
 			rc = presets[i].fill(a, ep_r, err);
 			break;
 		}
 	}
 	if (rc == SAO_ERR_INTERNAL)
-		sao_error_set(err, rc, "account '%s' has an unknown provider '%s'", a->name, a->provider);
+		sao_error_set(err, rc, "account '%s' has an unknown provider (%d)", a->name, (int)a->provider);
 	else if (rc == SAO_OK && ep_r->token == NULL)
 		rc = sao_error_set(err, SAO_ERR_CONFIG, "%s:%d: account '%s' has no token endpoint; set 'token_endpoint'",
 		                   a->file, a->line, a->name);

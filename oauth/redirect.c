@@ -195,20 +195,20 @@ sao_err_t sao_redirect_check(const sao_redirect_t *r, const sao_secret_t *state,
 	sao_err_t rc = SAO_ERR_PROTO;
 
 	if (!r->has_state) {
-		sao_error_set(err, rc,
+		sao_error_fix(err, rc, SAO_FIX_LOGIN, name,
 		              "login of account '%s' refused the redirect: it carries no state, so it cannot be told "
 		              "apart from a forged one (cross-site request forgery); start over "
-		              "and use the address the new login prints; run: sasl-oauth login %s",
-		              name, name);
+		              "and use the address the new login prints; ",
+		              name);
 		goto out;
 	}
 	if (!sao_redirect_state_ok(r, state)) {
-		sao_error_set(err, rc,
+		sao_error_fix(err, rc, SAO_FIX_LOGIN, name,
 		              "login of account '%s' refused the redirect: its state does not match the one this "
 		              "login sent, so it belongs to another sign-in (a browser tab left from an earlier "
 		              "attempt) or was forged (cross-site request forgery); finish the sign-in on the address "
-		              "the new login prints; run: sasl-oauth login %s",
-		              name, name);
+		              "the new login prints; ",
+		              name);
 		goto out;
 	}
 	if (r->has_error) {
@@ -216,10 +216,10 @@ sao_err_t sao_redirect_check(const sao_redirect_t *r, const sao_secret_t *state,
 		goto out;
 	}
 	if (!r->has_code) {
-		sao_error_set(err, rc,
+		sao_error_fix(err, rc, SAO_FIX_LOGIN, name,
 		              "login of account '%s' failed: the redirect carries neither a code nor an error; copy "
-		              "the whole address the browser ended on, or start over; run: sasl-oauth login %s",
-		              name, name);
+		              "the whole address the browser ended on, or start over; ",
+		              name);
 		goto out;
 	}
 	rc = SAO_OK;

@@ -8,22 +8,20 @@
 #include "sasl-oauth/grant.h"
 #include "sasl-oauth/renew.h"
 
-/* Long enough for the holder to finish one request with its retry. */
-static int lock_timeout_ms(const sao_account_t *a)
+int sao_renew_lock_ms(const sao_account_t *a)
 {
+	/* Long enough for the holder to finish one request with its retry. */
 	return (int)(a->http_timeout + 15) * 1000;
 }
 
-int sao_renew_fresh(const sao_account_t *a, const sao_token_t *tok, int64_t now)
+static int fresh(const sao_account_t *a, const sao_token_t *tok)
 {
-	if (tok->access_token.len == 0 || tok->rejected_at != 0)
-		return 0;
-	return tok->expires_at == 0 || tok->expires_at - a->refresh_margin > now;
+	return sao_token_fresh(tok, (int64_t)time(NULL), a->refresh_margin);
 }
 
 static int is_client_credentials(const sao_account_t *a)
 {
-	return strcmp(a->flow, "client_credentials") == 0;
+	return a->flow_id == SAO_FLOW_CLIENT_CREDENTIALS;
 }
 
 /* Reads the cache; a missing file is an empty token for client credentials
@@ -39,9 +37,7 @@ static sao_err_t read_cache(const sao_account_t *a, const char *path, sao_token_
 	if (rc == SAO_ERR_NOTFOUND && is_client_credentials(a))
 		return SAO_OK;
 	if (rc == SAO_ERR_NOTFOUND)
-		return sao_error_set(err, SAO_ERR_LOGIN,
-		                     "no token is cached for account '%s' (looked for '%s'); run: sasl-oauth login %s",
-		                     a->name, path, a->name);
+		return sao_cache_missing(path, a->name, SAO_ERR_LOGIN, err);
 	return rc == SAO_OK ? SAO_OK : sao_error_set(err, rc, "%s", why.msg);
 }
 
@@ -102,7 +98,7 @@ sao_err_t sao_renew_token(const sao_account_t *a, int force, sao_token_t *tok_r,
 	 * been kept aside by the read; say so rather than ask for a login. */
 	sao_error_clear(&first);
 	rc = sao_cache_read(path, tok_r, &first);
-	if (rc == SAO_OK && !force && sao_renew_fresh(a, tok_r, (int64_t)time(NULL)))
+	if (rc == SAO_OK && !force && fresh(a, tok_r))
 		goto out;
 	if (rc == SAO_OK) {
 		seen_obtained = tok_r->obtained_at;
@@ -110,14 +106,14 @@ sao_err_t sao_renew_token(const sao_account_t *a, int force, sao_token_t *tok_r,
 		sao_error_set(err, rc, "%s", first.msg);
 		goto out;
 	}
-	rc = sao_cache_lock(path, lock_timeout_ms(a), &lock, err);
+	rc = sao_cache_lock(path, sao_renew_lock_ms(a), &lock, err);
 	if (rc != SAO_OK)
 		goto out;
 	rc = read_cache(a, path, tok_r, err);
 	if (rc != SAO_OK)
 		goto out;
 	/* Someone refreshed while we waited for the lock: use theirs. */
-	if (sao_renew_fresh(a, tok_r, (int64_t)time(NULL)) && (!force || tok_r->obtained_at != seen_obtained))
+	if (fresh(a, tok_r) && (!force || tok_r->obtained_at != seen_obtained))
 		goto out;
 	rc = sao_client_init(&client, a, err);
 	if (rc != SAO_OK)
@@ -143,15 +139,11 @@ out:
 sao_err_t sao_renew_store(const sao_account_t *a, const sao_token_t *tok, sao_error_t *err)
 {
 	char *path = NULL;
-	int lock = -1;
 	sao_err_t rc;
 
 	rc = sao_settings_cache_path(a, &path, err);
 	if (rc == SAO_OK)
-		rc = sao_cache_lock(path, lock_timeout_ms(a), &lock, err);
-	if (rc == SAO_OK)
-		rc = sao_cache_write(path, tok, err);
-	sao_cache_unlock(&lock);
+		rc = sao_cache_store(path, tok, sao_renew_lock_ms(a), err);
 	free(path);
 	return rc;
 }

@@ -432,10 +432,10 @@ static int step_challenge(mech_conn_t *c, sasl_client_params_t *params, const ch
 	}
 	if (sao_cache_mark_rejected(c->source.cache_path, &c->token, (int64_t)time(NULL), reason, &merr) != SAO_OK)
 		params->utils->log(params->utils->conn, SASL_LOG_WARN, "sasl-oauth: %s", merr.msg);
-	sao_error_set(&c->err, SAO_ERR_REJECTED,
-	              "the server refused the token of account '%s' for '%s': %s; "
-	              "the cached token is marked rejected; run: sasl-oauth refresh %s (or sasl-oauth login %s)",
-	              who, user, reason, who, who);
+	sao_error_fix(&c->err, SAO_ERR_REJECTED, SAO_FIX_REFRESH_OR_LOGIN, who,
+	              "the server refused the token of account '%s' for '%s': %s; the cached token is marked "
+	              "rejected; ",
+	              who, user, reason);
 out:
 	report(c, params->utils);
 	*clientout = c->def->error_reply;
@@ -532,6 +532,9 @@ int sasl_client_plug_init(const sasl_utils_t *utils, int max_version, int *out_v
 		return SASL_BADVERS;
 	}
 	*out_version = SASL_CLIENT_PLUG_VERSION;
+	/* Secrets (the token, the login message) live in the program's own
+	 * allocator too: sasl_set_alloc sees them like every other block. */
+	sao_secret_allocator(utils->malloc, utils->free);
 	g = utils->malloc(sizeof(*g));
 	if (g == NULL)
 		return SASL_NOMEM;

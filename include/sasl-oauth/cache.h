@@ -10,8 +10,10 @@
  * A file that does not parse is renamed to "PATH.corrupt.UNIXTIME" and the
  * error says where it went; it is never deleted.
  *
- * Ownership: sao_token_t owns its secrets and strings; sao_token_clear()
- * wipes and frees them.
+ * What is written and read back is checked by lib/token.c's rules: a token
+ * that is not a valid token is never written; an access token read back
+ * that is not one (an older sasl-oauth cached those) is dropped, so the
+ * refresh token next to it still works.
  */
 #ifndef SAO_CACHE_H
 #define SAO_CACHE_H
@@ -20,26 +22,10 @@
 
 #include "sasl-oauth/error.h"
 #include "sasl-oauth/secret.h"
+#include "sasl-oauth/token.h"
 
 #define SAO_CACHE_FORMAT_VERSION 1
 #define SAO_CACHE_FILE_MAX (1024 * 1024)
-
-typedef struct sao_token {
-	sao_secret_t access_token;
-	sao_secret_t refresh_token;
-	int64_t expires_at;          /* UTC seconds; 0 = unknown */
-	int64_t obtained_at;
-	int64_t refresh_obtained_at;
-	int64_t rejected_at;         /* 0 = never rejected */
-	char *scope;                 /* may be NULL */
-	char *token_type;            /* may be NULL */
-	char *account;               /* may be NULL */
-	char *rejected_reason;       /* the server's refusal in words, may be NULL */
-	int64_t format_version;
-} sao_token_t;
-
-void sao_token_init(sao_token_t *tok);
-void sao_token_clear(sao_token_t *tok);
 
 /* Reads and validates the cache at path into tok_r (which must be
  * initialised). SAO_ERR_NOTFOUND if it does not exist, SAO_ERR_PERM for an
@@ -54,6 +40,14 @@ sao_err_t sao_cache_write(const char *path, const sao_token_t *tok, sao_error_t 
  * released with sao_cache_unlock(). Blocks at most timeout_ms. */
 sao_err_t sao_cache_lock(const char *path, int timeout_ms, int *fd_r, sao_error_t *err);
 void sao_cache_unlock(int *fd);
+
+/* Stores tok as the cache at path: takes the writer lock (waiting at most
+ * timeout_ms), writes, unlocks. */
+sao_err_t sao_cache_store(const char *path, const sao_token_t *tok, int timeout_ms, sao_error_t *err);
+
+/* Records code with the one message for an account that has no cached
+ * token at path, and the login that fixes it; returns code. */
+sao_err_t sao_cache_missing(const char *path, const char *account, sao_err_t code, sao_error_t *err);
 
 /* Records that a server refused access_token: under the lock, re-reads the
  * file and, if it still holds that same token, sets rejected_at = now and

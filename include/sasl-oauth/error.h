@@ -66,6 +66,23 @@ const char *sao_strerror(sao_err_t code);
 sao_err_t sao_error_set(sao_error_t *err, sao_err_t code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* The fix a message ends with, when running sasl-oauth repairs it. Written
+ * in one place so every message names the command the same way. */
+typedef enum {
+	SAO_FIX_LOGIN,            /* run: sasl-oauth login NAME */
+	SAO_FIX_LOGIN_PASTE,      /* run: sasl-oauth login NAME --paste */
+	SAO_FIX_REFRESH,          /* run: sasl-oauth refresh NAME */
+	SAO_FIX_REFRESH_OR_LOGIN  /* ... refresh NAME (or sasl-oauth login NAME if that fails) */
+} sao_fix_t;
+
+/* The fix for account ("run: sasl-oauth login work") in buf; returns buf. */
+const char *sao_error_fix_text(sao_fix_t fix, const char *account, char *buf, size_t size);
+
+/* sao_error_set() whose message is fmt followed by the fix for account:
+ * fmt ends where the fix goes ("...; " or "...; remove it and "). */
+sao_err_t sao_error_fix(sao_error_t *err, sao_err_t code, sao_fix_t fix, const char *account, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
 /* Thread-safe strerror: the text for errnum, in buf or a static string. */
 const char *sao_errno_text(int errnum, char *buf, size_t size);
 

@@ -7,8 +7,10 @@
  * OAUTHBEARER (RFC 7628 §3.1):
  *   gs2-header ^A [ "host=" host ^A ] [ "port=" port ^A ] "auth=Bearer " T ^A ^A
  *   gs2-header = "n," [ "a=" saslname ] ","   (RFC 5801: "," -> "=2C", "=" -> "=3D")
- * User and host must not contain ^A; the token must be a b64token
- * (RFC 6750 §2.1: 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=").
+ * User and host must not contain ^A; the token must be valid by
+ * sao_token_valid() (an RFC 6750 §2.1 b64token).
+ *
+ * Compiled into lib/, so the plugin and the CLI share them.
  */
 #ifndef SAO_MECH_H
 #define SAO_MECH_H
@@ -32,8 +34,5 @@ typedef sao_err_t (*sao_mech_encode_fn)(const sao_mech_input_t *in, sao_secret_t
 sao_err_t sao_mech_xoauth2_encode(const sao_mech_input_t *in, sao_secret_t *out, sao_error_t *err);
 sao_err_t sao_mech_oauthbearer_encode(const sao_mech_input_t *in, sao_secret_t *out,
                                       sao_error_t *err);
-
-/* 1 if token is a valid RFC 6750 b64token. */
-int sao_mech_token_valid(const unsigned char *token, size_t len);
 
 #endif

@@ -4,8 +4,8 @@
  * §5): hand out the cached access token while it is fresh, else refresh it
  * exactly once however many processes ask at the same moment.
  *
- * Fresh means: an access token, not marked rejected, expiring more than
- * refresh_margin seconds from now. Otherwise, under the cache's exclusive
+ * Fresh is lib/token.c's rule (sao_token_fresh) with the account's
+ * refresh_margin. Otherwise, under the cache's exclusive
  * lock: re-read (another process may have refreshed while we waited; then
  * its token is used and no request is sent), refresh (refresh token grant,
  * or the client credentials grant for flow = client_credentials), write the
@@ -23,8 +23,9 @@
 #include "sasl-oauth/error.h"
 #include "sasl-oauth/settings.h"
 
-/* 1 when tok can be handed out as it is at time now. */
-int sao_renew_fresh(const sao_account_t *a, const sao_token_t *tok, int64_t now);
+/* How long a writer waits for the cache lock of account a: long enough for
+ * the holder to finish one request with its retry. */
+int sao_renew_lock_ms(const sao_account_t *a);
 
 /* A fresh token for account a in tok_r (initialised by the caller). force
  * refreshes even a fresh token (once per call, never twice when another
@@ -32,7 +33,9 @@ int sao_renew_fresh(const sao_account_t *a, const sao_token_t *tok, int64_t now)
  * sent a request. */
 sao_err_t sao_renew_token(const sao_account_t *a, int force, sao_token_t *tok_r, int *refreshed_r, sao_error_t *err);
 
-/* Stores tok (from a login) as the account's cache, under the lock. */
+/* Stores tok (from a login) as the account's cache: sao_cache_store() at
+ * the account's cache path with sao_renew_lock_ms(). Kept for cli/main.c
+ * until it calls sao_cache_store() itself. */
 sao_err_t sao_renew_store(const sao_account_t *a, const sao_token_t *tok, sao_error_t *err);
 
 #endif

@@ -28,6 +28,13 @@ typedef struct sao_secret {
 	size_t max;
 } sao_secret_t;
 
+/* Where every secret's storage comes from and goes back to: malloc and free
+ * until changed (NULL restores them). The plugin hands in libsasl2's
+ * allocator, so a program's sasl_set_alloc sees every secret: it can fail
+ * them, and a test can check each block is wiped before it is returned.
+ * Call it before the first secret is allocated. */
+void sao_secret_allocator(void *(*alloc)(size_t), void (*release)(void *));
+
 /* Overwrites n bytes in a way the compiler may not elide. */
 void sao_wipe(void *p, size_t n);
 

@@ -31,17 +31,29 @@
 #define SAO_COMMAND_TIMEOUT_DEFAULT 30
 #define SAO_HTTP_TIMEOUT_SECONDS_DEFAULT 30
 
+/* The choice keys, parsed once into enums (OpenSSH readconf.c's multistate
+ * tables); nothing compares their words at the point of use. The first
+ * value of each is the default, so a zeroed account holds the defaults. */
+typedef enum { SAO_PROVIDER_MICROSOFT, SAO_PROVIDER_GOOGLE, SAO_PROVIDER_GENERIC } sao_account_provider_t;
+typedef enum { SAO_CLOUD_GLOBAL, SAO_CLOUD_USGOV, SAO_CLOUD_USGOV_DOD, SAO_CLOUD_CHINA } sao_account_cloud_t;
+typedef enum { SAO_FLOW_DEVICE, SAO_FLOW_AUTHCODE, SAO_FLOW_CLIENT_CREDENTIALS } sao_account_flow_t;
+typedef enum { SAO_ALG_RS256, SAO_ALG_PS256 } sao_account_alg_t;
+typedef enum { SAO_THUMBPRINT_SHA256, SAO_THUMBPRINT_SHA1 } sao_account_thumbprint_t;
+
 typedef struct sao_account {
 	char *name;
 	char **users;       /* lower-cased SASL user names served */
 	size_t n_users;
 	char **hosts;       /* lower-cased server names; none = any host */
 	size_t n_hosts;
-	char *provider;     /* microsoft | google | generic */
+	sao_account_provider_t provider; /* microsoft | google | generic */
 	char *tenant;
-	char *cloud;        /* global | usgov | usgov-dod | china */
+	sao_account_cloud_t cloud;       /* global | usgov | usgov-dod | china */
 	char *client_id;
-	char *flow;         /* device | authcode | client_credentials */
+	sao_account_flow_t flow_id;      /* device | authcode | client_credentials */
+	/* The flow's word, static: only for cli/main.c, which still compares
+	 * it; goes once cli/ uses flow_id. */
+	const char *flow;
 	char *client_secret_file;
 	char *certificate;
 	char *private_key;
@@ -58,8 +70,8 @@ typedef struct sao_account {
 	char *client_secret_credential; /* name in $CREDENTIALS_DIRECTORY (systemd) */
 	char *pkcs12;             /* certificate and key in one PKCS#12 file */
 	char *pkcs12_password_file;
-	char *assertion_alg;      /* RS256 | PS256 */
-	char *thumbprint;         /* sha256 (x5t#S256) | sha1 (x5t) */
+	sao_account_alg_t assertion_alg;        /* RS256 | PS256 */
+	sao_account_thumbprint_t thumbprint;    /* sha256 (x5t#S256) | sha1 (x5t) */
 	char *proxy;              /* "none" disables libcurl's environment proxy */
 	char *ca_file;
 	char *ca_path;
@@ -108,6 +120,10 @@ const char *sao_settings_cli_path(void);
  * variable chooses a file or a command, and child processes get none of
  * the caller's variables. */
 int sao_settings_secure(void);
+
+/* The configuration's word for a provider or a flow, for messages. */
+const char *sao_settings_provider_name(sao_account_provider_t provider);
+const char *sao_settings_flow_name(sao_account_flow_t flow);
 
 void sao_settings_free(sao_settings_t **s);
 

@@ -425,6 +425,45 @@ else
 	fail "the cache changed after a refused refresh (mode $(mode_of "$(cache_path work)"))"
 fi
 
+# A refresh that succeeds but cannot be cached hands out nothing: the token
+# would be lost at the next call with its rotated refresh token. Files may
+# not grow (root ignores modes, not RLIMIT_FSIZE; SIGXFSZ is ignored, so the
+# write fails with EFBIG); the output goes through pipes, which the limit
+# does not cover.
+echo "== 4b. a refreshed token that cannot be cached"
+seed_cache work alice@example.com 60
+note_caches
+cp "$(cache_path work)" "$BED_DIR/work.before"
+g0=$(grants refresh_token)
+"$PY" - "$CLI" "$BED_DIR" <<'PY'
+import resource, signal, subprocess, sys
+def no_growing():
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+p = subprocess.run([sys.argv[1], "token", "work"], stdin=subprocess.DEVNULL, capture_output=True,
+                   preexec_fn=no_growing, restore_signals=False, timeout=20)
+open(sys.argv[2] + "/out", "wb").write(p.stdout)
+open(sys.argv[2] + "/err", "wb").write(p.stderr)
+sys.exit(p.returncode)
+PY
+RC=$?
+OUT=$(cat "$BED_DIR/out")
+ERR=$(cat "$BED_DIR/err")
+cat "$BED_DIR/err" >> "$LEAKLOG"
+echo "--- sasl-oauth token work (files may not grow) -> exit $RC"
+printf '%s\n' "$ERR" | sed 's/^/    /'
+if [ "$RC" != 0 ] && [ -z "$OUT" ] && msg_has "could not write cache file" "previous cache is intact" && one_line &&
+	[ $(($(grants refresh_token) - g0)) = 1 ]; then
+	pass "refreshed but not cacheable: exit $RC, prints no token, says the cache could not be written"
+else
+	fail "refreshed but not cacheable: exit $RC, $(printf '%s' "$OUT" | wc -c) bytes on stdout, $(($(grants refresh_token) - g0)) grants"
+fi
+if cmp -s "$BED_DIR/work.before" "$(cache_path work)"; then
+	pass "the cache is byte-identical after the failed write"
+else
+	fail "the cache changed although it could not be written"
+fi
+
 # ---- 5. identity provider faults ---------------------------------------------------
 echo "== 5. identity provider faults"
 seed_cache work alice@example.com 60

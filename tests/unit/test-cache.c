@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -128,6 +129,12 @@ static void fill_token(sao_token_t *tok, const char *access, const char *refresh
 
 static void test_round_trip(void)
 {
+	static const struct {
+		const char *access, *refresh, *why;
+	} unusable[] = {
+		{ "ab,cd", "rt", "the access token is not an RFC 6750 bearer token" },
+		{ "at", "r t", "the refresh token holds spaces or control bytes" },
+	};
 	char dir[PBUF], parent[PBUF], path[PBUF], text[200000];
 	sao_token_t tok, back;
 	sao_error_t err;
@@ -204,6 +211,15 @@ static void test_round_trip(void)
 	sao_secret_set(&tok.access_token, S("a\0b"), NULL);
 	CHECK(sao_cache_write(path, &tok, &err) == SAO_ERR_PROTO);
 	CHECK(!exists(path));
+	/* A token the mechanisms would refuse is never cached. */
+	for (size_t i = 0; i < sizeof(unusable) / sizeof(unusable[0]); i++) {
+		sao_token_clear(&tok);
+		fill_token(&tok, unusable[i].access, unusable[i].refresh);
+		sao_error_clear(&err);
+		CHECK(sao_cache_write(path, &tok, &err) == SAO_ERR_PROTO);
+		CHECK_MSG(strstr(err.msg, unusable[i].why) != NULL, "%s", err.msg);
+		CHECK(!exists(path));
+	}
 
 	sao_token_clear(&tok);
 	sao_token_clear(&back);
@@ -221,6 +237,10 @@ static void test_lenient_reading(void)
 		  "{\"access_token\":\"at\",\"expires_at\":\"1700003600\",\"obtained_at\":\"5\"}", 1700003600, "at" },
 		{ "refresh token only", "{\"refresh_token\":\"rt\",\"format_version\":1}", 0, "" },
 		{ "unknown members ignored", "{\"access_token\":\"at\",\"future\":{\"x\":[1]},\"expires_at\":7}", 7, "at" },
+		/* An older sasl-oauth cached tokens no mechanism sends: the access
+		 * token is dropped (so it is refreshed), the refresh token kept. */
+		{ "access token outside b64token", "{\"access_token\":\"ab,cd\",\"refresh_token\":\"rt\",\"expires_at\":9}", 9,
+		  "" },
 	};
 	char path[PBUF];
 	sao_token_t tok;
@@ -373,6 +393,8 @@ static void test_corrupt(void)
 		{ "no token at all", S("{\"account\":\"other\",\"scope\":\"x\"}"),
 		  "it holds neither an access token nor a refresh token", "other" },
 		{ "token with NUL", S("{\"access_token\":\"a\\u0000b\"}"), "'access_token' contains a NUL byte", "work" },
+		{ "refresh token with a space", S("{\"access_token\":\"a\",\"refresh_token\":\"r t\"}"),
+		  "'refresh_token' holds spaces or control bytes", "work" },
 		{ "account with NUL", S("{\"access_token\":\"a\",\"account\":\"x\\u0000y\"}"), "'account' contains a NUL byte",
 		  "work" },
 		{ "format_version 0", S("{\"access_token\":\"a\",\"format_version\":0}"), "'format_version' is 0", "work" },
@@ -641,6 +663,29 @@ static void test_lock(void)
 	sao_cache_unlock(&fd); /* harmless twice */
 	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	close(ready[0]);
+
+	/* A reader waits a while for an exclusive lock on the file itself,
+	 * then names it and how to find the holder. */
+	{
+		sao_token_t tok;
+		int xfd;
+
+		fill_token(&tok, "at", NULL);
+		CHECK(sao_cache_write(path, &tok, NULL) == SAO_OK);
+		xfd = open(path, O_RDONLY | O_CLOEXEC);
+		CHECK(xfd >= 0 && flock(xfd, LOCK_EX) == 0);
+		sao_error_clear(&err);
+		CHECK(sao_cache_read(path, &tok, &err) == SAO_ERR_TIMEOUT);
+		snprintf(want, sizeof(want),
+		         "another process holds the lock on '%s' for more than 2000 ms; retry later, or find the holder "
+		         "with: fuser -v %s",
+		         path, path);
+		CHECK_MSG(strcmp(err.msg, want) == 0, "%s", err.msg);
+		CHECK(tok.access_token.len == 0);
+		close(xfd);
+		CHECK(sao_cache_read(path, &tok, NULL) == SAO_OK && tok.access_token.len == 2);
+		sao_token_clear(&tok);
+	}
 	close(release[1]);
 
 	/* A symbolic link in place of the lock file is refused. */

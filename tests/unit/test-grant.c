@@ -63,6 +63,10 @@ static const struct {
 	{ "{\"token_type\":\"Bearer\",\"expires_in\":10}", "has no usable access_token" },
 	{ "{\"access_token\":\"\"}", "has no usable access_token" },
 	{ "{\"access_token\":\"a b\"}", "has no usable access_token" },
+	/* Refused on arrival, so it is never cached to fail at every login. */
+	{ "{\"access_token\":\"ab,cd\"}", "has no usable access_token (byte 2 is ',', outside RFC 6750's b64token set" },
+	{ "{\"access_token\":\"abc=d\"}", "(byte 4 is 'd', outside" },
+	{ "{\"access_token\":\"ab\\u0001\"}", "(byte 2 is 0x01, outside" },
 	{ "{\"access_token\":\"at\",\"token_type\":\"mac\"}", "issued a 'mac' token, not a bearer token" },
 	{ "{\"access_token\":\"at\",\"refresh_token\":\"r\\u0001t\"}", "refresh_token in the answer is not printable" },
 	{ "{\"access_token\":\"at\",\"expires_in\":0}", "expires_in (0) is out of range" },

@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,42 +344,159 @@ static void test_misconfigured(void)
 	sasl_done();
 }
 
-/* Allocation failures anywhere give an error, never a crash or a leak. */
+/* The program's allocator, set before the first sasl_client_init (libsasl2
+ * ignores sasl_set_alloc after that, for the rest of the process): it
+ * fails on demand (alloc_budget) and keeps each live block's size, so that
+ * a block can be looked at when it comes back. */
+#define LIVE_MAX 16384
 static long alloc_budget = -1;
+static struct {
+	void *p;
+	size_t n;
+} live[LIVE_MAX];
+static const void *marked; /* a block whose bytes must all be zero when freed */
+static int marked_freed, marked_dirty;
 
-static void *fail_malloc(size_t n)
+static void live_add(void *p, size_t n)
 {
-	if (alloc_budget == 0)
-		return NULL;
-	if (alloc_budget > 0)
-		alloc_budget--;
-	return malloc(n);
+	size_t free_slot = LIVE_MAX;
+
+	for (size_t i = 0; p != NULL && i < LIVE_MAX; i++) {
+		if (live[i].p == p) /* freed behind our back and handed out again */
+			live[i].p = NULL;
+		if (live[i].p == NULL && free_slot == LIVE_MAX)
+			free_slot = i;
+	}
+	if (p != NULL && free_slot < LIVE_MAX) {
+		live[free_slot].p = p;
+		live[free_slot].n = n;
+	}
 }
 
-static void *fail_calloc(size_t a, size_t b)
+/* Forgets p; returns its size (0 if it was not allocated here). */
+static size_t live_take(const void *p)
 {
-	if (alloc_budget == 0)
-		return NULL;
-	if (alloc_budget > 0)
-		alloc_budget--;
-	return calloc(a, b);
+	for (size_t i = 0; p != NULL && i < LIVE_MAX; i++) {
+		if (live[i].p == p) {
+			live[i].p = NULL;
+			return live[i].n;
+		}
+	}
+	return 0;
 }
 
-static void *fail_realloc(void *p, size_t n)
+/* The live block that p points into, or NULL. */
+static void *live_block(const void *p)
 {
-	if (alloc_budget == 0)
-		return NULL;
-	if (alloc_budget > 0)
-		alloc_budget--;
-	return realloc(p, n);
+	for (size_t i = 0; p != NULL && i < LIVE_MAX; i++) {
+		if (live[i].p != NULL && (const char *)p >= (const char *)live[i].p &&
+		    (const char *)p < (const char *)live[i].p + live[i].n)
+			return live[i].p;
+	}
+	return NULL;
 }
 
-static void test_alloc_failures(void)
+static void returned(const void *p, size_t n)
 {
-	int succeeded = 0;
+	if (p == NULL || p != marked)
+		return;
+	marked = NULL;
+	marked_freed++;
+	for (size_t i = 0; i < n; i++) {
+		if (((const unsigned char *)p)[i] != 0) {
+			marked_dirty++;
+			break;
+		}
+	}
+}
+
+/* 0 when this allocation is to fail. */
+static int allowed(void)
+{
+	if (alloc_budget == 0)
+		return 0;
+	if (alloc_budget > 0)
+		alloc_budget--;
+	return 1;
+}
+
+static void *watch_malloc(size_t n)
+{
+	void *p = allowed() ? malloc(n) : NULL;
+
+	live_add(p, n);
+	return p;
+}
+
+static void *watch_calloc(size_t a, size_t b)
+{
+	void *p = allowed() ? calloc(a, b) : NULL;
+
+	live_add(p, a * b);
+	return p;
+}
+
+static void *watch_realloc(void *p, size_t n)
+{
+	size_t old;
+	void *q;
+
+	if (!allowed())
+		return NULL;
+	old = live_take(p);
+	returned(p, old);
+	q = realloc(p, n);
+	live_add(q != NULL ? q : p, q != NULL ? n : old);
+	return q;
+}
+
+static void watch_free(void *p)
+{
+	returned(p, live_take(p));
+	free(p);
+}
+
+/* The block holding the login message goes back to the program's
+ * allocator all zero: the plugin keeps its secrets there
+ * (sao_secret_allocator) and mech_dispose wipes them. */
+static void test_wiped_on_dispose(void)
+{
+	sasl_conn_t *conn;
+	struct login l;
+	sasl_interact_t *interact = NULL;
+	const char *out;
+	unsigned outlen;
 
 	write_conf("[account work]\nusers = alice@example.com\ncache = @D@/work.json\n");
-	sasl_set_alloc(fail_malloc, fail_calloc, fail_realloc, free);
+	write_cache("work", "work-token.wipe", (int64_t)time(NULL) + 3600);
+	init();
+	test_sasl.authname = "alice@example.com";
+	test_sasl.user = NULL;
+	conn = new_conn("imap.example.com", NULL, NULL);
+	l = start(conn, "XOAUTH2");
+	CHECK_MSG(l.rc == SASL_CONTINUE, "rc %d %s", l.rc, sasl_errdetail(conn));
+	CHECK(l.out != NULL && memmem(l.out, l.outlen, "work-token.wipe", 15) != NULL);
+	marked = live_block(l.out);
+	CHECK(marked != NULL);
+	marked_freed = marked_dirty = 0;
+	CHECK(sasl_client_step(conn, NULL, 0, &interact, &out, &outlen) == SASL_OK);
+	sasl_dispose(&conn);
+	CHECK_MSG(marked_freed == 1 && marked_dirty == 0, "login message block: freed %d, not wiped %d", marked_freed,
+	          marked_dirty);
+	marked = NULL;
+	sasl_done();
+}
+
+/* Allocation failures anywhere in a login give an error, never a crash or
+ * a leak, and say nothing about the cache. */
+static void test_alloc_failures(void)
+{
+	long budget_needed = -1;
+	int succeeded = 0;
+	char path[600];
+	DIR *d;
+
+	write_conf("[account work]\nusers = alice@example.com\ncache = @D@/work.json\n");
 	test_sasl.authname = "alice@example.com";
 	for (long budget = 0; budget < 400 && !succeeded; budget++) {
 		sasl_conn_t *conn = NULL;
@@ -386,17 +504,31 @@ static void test_alloc_failures(void)
 		unsigned outlen = 0;
 		sasl_interact_t *interact = NULL;
 
-		alloc_budget = budget;
+		/* libsasl2's own init and connection setup crash on a failed
+		 * allocation (libsasl2 2.1.28): failures start at the login. */
 		if (sasl_client_init(test_sasl_callbacks) == SASL_OK) {
-			if (sasl_client_new("imap", "imap.example.com", NULL, NULL, NULL, 0, &conn) == SASL_OK &&
-			    sasl_client_start(conn, "XOAUTH2", &interact, &out, &outlen, &mech) == SASL_CONTINUE)
-				succeeded = 1;
+			if (sasl_client_new("imap", "imap.example.com", NULL, NULL, NULL, 0, &conn) == SASL_OK) {
+				alloc_budget = budget;
+				if (sasl_client_start(conn, "XOAUTH2", &interact, &out, &outlen, &mech) == SASL_CONTINUE) {
+					succeeded = 1;
+					budget_needed = budget;
+				}
+				alloc_budget = -1;
+			}
 			sasl_dispose(&conn);
 		}
-		alloc_budget = -1;
 		sasl_done();
 	}
+	/* It took more than one try: failures were injected and survived. */
 	CHECK(succeeded);
+	CHECK(budget_needed > 0);
+	/* Running out of memory says nothing about the cache: it stays. */
+	CHECK(access(test_path(path, sizeof(path), "work.json"), F_OK) == 0);
+	d = opendir(test_dir());
+	for (struct dirent *e = d != NULL ? readdir(d) : NULL; e != NULL; e = readdir(d))
+		CHECK_MSG(strstr(e->d_name, ".corrupt.") == NULL, "kept aside: %s", e->d_name);
+	if (d != NULL)
+		closedir(d);
 }
 
 int main(void)
@@ -406,6 +538,7 @@ int main(void)
 	static const char *const system_plugins[] = { "libplain.so", NULL };
 	const char *dir = test_dir_init("test-plugin");
 
+	sasl_set_alloc(watch_malloc, watch_calloc, watch_realloc, watch_free);
 	test_sasl.path = test_plugin_dir(system_plugins);
 	test_path(conf_path, sizeof(conf_path), "sasl-oauth.conf");
 	setenv("HOME", dir, 1);
@@ -415,6 +548,7 @@ int main(void)
 		test_run("unconfigured: no mechanism offered, PLAIN unchanged", test_unconfigured);
 		test_run("configured: logins, errors, prompts", test_configured);
 		test_run("misconfigured: FILE:LINE at login", test_misconfigured);
+		test_run("the login message is wiped before it is freed", test_wiped_on_dispose);
 		test_run("allocation failures", test_alloc_failures);
 	}
 	test_dir_done();

@@ -7,7 +7,8 @@
 #include "sasl-oauth/provider.h"
 
 /* Accounts built by hand: only the fields provider.c reads. */
-static sao_account_t account(const char *provider, const char *cloud, const char *tenant, const char *flow)
+static sao_account_t account(sao_account_provider_t provider, sao_account_cloud_t cloud, const char *tenant,
+                             sao_account_flow_t flow)
 {
 	sao_account_t a;
 
@@ -15,39 +16,39 @@ static sao_account_t account(const char *provider, const char *cloud, const char
 	a.name = (char *)"work";
 	a.file = (char *)"test.conf";
 	a.line = 1;
-	a.provider = (char *)provider;
-	a.cloud = (char *)cloud;
+	a.provider = provider;
+	a.cloud = cloud;
 	a.tenant = (char *)tenant;
-	a.flow = (char *)flow;
+	a.flow_id = flow;
 	return a;
 }
 
 static const struct {
-	const char *cloud;
+	sao_account_cloud_t cloud;
 	const char *tenant;
-	const char *flow;
+	sao_account_flow_t flow;
 	const char *token, *device, *authorize, *scope;
 } ms_rows[] = {
-	{ "global", "contoso.onmicrosoft.com", "device",
+	{ SAO_CLOUD_GLOBAL, "contoso.onmicrosoft.com", SAO_FLOW_DEVICE,
 	  "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token",
 	  "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/devicecode",
 	  "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/authorize",
 	  "https://outlook.office.com/IMAP.AccessAsUser.All https://outlook.office.com/POP.AccessAsUser.All "
 	  "https://outlook.office.com/SMTP.Send offline_access" },
-	{ "global", "organizations", "client_credentials",
+	{ SAO_CLOUD_GLOBAL, "organizations", SAO_FLOW_CLIENT_CREDENTIALS,
 	  "https://login.microsoftonline.com/organizations/oauth2/v2.0/token",
 	  "https://login.microsoftonline.com/organizations/oauth2/v2.0/devicecode",
 	  "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize",
 	  "https://outlook.office365.com/.default" },
-	{ "usgov", "common", "authcode", "https://login.microsoftonline.us/common/oauth2/v2.0/token",
+	{ SAO_CLOUD_USGOV, "common", SAO_FLOW_AUTHCODE, "https://login.microsoftonline.us/common/oauth2/v2.0/token",
 	  "https://login.microsoftonline.us/common/oauth2/v2.0/devicecode",
 	  "https://login.microsoftonline.us/common/oauth2/v2.0/authorize",
 	  "https://outlook.office365.us/IMAP.AccessAsUser.All https://outlook.office365.us/POP.AccessAsUser.All "
 	  "https://outlook.office365.us/SMTP.Send offline_access" },
-	{ "usgov-dod", "x", "client_credentials", "https://login.microsoftonline.us/x/oauth2/v2.0/token",
+	{ SAO_CLOUD_USGOV_DOD, "x", SAO_FLOW_CLIENT_CREDENTIALS, "https://login.microsoftonline.us/x/oauth2/v2.0/token",
 	  "https://login.microsoftonline.us/x/oauth2/v2.0/devicecode",
 	  "https://login.microsoftonline.us/x/oauth2/v2.0/authorize", "https://outlook-dod.office365.us/.default" },
-	{ "china", "consumers", "device", "https://login.partner.microsoftonline.cn/consumers/oauth2/v2.0/token",
+	{ SAO_CLOUD_CHINA, "consumers", SAO_FLOW_DEVICE, "https://login.partner.microsoftonline.cn/consumers/oauth2/v2.0/token",
 	  "https://login.partner.microsoftonline.cn/consumers/oauth2/v2.0/devicecode",
 	  "https://login.partner.microsoftonline.cn/consumers/oauth2/v2.0/authorize",
 	  "https://partner.outlook.cn/IMAP.AccessAsUser.All https://partner.outlook.cn/POP.AccessAsUser.All "
@@ -62,7 +63,7 @@ static int streq(const char *a, const char *b)
 static void test_microsoft_clouds(void)
 {
 	for (size_t i = 0; i < sizeof(ms_rows) / sizeof(ms_rows[0]); i++) {
-		sao_account_t a = account("microsoft", ms_rows[i].cloud, ms_rows[i].tenant, ms_rows[i].flow);
+		sao_account_t a = account(SAO_PROVIDER_MICROSOFT, ms_rows[i].cloud, ms_rows[i].tenant, ms_rows[i].flow);
 		sao_endpoints_t ep;
 		sao_error_t err;
 
@@ -80,7 +81,7 @@ static void test_microsoft_clouds(void)
 
 static void test_services_and_overrides(void)
 {
-	sao_account_t a = account("microsoft", "global", "t", "device");
+	sao_account_t a = account(SAO_PROVIDER_MICROSOFT, SAO_CLOUD_GLOBAL, "t", SAO_FLOW_DEVICE);
 	char *smtp_only[] = { (char *)"smtp" };
 	char *imap_pop[] = { (char *)"imap", (char *)"pop" };
 	sao_endpoints_t ep;
@@ -114,8 +115,8 @@ static void test_services_and_overrides(void)
 
 static void test_google_and_generic(void)
 {
-	sao_account_t g = account("google", "global", "organizations", "authcode");
-	sao_account_t x = account("generic", "global", "organizations", "device");
+	sao_account_t g = account(SAO_PROVIDER_GOOGLE, SAO_CLOUD_GLOBAL, "organizations", SAO_FLOW_AUTHCODE);
+	sao_account_t x = account(SAO_PROVIDER_GENERIC, SAO_CLOUD_GLOBAL, "organizations", SAO_FLOW_DEVICE);
 	sao_endpoints_t ep;
 	sao_error_t err;
 

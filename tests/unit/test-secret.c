@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "testlib.h"
@@ -68,6 +69,67 @@ static void test_fingerprint_and_wipe(void)
 		CHECK(buf[i] == 0);
 }
 
+/* An allocator that remembers each block's size and, when a block comes
+ * back, whether it still held anything. */
+#define TRACKED 16
+static struct {
+	void *p;
+	size_t n;
+} blocks[TRACKED];
+static int returned, returned_dirty;
+
+static void *track_alloc(size_t n)
+{
+	void *p = malloc(n);
+
+	for (size_t i = 0; p != NULL && i < TRACKED; i++) {
+		if (blocks[i].p == NULL) {
+			blocks[i].p = p;
+			blocks[i].n = n;
+			break;
+		}
+	}
+	return p;
+}
+
+static void track_release(void *p)
+{
+	for (size_t i = 0; p != NULL && i < TRACKED; i++) {
+		if (blocks[i].p != p)
+			continue;
+		returned++;
+		for (size_t k = 0; k < blocks[i].n; k++) {
+			if (((unsigned char *)p)[k] != 0) {
+				returned_dirty++;
+				break;
+			}
+		}
+		blocks[i].p = NULL;
+	}
+	free(p);
+}
+
+/* Storage is wiped before it goes back: on clear and when a secret grows
+ * into a larger block. */
+static void test_wiped_when_returned(void)
+{
+	char big[300];
+	sao_secret_t s;
+
+	memset(big, 'y', sizeof(big));
+	sao_secret_allocator(track_alloc, track_release);
+	sao_secret_init(&s, 4096);
+	CHECK(sao_secret_set(&s, "refresh-secret", 14, NULL) == SAO_OK);
+	returned = returned_dirty = 0;
+	CHECK(sao_secret_append(&s, big, sizeof(big), NULL) == SAO_OK);
+	CHECK_MSG(returned == 1 && returned_dirty == 0, "growth: %d blocks back, %d not wiped", returned, returned_dirty);
+	CHECK(s.len == 314 && memcmp(s.data, "refresh-secret", 14) == 0);
+	returned = returned_dirty = 0;
+	sao_secret_clear(&s);
+	CHECK_MSG(returned == 1 && returned_dirty == 0, "clear: %d blocks back, %d not wiped", returned, returned_dirty);
+	sao_secret_allocator(NULL, NULL);
+}
+
 static void test_error_first_wins(void)
 {
 	sao_error_t err;
@@ -85,6 +147,7 @@ int main(void)
 	test_append_and_ceiling();
 	test_equal();
 	test_fingerprint_and_wipe();
+	test_wiped_when_returned();
 	test_error_first_wins();
 	return check_done("test-secret");
 }

@@ -262,11 +262,11 @@ static void test_full_account(void)
 	CHECK(streq(a->name, "work"));
 	CHECK(a->n_users == 2 && streq(a->users[0], "alice@contoso.com") && streq(a->users[1], "shared-desk@contoso.com"));
 	CHECK(a->n_hosts == 2 && streq(a->hosts[0], "outlook.office365.com") && streq(a->hosts[1], "smtp.office365.com"));
-	CHECK(streq(a->provider, "microsoft"));
+	CHECK(a->provider == SAO_PROVIDER_MICROSOFT);
 	CHECK(streq(a->tenant, "contoso.onmicrosoft.com"));
-	CHECK(streq(a->cloud, "usgov-dod"));
+	CHECK(a->cloud == SAO_CLOUD_USGOV_DOD);
 	CHECK(streq(a->client_id, "00000000-0000-0000-0000-000000000000"));
-	CHECK(streq(a->flow, "client_credentials"));
+	CHECK(a->flow_id == SAO_FLOW_CLIENT_CREDENTIALS && streq(a->flow, "client_credentials"));
 	CHECK(streq(a->client_secret_file, secret));
 	CHECK(a->certificate != NULL && strstr(a->certificate, "/app.pem") != NULL);
 	CHECK(streq(a->private_key, key));
@@ -292,8 +292,9 @@ static void test_defaults(void)
 	a = sao_settings_get(s, "work");
 	CHECK(a != NULL);
 	if (a != NULL) {
-		CHECK(streq(a->provider, "microsoft") && streq(a->tenant, "organizations"));
-		CHECK(streq(a->cloud, "global") && streq(a->flow, "device"));
+		CHECK(a->provider == SAO_PROVIDER_MICROSOFT && streq(a->tenant, "organizations"));
+		CHECK(a->cloud == SAO_CLOUD_GLOBAL && a->flow_id == SAO_FLOW_DEVICE && streq(a->flow, "device"));
+		CHECK(a->assertion_alg == SAO_ALG_RS256 && a->thumbprint == SAO_THUMBPRINT_SHA256);
 		CHECK(a->refresh_margin == SAO_REFRESH_MARGIN_DEFAULT && a->refresh_margin == 600);
 		CHECK(a->command_timeout == SAO_COMMAND_TIMEOUT_DEFAULT && a->command_timeout == 30);
 		CHECK(a->n_hosts == 0 && a->hosts == NULL);
@@ -305,7 +306,19 @@ static void test_defaults(void)
 	/* Other providers keep the defaults that apply to them. */
 	CHECK(load_text("[account g]\nusers = a@gmail.com\nprovider = google\nflow = authcode\n", &s, &err) == SAO_OK);
 	a = sao_settings_get(s, "g");
-	CHECK(a != NULL && streq(a->provider, "google") && streq(a->flow, "authcode") && a->system == 0);
+	CHECK(a != NULL && a->provider == SAO_PROVIDER_GOOGLE && a->flow_id == SAO_FLOW_AUTHCODE && streq(a->flow, "authcode") &&
+	      a->system == 0);
+	sao_settings_free(&s);
+	/* Choice words become their enum values once, in any case. */
+	CHECK(load_text("[account c]\nusers = a@b.c\nprovider = Microsoft\ncloud = CHINA\nflow = Client_Credentials\n"
+	                "client_secret_file = /nonexistent/secret\nassertion_alg = ps256\nthumbprint = SHA1\n",
+	                &s, &err) == SAO_OK);
+	a = sao_settings_get(s, "c");
+	CHECK(a != NULL && a->provider == SAO_PROVIDER_MICROSOFT && a->cloud == SAO_CLOUD_CHINA);
+	CHECK(a != NULL && a->flow_id == SAO_FLOW_CLIENT_CREDENTIALS && streq(a->flow, "client_credentials"));
+	CHECK(a != NULL && a->assertion_alg == SAO_ALG_PS256 && a->thumbprint == SAO_THUMBPRINT_SHA1);
+	CHECK(streq(sao_settings_provider_name(SAO_PROVIDER_GENERIC), "generic"));
+	CHECK(streq(sao_settings_flow_name(SAO_FLOW_AUTHCODE), "authcode"));
 	sao_settings_free(&s);
 	/* A file with comments only is valid and has no account. */
 	CHECK(load_text("# nothing yet\n\n", &s, &err) == SAO_OK);
@@ -840,6 +853,45 @@ static void test_system_and_user_files(void)
 		test_skip("no private mount namespace for a system file of our own");
 }
 
+/* In a set-id program (real ids other than the effective ones) the
+ * caller's environment names no file and no program. Root makes such a
+ * process in a child (real uid nobody, effective uid root); the same child
+ * without the change shows the environment is otherwise obeyed. */
+static void test_setid_guard(void)
+{
+	if (geteuid() != 0) {
+		test_skip("making a set-id process needs root");
+		return;
+	}
+	CHECK(test_write_text(conf, 0600, "[account envonly]\nusers = e@example.com\n") == 0);
+	for (int setid = 0; setid <= 1; setid++) {
+		int status = -1;
+		pid_t pid;
+
+		fflush(NULL);
+		pid = fork();
+		if (pid == 0) {
+			sao_settings_t *s = NULL;
+			int used = 0;
+
+			if (setid && setresuid(65534, 0, 0) != 0)
+				_exit(10);
+			setenv("SASL_OAUTH_CLI", "/nonexistent/not-the-cli", 1);
+			setenv("SASL_OAUTH_CONF", conf, 1);
+			if (strcmp(sao_settings_cli_path(), "/nonexistent/not-the-cli") == 0)
+				used |= 1;
+			if (sao_settings_load(&s, NULL) == SAO_OK && sao_settings_get(s, "envonly") != NULL)
+				used |= 2;
+			sao_settings_free(&s);
+			_exit(used);
+		}
+		CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+		CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == (setid ? 0 : 3),
+		          "%s: status %d (1: SASL_OAUTH_CLI used, 2: SASL_OAUTH_CONF used)", setid ? "set-id" : "plain",
+		          WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	}
+}
+
 int main(void)
 {
 	char path[600];
@@ -862,6 +914,7 @@ int main(void)
 	test_run("which files are read: the user's", test_load_user_files);
 	test_run("cache paths", test_cache_path);
 	test_run("system and user files together", test_system_and_user_files);
+	test_run("a set-id process ignores the caller's environment", test_setid_guard);
 	test_dir_done();
 	return check_done("test-settings");
 }

@@ -23,7 +23,7 @@
 struct row {
 	const char *name;
 	const char *cli;           /* fake sasl-oauth script, or NULL for none installed */
-	const char *flow;
+	sao_account_flow_t flow;
 	const char *command;       /* token_command, or NULL for the cache */
 	const char *access;        /* cache content; NULL = no file */
 	int64_t expires_in;        /* relative to now */
@@ -35,32 +35,32 @@ struct row {
 };
 
 static const struct row rows[] = {
-	{ "valid cache", CLI_OK, "device", NULL, "tok.valid", 3600, 0, SAO_OK, "tok.valid", NULL, "cache" },
-	{ "inside margin, no CLI: still used", NULL, "device", NULL, "tok.soon", 30, 0, SAO_OK, "tok.soon", NULL,
+	{ "valid cache", CLI_OK, SAO_FLOW_DEVICE, NULL, "tok.valid", 3600, 0, SAO_OK, "tok.valid", NULL, "cache" },
+	{ "inside margin, no CLI: still used", NULL, SAO_FLOW_DEVICE, NULL, "tok.soon", 30, 0, SAO_OK, "tok.soon", NULL,
 	  "cache" },
-	{ "expired, no CLI", NULL, "device", NULL, "tok.old", -10, 0, SAO_ERR_STALE, NULL,
+	{ "expired, no CLI", NULL, SAO_FLOW_DEVICE, NULL, "tok.old", -10, 0, SAO_ERR_STALE, NULL,
 	  "expired at", "cache" },
-	{ "expired, no CLI: says how to keep it fresh", NULL, "device", NULL, "tok.old", -10, 0, SAO_ERR_STALE, NULL,
+	{ "expired, no CLI: says how to keep it fresh", NULL, SAO_FLOW_DEVICE, NULL, "tok.old", -10, 0, SAO_ERR_STALE, NULL,
 	  "'sasl-oauth refresh --all' from outside a chroot", "cache" },
-	{ "rejected, no CLI", NULL, "device", NULL, "tok.bad", 3600, 1, SAO_ERR_STALE, NULL, "rejected by the server",
+	{ "rejected, no CLI", NULL, SAO_FLOW_DEVICE, NULL, "tok.bad", 3600, 1, SAO_ERR_STALE, NULL, "rejected by the server",
 	  "cache" },
-	{ "missing", CLI_OK, "device", NULL, NULL, 0, 0, SAO_ERR_NOTFOUND, NULL, "run: sasl-oauth login acct", "cache" },
-	{ "inside margin: refreshed", CLI_OK, "device", NULL, "tok.soon", 30, 0, SAO_OK, "tok.new", NULL,
+	{ "missing", CLI_OK, SAO_FLOW_DEVICE, NULL, NULL, 0, 0, SAO_ERR_NOTFOUND, NULL, "run: sasl-oauth login acct", "cache" },
+	{ "inside margin: refreshed", CLI_OK, SAO_FLOW_DEVICE, NULL, "tok.soon", 30, 0, SAO_OK, "tok.new", NULL,
 	  "sasl-oauth token" },
-	{ "expired: refreshed", CLI_OK, "device", NULL, "tok.old", -10, 0, SAO_OK, "tok.new", NULL, "sasl-oauth token" },
-	{ "rejected: refreshed", CLI_OK, "device", NULL, "tok.bad", 3600, 1, SAO_OK, "tok.new", NULL,
+	{ "expired: refreshed", CLI_OK, SAO_FLOW_DEVICE, NULL, "tok.old", -10, 0, SAO_OK, "tok.new", NULL, "sasl-oauth token" },
+	{ "rejected: refreshed", CLI_OK, SAO_FLOW_DEVICE, NULL, "tok.bad", 3600, 1, SAO_OK, "tok.new", NULL,
 	  "sasl-oauth token" },
-	{ "inside margin, refresh fails: cached token used", CLI_FAIL, "device", NULL, "tok.soon", 30, 0, SAO_OK,
+	{ "inside margin, refresh fails: cached token used", CLI_FAIL, SAO_FLOW_DEVICE, NULL, "tok.soon", 30, 0, SAO_OK,
 	  "tok.soon", NULL, "cache" },
-	{ "expired, refresh fails: the CLI's cause and fix", CLI_FAIL, "device", NULL, "tok.old", -10, 0, SAO_ERR_LOGIN,
+	{ "expired, refresh fails: the CLI's cause and fix", CLI_FAIL, SAO_FLOW_DEVICE, NULL, "tok.old", -10, 0, SAO_ERR_LOGIN,
 	  NULL, "refreshing failed: invalid_grant AADSTS50173; run: sasl-oauth login acct", "sasl-oauth token" },
-	{ "expired, CLI crashes: its exit told", CLI_CRASH, "device", NULL, "tok.old", -10, 0, SAO_ERR_CMD, NULL,
+	{ "expired, CLI crashes: its exit told", CLI_CRASH, SAO_FLOW_DEVICE, NULL, "tok.old", -10, 0, SAO_ERR_CMD, NULL,
 	  "exited with status 7: boom", "sasl-oauth token" },
-	{ "client credentials, nothing cached: obtained", CLI_OK, "client_credentials", NULL, NULL, 0, 0, SAO_OK,
+	{ "client credentials, nothing cached: obtained", CLI_OK, SAO_FLOW_CLIENT_CREDENTIALS, NULL, NULL, 0, 0, SAO_OK,
 	  "tok.new", NULL, "sasl-oauth token" },
-	{ "command wins over cache", CLI_OK, "device", "printf 'from-cmd\\n'", "tok.old", -10, 0, SAO_OK, "from-cmd",
+	{ "command wins over cache", CLI_OK, SAO_FLOW_DEVICE, "printf 'from-cmd\\n'", "tok.old", -10, 0, SAO_OK, "from-cmd",
 	  NULL, "token_command" },
-	{ "failing command", CLI_OK, "device", "false", "tok.valid", 3600, 0, SAO_ERR_CMD, NULL, "'false'",
+	{ "failing command", CLI_OK, SAO_FLOW_DEVICE, "false", "tok.valid", 3600, 0, SAO_ERR_CMD, NULL, "'false'",
 	  "token_command" },
 };
 
@@ -94,7 +94,7 @@ int main(void)
 		a.name = "acct";
 		a.cache = path;
 		a.token_command = (char *)r->command;
-		a.flow = (char *)r->flow;
+		a.flow_id = r->flow;
 		a.command_timeout = 5;
 		a.refresh_margin = 600;
 		a.http_timeout = 5;

@@ -4,24 +4,9 @@
 #include <string.h>
 
 #include "sasl-oauth/mech.h"
+#include "sasl-oauth/token.h"
 
 #define CTRL_A "\x01"
-
-int sao_mech_token_valid(const unsigned char *token, size_t len)
-{
-	size_t i = 0;
-
-	/* b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
-	while (i < len && (((token[i] | 0x20) >= 'a' && (token[i] | 0x20) <= 'z') ||
-	                   (token[i] >= '0' && token[i] <= '9') || strchr("-._~+/", token[i]) != NULL) &&
-	       token[i] != '\0')
-		i++;
-	if (i == 0)
-		return 0;
-	while (i < len && token[i] == '=')
-		i++;
-	return i == len;
-}
 
 static sao_err_t check_field(const char *what, const char *value, sao_error_t *err)
 {
@@ -39,7 +24,7 @@ static sao_err_t check_input(const sao_mech_input_t *in, sao_error_t *err)
 		return SAO_ERR_PROTO;
 	if (in->port != NULL && (in->port[0] == '\0' || strspn(in->port, "0123456789") != strlen(in->port)))
 		return sao_error_set(err, SAO_ERR_PROTO, "port '%s' is not a decimal number", in->port);
-	if (!sao_mech_token_valid(in->token, in->token_len))
+	if (!sao_token_valid(in->token, in->token_len))
 		return sao_error_set(err, SAO_ERR_PROTO,
 		                     "the access token (%zu bytes) is not a bearer token: it is empty or holds characters outside "
 		                     "RFC 6750's b64token set; check what the token source prints",
