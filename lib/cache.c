@@ -944,16 +944,19 @@ out:
 	return rc;
 }
 
-/* 1 when a holds tokens obtained after b's. */
-static int newer(const sao_token_t *a, const sao_token_t *b)
+/* 1 when a's tokens were not obtained before b's. A leftover found under
+ * the lock was written after the cache it sits beside (every writer since
+ * its death would have taken it over or removed it first), so within the
+ * same second it is the newer one. */
+static int not_older(const sao_token_t *a, const sao_token_t *b)
 {
 	if (a->refresh_obtained_at != b->refresh_obtained_at)
 		return a->refresh_obtained_at > b->refresh_obtained_at;
-	return a->obtained_at > b->obtained_at;
+	return a->obtained_at >= b->obtained_at;
 }
 
 /* Holding the writer lock no writer is alive, so every PATH.tmp.PID is what
- * a killed one left: one that holds a complete cache newer than PATH is
+ * a killed one left: one that holds a complete cache not older than PATH is
  * renamed over it (with strict rotation its refresh token is the only one
  * that still works), the others are removed. Best effort: what cannot be
  * done is left as it was. */
@@ -993,7 +996,7 @@ static void recover(const char *path)
 		    !S_ISREG(st.st_mode) || st.st_nlink != 1 || (st.st_mode & 077) != 0 ||
 		    (st.st_uid != geteuid() && geteuid() != 0))
 			continue;
-		if (read_quiet(full, &cand) == SAO_OK && (!have_cur || newer(&cand, &cur)) && rename(full, path) == 0) {
+		if (read_quiet(full, &cand) == SAO_OK && (!have_cur || not_older(&cand, &cur)) && rename(full, path) == 0) {
 			sao_token_clear(&cur);
 			cur = cand;
 			sao_token_init(&cand);

@@ -902,6 +902,21 @@ static void test_leftovers(void)
 	CHECK_BYTES(back.access_token.data, back.access_token.len, "at-new", 6);
 	CHECK(mode_of(path) == 0600);
 	sao_token_clear(&back);
+
+	/* Killed in the same second as the refresh before it: still the newer. */
+	fill_token(&tok, "at-same", "rt-same");
+	tok.obtained_at = tok.refresh_obtained_at = 200;
+	CHECK(sao_cache_write(other, &tok, NULL) == SAO_OK);
+	snprintf(tmp, sizeof(tmp), "%s.tmp.4194305", path);
+	CHECK(rename(other, tmp) == 0);
+	sao_token_clear(&tok);
+	CHECK(sao_cache_lock(path, 1000, &fd, NULL) == SAO_OK);
+	sao_cache_unlock(&fd);
+	sao_token_init(&back);
+	CHECK(sao_cache_read(path, &back, NULL) == SAO_OK);
+	CHECK_BYTES(back.refresh_token.data, back.refresh_token.len, "rt-same", 7);
+	CHECK(count_prefix(dir, "work.json.tmp.", NULL, 0) == 0);
+	sao_token_clear(&back);
 }
 
 /* Issue 13, defect 2: root must not give away a lock file it did not
