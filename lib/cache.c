@@ -980,7 +980,7 @@ static void recover(const char *path)
 	sao_token_init(&cur);
 	sao_token_init(&cand);
 	have_cur = read_quiet(path, &cur) == SAO_OK;
-	while ((de = readdir(d)) != NULL) {
+	for (de = readdir(d); de != NULL; de = readdir(d)) {
 		const char *rest = de->d_name + blen + 5;
 		struct stat st;
 		char *end;
