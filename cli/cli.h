@@ -8,7 +8,7 @@
  * that runs it; its usage line is made from that data (cli_usage). main.c holds the table of commands, options.c
  * the one option parser, output.c every way a command prints (the token
  * formats raw, xoauth2 and json, and the human lines). One file per command
- * (login.c, token.c, refresh.c, forget.c, tunnel.c). A command calls the libraries for
+ * (login.c, token.c, refresh.c, forget.c, tunnel.c, setup.c). A command calls the libraries for
  * everything else: none sends HTTP or edits a cache file itself.
  *
  * Output rules: a token goes to stdout only from "token"; every message
@@ -28,9 +28,9 @@
 #include "sasl-oauth/error.h"
 #include "sasl-oauth/settings.h"
 
-#define CLI_OPTIONS_MAX 8   /* options of one command */
+#define CLI_OPTIONS_MAX 24  /* options of one command */
 #define CLI_PROBLEM_MAX 256
-#define CLI_USAGE_MAX   256
+#define CLI_USAGE_MAX   1024
 
 typedef enum {
 	CLI_FLAG,   /* --name */
@@ -52,7 +52,9 @@ typedef struct cli_option {
 typedef enum {
 	CLI_ONE_ACCOUNT, /* exactly one operand */
 	CLI_ACCOUNTS,    /* one or more, or the instead_of_operands flag, not both */
-	CLI_ONE_URL      /* exactly one operand, a mail server's URL (tunnel) */
+	CLI_ONE_URL,     /* exactly one operand, a mail server's URL (tunnel) */
+	CLI_ONE_ADDRESS, /* exactly one mail address (setup: the account does not exist yet) */
+	CLI_OPTIONAL_ACCOUNT /* none (every account) or one; usage "[ACCOUNT]" */
 } cli_operands_t;
 
 /* What the parser found. Index i is the command's option i. Values point
@@ -72,6 +74,7 @@ typedef struct cli_command {
 	const cli_option_t *options; /* n_options entries, at most CLI_OPTIONS_MAX */
 	size_t n_options;
 	cli_operands_t operands;
+	int config_optional;         /* runs without any configuration file (s is then NULL) */
 	/* Runs the command on parsed arguments; returns the exit status. */
 	int (*run)(const sao_settings_t *s, const cli_args_t *args);
 	/* Optional: reports a failure before run (no configuration), for a
@@ -142,7 +145,18 @@ void cli_account_line(const sao_account_t *a, const char *fmt, ...) __attribute_
 /* "the access token expires at YYYY-MM-DD HH:MM:SSZ" for tok, in buf. */
 const char *cli_expiry(const sao_token_t *tok, char *buf, size_t size);
 
+/* s as a JSON string, quotes included, on f. */
+void cli_json_string(FILE *f, const char *s);
+
+/* ,"key":"value" on stdout (value as cli_json_string writes it). */
+void cli_json_member(const char *key, const char *value);
+
+/* Writes one check (claims.h) as "NAME: LEVEL: text; fix: fix" on stdout. */
+struct sao_check;
+void cli_check_line(const char *name, const struct sao_check *k);
+
 /* The commands, each in its own file. */
-extern const cli_command_t cli_login, cli_token, cli_refresh, cli_forget, cli_tunnel;
+extern const cli_command_t cli_setup, cli_login, cli_token, cli_refresh, cli_forget, cli_tunnel, cli_inspect,
+	cli_status, cli_config;
 
 #endif

@@ -10,10 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "sasl-oauth/authcode.h"
-#include "sasl-oauth/device.h"
-#include "sasl-oauth/grant.h"
-#include "sasl-oauth/renew.h"
+#include "sasl-oauth/signin.h"
 
 #define LOGIN_TIMEOUT_DEFAULT 900 /* a device code lives 15 minutes */
 
@@ -30,11 +27,9 @@ static int run(const sao_settings_t *s, const cli_args_t *o)
 {
 	sao_authcode_opts_t fo = { .in = stdin, .out = stdout, .timeout_s = LOGIN_TIMEOUT_DEFAULT };
 	const sao_account_t *a;
-	sao_client_t client;
 	sao_token_t tok;
 	sao_error_t err;
 	char expiry[128];
-	int have_client = 0;
 	sao_err_t rc;
 
 	fo.paste = o->given[OPT_PASTE];
@@ -49,35 +44,10 @@ static int run(const sao_settings_t *s, const cli_args_t *o)
 	a = cli_find_account(s, o->operands[0], &err);
 	if (a == NULL)
 		return cli_report(&err);
-	if (strcmp(a->flow, "client_credentials") == 0) {
-		rc = sao_renew_token(a, 1, &tok, NULL, &err);
-		goto out;
-	}
-	rc = sao_client_init(&client, a, &err);
-	if (rc != SAO_OK)
-		goto out;
-	have_client = 1;
-	if (strcmp(a->flow, "device") == 0 && !fo.paste) {
-		sao_device_opts_t dopts = { .out = fo.out, .timeout_s = fo.timeout_s };
-
-		rc = sao_device_login(&client, &dopts, &tok, &err);
-	} else {
-		rc = sao_authcode_login(&client, &fo, &tok, &err);
-	}
-	if (rc != SAO_OK)
-		goto out;
-	tok.account = strdup(a->name);
-	if (tok.account == NULL) {
-		rc = sao_error_set(&err, SAO_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	rc = sao_renew_store(a, &tok, &err);
-out:
+	rc = sao_signin(a, &fo, &tok, &err);
 	if (rc == SAO_OK)
 		cli_say("logged in account '%s'; %s%s", a->name, cli_expiry(&tok, expiry, sizeof(expiry)),
 		        tok.refresh_token.len > 0 ? "; a refresh token is stored and renews it" : "");
-	if (have_client)
-		sao_client_clear(&client);
 	sao_token_clear(&tok);
 	return rc == SAO_OK ? SAO_EXIT_OK : cli_report(&err);
 }

@@ -8,15 +8,19 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "sasl-oauth/grant.h"
 
-static const cli_command_t *const commands[] = { &cli_login, &cli_token, &cli_refresh, &cli_forget, &cli_tunnel };
+static const cli_command_t *const commands[] = { &cli_setup,  &cli_login,  &cli_token,   &cli_refresh, &cli_forget,
+	                                         &cli_tunnel, &cli_status, &cli_inspect, &cli_config };
 
 const sao_account_t *cli_find_account(const sao_settings_t *s, const char *name, sao_error_t *err)
 {
@@ -37,13 +41,31 @@ const sao_account_t *cli_find_account(const sao_settings_t *s, const char *name,
 	return err->code == SAO_OK ? a : NULL;
 }
 
+/* The load failed only because there is no file yet: none at all, or
+ * the one $SASL_OAUTH_CONF names does not exist (setup creates it). */
+static int no_configuration(const sao_error_t *err)
+{
+	const char *conf = getenv("SASL_OAUTH_CONF");
+
+	if (err->code == SAO_ERR_NOTFOUND)
+		return 1;
+	return err->code == SAO_ERR_CONFIG && conf != NULL && conf[0] != '\0' && access(conf, F_OK) != 0 &&
+	       errno == ENOENT;
+}
+
 static void usage(FILE *f)
 {
 	char buf[CLI_USAGE_MAX];
 
 	fprintf(f, "usage: sasl-oauth COMMAND [OPTIONS] ACCOUNT\n\ncommands:\n");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-8s %s\n", commands[i]->name, cli_usage(commands[i], buf, sizeof(buf)));
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		/* setup's options fill a screen: its --help lists them. */
+		if (commands[i]->config_optional)
+			fprintf(f, "  %-8s [OPTIONS] EMAIL   sets up an account from nothing (see setup --help)\n",
+			        commands[i]->name);
+		else
+			fprintf(f, "  %-8s %s\n", commands[i]->name, cli_usage(commands[i], buf, sizeof(buf)));
+	}
 	fprintf(f, "\n'sasl-oauth COMMAND --help' describes one. Configuration: $SASL_OAUTH_CONF, else\n"
 	           "%s/sasl-oauth.conf and ~/.config/sasl-oauth/config.\n"
 	           "Exit status: 0 ok, 1 failure, 2 usage, 3 a new login is needed, 4 configuration\n"
@@ -93,12 +115,12 @@ int main(int argc, char **argv)
 	umask(077);
 	signal(SIGPIPE, SIG_IGN);
 	sao_error_clear(&err);
-	if (sao_settings_load(&s, &err) != SAO_OK) {
+	if (sao_settings_load(&s, &err) != SAO_OK && !(cmd->config_optional && no_configuration(&err))) {
 		if (err.code == SAO_ERR_NOTFOUND) {
 			sao_error_clear(&err);
 			sao_error_set(&err, SAO_ERR_CONFIG,
 			              "no configuration file; create ~/.config/sasl-oauth/config or %s/sasl-oauth.conf with "
-			              "an [account NAME] section",
+			              "an [account NAME] section, or run: sasl-oauth setup EMAIL",
 			              SAO_SYSCONFDIR);
 		}
 		if (cmd->failed != NULL)

@@ -107,8 +107,12 @@ static cli_parse_t check_operands(const cli_command_t *cmd, cli_args_t *args)
 
 	if (cmd->operands == CLI_ONE_ACCOUNT)
 		return args->n_operands == 1 ? CLI_PARSE_OK : problem(args, "give one account");
+	if (cmd->operands == CLI_OPTIONAL_ACCOUNT)
+		return args->n_operands <= 1 ? CLI_PARSE_OK : problem(args, "give at most one account");
 	if (cmd->operands == CLI_ONE_URL)
 		return args->n_operands == 1 ? CLI_PARSE_OK : problem(args, "give one URL");
+	if (cmd->operands == CLI_ONE_ADDRESS)
+		return args->n_operands == 1 ? CLI_PARSE_OK : problem(args, "give one mail address");
 	for (size_t i = 0; i < cmd->n_options; i++) {
 		if (cmd->options[i].instead_of_operands) {
 			instead = cmd->options[i].name;
@@ -184,8 +188,12 @@ const char *cli_usage(const cli_command_t *cmd, char *buf, size_t size)
 	}
 	if (cmd->operands == CLI_ONE_ACCOUNT)
 		append(buf, size, &len, "ACCOUNT");
+	else if (cmd->operands == CLI_OPTIONAL_ACCOUNT)
+		append(buf, size, &len, "[ACCOUNT]");
 	else if (cmd->operands == CLI_ONE_URL)
 		append(buf, size, &len, "URL");
+	else if (cmd->operands == CLI_ONE_ADDRESS)
+		append(buf, size, &len, "EMAIL");
 	else if (instead != NULL)
 		append(buf, size, &len, "(--%s | ACCOUNT...)", instead);
 	else

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "sasl-oauth/claims.h"
 #include "sasl-oauth/clock.h"
 #include "sasl-oauth/crypto.h"
 #include "sasl-oauth/json.h"
@@ -134,4 +135,32 @@ const char *cli_expiry(const sao_token_t *tok, char *buf, size_t size)
 	sao_clock_utc(tok->expires_at, when, sizeof(when));
 	snprintf(buf, size, "the access token expires at %s", when);
 	return buf;
+}
+
+void cli_json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)(s != NULL ? s : ""); *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+void cli_json_member(const char *key, const char *value)
+{
+	printf(",\"%s\":", key);
+	cli_json_string(stdout, value);
+}
+
+void cli_check_line(const char *name, const struct sao_check *k)
+{
+	printf("%s: %s: %s", name, sao_check_level_name(k->level), k->text);
+	if (k->fix[0] != '\0')
+		printf("; fix: %s", k->fix);
+	putchar('\n');
 }

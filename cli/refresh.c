@@ -29,7 +29,7 @@ static int refreshable(const sao_account_t *a)
 
 	if (a->token_command != NULL)
 		return 0;
-	if (strcmp(a->flow, "client_credentials") == 0)
+	if (a->flow == SAO_FLOW_CLIENT_CREDENTIALS)
 		return 1;
 	if (sao_settings_cache_path(a, &path, NULL) != SAO_OK)
 		return 1;

@@ -19,6 +19,7 @@
 
 #include "sasl-oauth/cache.h"
 #include "sasl-oauth/clock.h"
+#include "sasl-oauth/fs.h"
 #include "sasl-oauth/json.h"
 
 /*
@@ -203,29 +204,12 @@ static sao_err_t check_file(const char *path, const struct stat *st, const char 
 	return SAO_OK;
 }
 
-/* mkdir -m 700 for the cache directory and, if that is missing too, its
- * parent (~/.local/state may not exist yet). Deeper gaps are an error. */
-static sao_err_t make_dir(const char *dir, sao_error_t *err)
-{
-	if (mkdir(dir, 0700) == 0) {
-		/* The umask may have taken bits away; never adds any. */
-		if (chmod(dir, 0700) != 0)
-			return sao_error_set(err, SAO_ERR_IO, "cannot set mode 0700 on new cache directory '%s': %s",
-			                     dir, strerror(errno));
-		return SAO_OK;
-	}
-	if (errno == EEXIST)
-		return SAO_OK;
-	return sao_error_set(err, SAO_ERR_IO,
-	                     "cannot create cache directory '%s': %s; create it with: mkdir -m 700 -p %s", dir,
-	                     strerror(errno), dir);
-}
-
+/* mkdir -m 700 -p for the cache directory: on a new account even
+ * ~/.local may be missing, and a sign-in must not fail after the person
+ * has signed in for want of a directory. */
 static sao_err_t ensure_dir(const char *dir, sao_error_t *err)
 {
-	char parent[PATH_MAX];
 	struct stat st;
-	sao_err_t rc;
 
 	if (stat(dir, &st) == 0) {
 		if (!S_ISDIR(st.st_mode))
@@ -236,14 +220,26 @@ static sao_err_t ensure_dir(const char *dir, sao_error_t *err)
 	if (errno != ENOENT)
 		return sao_error_set(err, SAO_ERR_IO, "cannot use cache directory '%s': %s; fix the cache path", dir,
 		                     strerror(errno));
-	if (!dir_of(dir, parent, sizeof(parent)))
-		return sao_error_set(err, SAO_ERR_IO, "cache directory path '%s' is too long", dir);
-	if (stat(parent, &st) != 0 && errno == ENOENT) {
-		rc = make_dir(parent, err);
-		if (rc != SAO_OK)
-			return rc;
-	}
-	return make_dir(dir, err);
+	return sao_fs_mkdirs(dir, 0700, "cache directory", err);
+}
+
+sao_err_t sao_cache_prepare(const char *path, sao_error_t *err)
+{
+	char dir[PATH_MAX];
+	sao_err_t rc;
+
+	if (!dir_of(path, dir, sizeof(dir)))
+		return sao_error_set(err, SAO_ERR_IO, "cache path '%s' is too long", path);
+	rc = ensure_dir(dir, err);
+	if (rc != SAO_OK)
+		return rc;
+	rc = check_dir(dir, 1, NULL, err);
+	if (rc != SAO_OK)
+		return rc;
+	if (access(dir, W_OK | X_OK) != 0)
+		return sao_error_set(err, SAO_ERR_PERM, "cannot write in cache directory '%s': %s; fix its owner or mode",
+		                     dir, strerror(errno));
+	return SAO_OK;
 }
 
 /* ---- reading ---------------------------------------------------------- */
@@ -635,6 +631,15 @@ sao_err_t sao_cache_read(const char *path, sao_token_t *tok_r, sao_error_t *err)
 
 /* ---- writing ---------------------------------------------------------- */
 
+/* Removes the note of a failed refresh (sao_cache_note_failure). */
+static void remove_note(const char *path)
+{
+	char note[PATH_MAX];
+
+	if (fmt_path(note, sizeof(note), "%s.failed", path))
+		(void)unlink(note);
+}
+
 static sao_err_t encode(const sao_token_t *tok, sao_secret_t *out, sao_error_t *err)
 {
 	sao_json_t *obj = NULL;
@@ -876,6 +881,7 @@ sao_err_t sao_cache_commit(sao_cache_slot_t *slot, const sao_token_t *tok, sao_e
 		                   slot->path, dir, strerror(errno));
 		goto out;
 	}
+	remove_note(slot->path);
 	rc = SAO_OK;
 out:
 	if (dfd >= 0)
@@ -1159,4 +1165,88 @@ sao_err_t sao_cache_remove(const char *path, sao_token_t *tok_r, sao_error_t *er
 		rc = sao_error_set(err, SAO_ERR_IO, "cannot delete '%s': %s", path, strerror(errno));
 	sao_cache_unlock(&fd);
 	return rc;
+}
+
+/* ---- the note of a failed refresh ------------------------------------ */
+
+sao_err_t sao_cache_note_failure(const char *path, const char *msg, sao_error_t *err)
+{
+	char note[PATH_MAX];
+	size_t len = strlen(msg);
+	int fd;
+	sao_err_t rc = SAO_OK;
+
+	if (!fmt_path(note, sizeof(note), "%s.failed", path))
+		return sao_error_set(err, SAO_ERR_IO, "cache file path '%s' is too long", path);
+	fd = open(note, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return sao_error_set(err, SAO_ERR_IO, "cannot write '%s': %s", note, strerror(errno));
+	if (len > SAO_CACHE_NOTE_MAX - 1)
+		len = SAO_CACHE_NOTE_MAX - 1;
+	if (write_all(fd, msg, len) != 0 || write_all(fd, "\n", 1) != 0)
+		rc = sao_error_set(err, SAO_ERR_IO, "cannot write '%s': %s", note, strerror(errno));
+	if (close(fd) != 0 && rc == SAO_OK)
+		rc = sao_error_set(err, SAO_ERR_IO, "cannot write '%s': %s", note, strerror(errno));
+	if (rc != SAO_OK)
+		(void)unlink(note);
+	return rc;
+}
+
+/* The note's descriptor when it is ours and newer than the cache, else -1. */
+static int open_note(const char *path, struct stat *st)
+{
+	char note[PATH_MAX];
+	struct stat cache;
+	int fd;
+
+	if (!fmt_path(note, sizeof(note), "%s.failed", path))
+		return -1;
+	fd = open(note, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	/* Written by the cache's owner (or root for it), like the cache, and
+	 * after the cache: a cache put in place since (by hand, by a restore)
+	 * makes the note old news. */
+	if (fstat(fd, st) == 0 && S_ISREG(st->st_mode) && (st->st_uid == geteuid() || st->st_uid == 0) &&
+	    (stat(path, &cache) != 0 || st->st_mtim.tv_sec > cache.st_mtim.tv_sec ||
+	     (st->st_mtim.tv_sec == cache.st_mtim.tv_sec && st->st_mtim.tv_nsec >= cache.st_mtim.tv_nsec)))
+		return fd;
+	close(fd);
+	return -1;
+}
+
+int sao_cache_read_failure(const char *path, char *buf, size_t size)
+{
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (size == 0)
+		return 0;
+	fd = open_note(path, &st);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+	for (char *c = buf; *c != '\0'; c++) {
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c == 0x7f)
+			*c = ' ';
+	}
+	return buf[0] != '\0';
+}
+
+int sao_cache_failure_time(const char *path, int64_t *at_r)
+{
+	struct stat st;
+	int fd = open_note(path, &st);
+
+	if (fd < 0)
+		return 0;
+	close(fd);
+	*at_r = (int64_t)st.st_mtim.tv_sec;
+	return 1;
 }

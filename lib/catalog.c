@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sasl-oauth/catalog.h"
 
@@ -340,4 +341,347 @@ const sao_catalog_entry_t *sao_catalog_error(const char *error)
 	if (error == NULL)
 		return NULL;
 	return bsearch(error, errors, sizeof(errors) / sizeof(errors[0]), sizeof(errors[0]), cmp_error);
+}
+
+const sao_catalog_entry_t *sao_catalog_codes(size_t *n_r)
+{
+	*n_r = sizeof(codes) / sizeof(codes[0]);
+	return codes;
+}
+
+const sao_catalog_entry_t *sao_catalog_errors(size_t *n_r)
+{
+	*n_r = sizeof(errors) / sizeof(errors[0]);
+	return errors;
+}
+
+/*
+ * The mail servers' refusals. Exchange Online sends no error challenge: its
+ * final reply is all a client learns (protocols.md §1.2, §4), and the same
+ * "AUTHENTICATE failed" covers a wrong audience, a missing scope, a revoked
+ * token and a missing mailbox permission. So entries for it are split by
+ * what the caller knows besides the reply (an app-only token, a shared
+ * mailbox), most specific first, and the generic one names the check that
+ * tells the causes apart (sasl-oauth inspect).
+ *
+ * Sources: protocols.md §4 (Exchange Online: failure strings, app-only
+ * setup, SMTP AUTH switches and their 5.7.139 texts, SendAsDenied, 5.7.30,
+ * 5.5.127), Microsoft's NDR texts for 5.7.57 ("Client not authenticated to
+ * send mail", in reply to MAIL FROM) and 5.7.60 ("Client does not have
+ * permissions to send as this sender"). 4.7.x and 4.3.2 are Exchange's
+ * temporary refusals; they are matched by class, not by text.
+ */
+#define INSPECT "run sasl-oauth inspect ACCOUNT to check the token's audience and scopes"
+#define APP_ONLY_FIX                                                                                                \
+	"an Exchange administrator registers the app's service principal (New-ServicePrincipal -AppId <client_id> "  \
+	"-ObjectId OBJECT_ID, with the object id of the Enterprise application, not of the app registration) and "  \
+	"gives it the mailbox (Add-MailboxPermission -Identity <mailbox> -User SERVICE_PRINCIPAL_ID -AccessRights " \
+	"FullAccess)"
+#define SHARED_FIX                                                                                          \
+	"an Exchange administrator gives the token's user the mailbox: Add-MailboxPermission -Identity <mailbox> " \
+	"-User DELEGATE -AccessRights FullAccess"
+
+static const sao_server_entry_t servers[] = {
+	/* SMTP: replies to AUTH. */
+	{ .id = "smtp-auth-disabled-mailbox",
+	  .proto = SAO_CATALOG_SMTP,
+	  .code = "535 5.7.139",
+	  .text = "disabled for the Mailbox",
+	  .example = "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox.",
+	  .cause = "this mailbox has SMTP AUTH switched off, and that refuses OAuth logins too",
+	  .fix = "an Exchange administrator runs: Set-CASMailbox -Identity <mailbox> -SmtpClientAuthenticationDisabled "
+	         "$false (or ticks \"Authenticated SMTP\" under the user's Mail, Manage email apps)" },
+	{ .id = "smtp-auth-disabled-tenant",
+	  .proto = SAO_CATALOG_SMTP,
+	  .code = "535 5.7.139",
+	  .text = "disabled for the Tenant",
+	  .example = "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.",
+	  .cause = "the organization has SMTP AUTH switched off for every mailbox",
+	  .fix = "an Exchange administrator enables it for this mailbox alone: Set-CASMailbox -Identity <mailbox> "
+	         "-SmtpClientAuthenticationDisabled $false (or for everyone: Set-TransportConfig "
+	         "-SmtpClientAuthenticationDisabled $false)" },
+	{ .id = "smtp-security-defaults",
+	  .proto = SAO_CATALOG_SMTP,
+	  .code = "535 5.7.139",
+	  .text = "security defaults",
+	  .example = "535 5.7.139 Authentication unsuccessful, user is locked by your organization's security defaults "
+	             "policy.",
+	  .cause = "the tenant's security defaults switch SMTP AUTH off",
+	  .fix = "an administrator replaces security defaults by Conditional Access policies, then enables SMTP AUTH "
+	         "for <mailbox>: Set-CASMailbox -Identity <mailbox> -SmtpClientAuthenticationDisabled $false" },
+	{ .id = "smtp-5.7.139",
+	  .proto = SAO_CATALOG_SMTP,
+	  .code = "535 5.7.139",
+	  .example = "535 5.7.139 Authentication unsuccessful, the request did not meet the criteria to be "
+	             "authenticated successfully. Contact your administrator.",
+	  .cause = "a policy of the organization refused this login, usually Conditional Access",
+	  .fix = "an administrator looks this login up in the Entra ID sign-in logs (user <mailbox>, app <client_id>) "
+	         "and excludes the app from the policy that failed" },
+	{ .id = "smtp-basic-auth",
+	  .proto = SAO_CATALOG_SMTP,
+	  .code = "5.7.30",
+	  .example = "550 5.7.30 Basic authentication is not supported for Client Submission.",
+	  .cause = "a password was sent where the server accepts OAuth tokens only",
+	  .fix = "add an account serving <mailbox> to the sasl-oauth configuration and let the program use XOAUTH2 "
+	         "only (mbsync: AuthMechs XOAUTH2; Postfix: smtp_sasl_mechanism_filter = xoauth2)" },
+	{ .id = "smtp-token-expiring",
+	  .proto = SAO_CATALOG_SMTP,
+	  .code = "5.5.127",
+	  .example = "501 5.5.127 Invalid XOAUTH2 auth data - Token will expire soon",
+	  .cause = "the server refuses tokens that expire within minutes",
+	  .fix = "set refresh_margin = 600 or more for this account, then run sasl-oauth refresh --force ACCOUNT" },
+	{ .id = "smtp-app-only",
+	  .proto = SAO_CATALOG_SMTP,
+	  .code = "535 5.7.3",
+	  .no_challenge = 1,
+	  .app_only = 1,
+	  .example = "535 5.7.3 Authentication unsuccessful [<host>]",
+	  .cause = "the server (Exchange Online) refused the app-only token: the app has no service principal in Exchange Online, "
+	           "no permission on this mailbox, or the token lacks the role SMTP.SendAsApp",
+	  .fix = APP_ONLY_FIX },
+	{ .id = "smtp-shared",
+	  .proto = SAO_CATALOG_SMTP,
+	  .code = "535 5.7.3",
+	  .no_challenge = 1,
+	  .shared = 1,
+	  .example = "535 5.7.3 Authentication unsuccessful [<host>]",
+	  .cause = "the server (Exchange Online) refused a login to a shared mailbox: the token's user has no FullAccess on it",
+	  .fix = SHARED_FIX },
+	{ .id = "smtp-5.7.3",
+	  .proto = SAO_CATALOG_SMTP,
+	  .code = "535 5.7.3",
+	  .no_challenge = 1,
+	  .example = "535 5.7.3 Authentication unsuccessful [<host>]",
+	  .cause = "the server (Exchange Online) refused the token without saying why: a token for another resource (Graph) or "
+	           "without SMTP.Send, an expired or revoked token, or SMTP AUTH switched off",
+	  .fix = INSPECT "; if they are right, an administrator checks Get-CASMailbox -Identity <mailbox> | "
+	                 "Format-List SmtpClientAuthenticationDisabled" },
+	/* SMTP: replies after a login. */
+	{ .id = "smtp-not-authenticated",
+	  .proto = SAO_CATALOG_SMTP,
+	  .code = "5.7.57",
+	  .example = "530 5.7.57 Client not authenticated to send mail.",
+	  .cause = "the program sent MAIL FROM without logging in first",
+	  .fix = "switch on SMTP authentication in the program (Postfix: smtp_sasl_auth_enable = yes and "
+	         "smtp_tls_security_level = encrypt) so that it logs in after STARTTLS" },
+	{ .id = "smtp-sendas-denied",
+	  .proto = SAO_CATALOG_SMTP,
+	  .code = "5.7.60",
+	  .example = "550 5.7.60 SMTP; Client does not have permissions to send as this sender",
+	  .cause = "the logged-in mailbox may not send with this sender address",
+	  .fix = "send from <mailbox>'s own address, or an Exchange administrator grants it: Add-RecipientPermission "
+	         "-Identity SENDER -Trustee <mailbox> -AccessRights SendAs" },
+	{ .id = "smtp-sendas-denied-submission",
+	  .proto = SAO_CATALOG_SMTP,
+	  .code = "5.2.252",
+	  .example = "554 5.2.252 SendAsDenied; <mailbox> not allowed to send as SENDER",
+	  .cause = "the logged-in mailbox may not send with this sender address",
+	  .fix = "send from <mailbox>'s own address, or an Exchange administrator grants it: Add-RecipientPermission "
+	         "-Identity SENDER -Trustee <mailbox> -AccessRights SendAs" },
+	{ .id = "smtp-concurrency",
+	  .proto = SAO_CATALOG_SMTP,
+	  .code = "4.3.2",
+	  .text = "thread limit",
+	  .example = "432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded",
+	  .cause = "too many connections of this mailbox are sending at the same time",
+	  .fix = "send over fewer connections at a time (Postfix: smtp_destination_concurrency_limit = 2 for this "
+	         "relay); the message is retried later" },
+	{ .id = "smtp-throttled",
+	  .proto = SAO_CATALOG_SMTP,
+	  .code = "4.7.",
+	  .example = "451 4.7.500 Server busy. Please try again later.",
+	  .cause = "the server is throttling this client for a while",
+	  .fix = "try again later (a mail server retries queued mail by itself), and send fewer messages and "
+	         "connections at a time" },
+	/* IMAP. */
+	{ .id = "imap-not-connected",
+	  .proto = SAO_CATALOG_IMAP,
+	  .code = "BAD",
+	  .text = "authenticated but not connected",
+	  .example = "BAD User is authenticated but not connected.",
+	  .cause = "the login succeeded but Exchange cannot open the mailbox: IMAP is off for it, or the token's "
+	           "identity has no permission on it",
+	  .fix = "an Exchange administrator runs Set-CASMailbox -Identity <mailbox> -ImapEnabled $true and, for a shared "
+	         "mailbox or an app-only token, Add-MailboxPermission -Identity <mailbox> -User DELEGATE_OR_SERVICE_PRINCIPAL "
+	         "-AccessRights FullAccess" },
+	{ .id = "imap-app-only",
+	  .proto = SAO_CATALOG_IMAP,
+	  .code = "NO",
+	  .text = "AUTHENTICATE failed",
+	  .no_challenge = 1,
+	  .app_only = 1,
+	  .example = "NO AUTHENTICATE failed.",
+	  .cause = "the server (Exchange Online) refused the app-only token: the app has no service principal in Exchange Online, "
+	           "no permission on this mailbox, or the token lacks the role IMAP.AccessAsApp",
+	  .fix = APP_ONLY_FIX },
+	{ .id = "imap-shared",
+	  .proto = SAO_CATALOG_IMAP,
+	  .code = "NO",
+	  .text = "AUTHENTICATE failed",
+	  .no_challenge = 1,
+	  .shared = 1,
+	  .example = "NO AUTHENTICATE failed.",
+	  .cause = "the server (Exchange Online) refused a login to a shared mailbox: the token's user has no FullAccess on it",
+	  .fix = SHARED_FIX },
+	{ .id = "imap-refused",
+	  .proto = SAO_CATALOG_IMAP,
+	  .code = "NO",
+	  .text = "AUTHENTICATE failed",
+	  .no_challenge = 1,
+	  .example = "NO AUTHENTICATE failed.",
+	  .cause = "the server (Exchange Online) refused the token without saying why: a token for another resource (Graph) or "
+	           "without IMAP.AccessAsUser.All, or an expired or revoked token",
+	  .fix = INSPECT ", then sasl-oauth refresh --force ACCOUNT" },
+	/* POP3. */
+	{ .id = "pop3-app-only",
+	  .proto = SAO_CATALOG_POP3,
+	  .code = "-ERR",
+	  .text = "Authentication failure",
+	  .no_challenge = 1,
+	  .app_only = 1,
+	  .example = "-ERR Authentication failure: unknown user name or bad password.",
+	  .cause = "the server (Exchange Online) refused the app-only token: the app has no service principal in Exchange Online, "
+	           "no permission on this mailbox, or the token lacks the role POP.AccessAsApp",
+	  .fix = APP_ONLY_FIX },
+	{ .id = "pop3-shared",
+	  .proto = SAO_CATALOG_POP3,
+	  .code = "-ERR",
+	  .text = "Authentication failure",
+	  .no_challenge = 1,
+	  .shared = 1,
+	  .example = "-ERR Authentication failure: unknown user name or bad password.",
+	  .cause = "the server (Exchange Online) refused a login to a shared mailbox: the token's user has no FullAccess on it",
+	  .fix = SHARED_FIX },
+	{ .id = "pop3-refused",
+	  .proto = SAO_CATALOG_POP3,
+	  .code = "-ERR",
+	  .text = "Authentication failure",
+	  .no_challenge = 1,
+	  .example = "-ERR Authentication failure: unknown user name or bad password.",
+	  .cause = "the server (Exchange Online) refused the token without saying why: a token for another resource (Graph) or "
+	           "without POP.AccessAsUser.All, an expired or revoked token, or POP switched off for the mailbox",
+	  .fix = INSPECT "; if they are right, an administrator runs Set-CASMailbox -Identity <mailbox> -PopEnabled "
+	                 "$true" },
+};
+
+const sao_server_entry_t *sao_catalog_servers(size_t *n_r)
+{
+	*n_r = sizeof(servers) / sizeof(servers[0]);
+	return servers;
+}
+
+/* 1 when s starts with the code as a whole word ("5.7.3" is not "5.7.30"),
+ * or with the class a code ending in '.' stands for ("4.7."). */
+static int starts_with_code(const char *s, const char *code)
+{
+	size_t n = strlen(code);
+
+	if (strncasecmp(s, code, n) != 0)
+		return 0;
+	return s[n] == '\0' || s[n] == ' ' || code[n - 1] == '.';
+}
+
+/* Whether the reply carries e's code: at its start ("535 5.7.139", "NO",
+ * "-ERR") or as its second word (the enhanced status code "5.7.57"). An
+ * IMAP tag is skipped; an SMTP continuation ("535-5.7.139") reads as the
+ * final line. */
+static int code_matches(const sao_server_entry_t *e, const char *reply, sao_catalog_proto_t proto)
+{
+	char words[64];
+	const char *p = reply, *second;
+	size_t n, first;
+
+	if (proto == SAO_CATALOG_IMAP) {
+		p += strcspn(p, " ");
+		p += strspn(p, " ");
+	}
+	/* The first two words only. */
+	first = strcspn(p, " -");
+	if (proto != SAO_CATALOG_SMTP || first != 3)
+		first = strcspn(p, " ");
+	n = first + 1 + strcspn(p + first + (p[first] != '\0'), " ");
+	if (p[first] == '\0')
+		n = first;
+	if (n >= sizeof(words))
+		n = sizeof(words) - 1;
+	memcpy(words, p, n);
+	words[n] = '\0';
+	if (first < n)
+		words[first] = ' ';
+	second = words + (first < n ? first + 1 : n);
+	return starts_with_code(words, e->code) || starts_with_code(second, e->code);
+}
+
+static int contains(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (const char *p = hay; *p != '\0'; p++) {
+		if (strncasecmp(p, needle, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+const sao_server_entry_t *sao_catalog_server(const sao_server_reply_t *r)
+{
+	if (r == NULL || r->reply == NULL)
+		return NULL;
+	for (size_t i = 0; i < sizeof(servers) / sizeof(servers[0]); i++) {
+		const sao_server_entry_t *e = &servers[i];
+
+		if (e->proto != r->proto || !code_matches(e, r->reply, r->proto))
+			continue;
+		if (e->text != NULL && !contains(r->reply, e->text))
+			continue;
+		if ((e->no_challenge && r->challenged) || (e->app_only && !r->app_only) || (e->shared && !r->shared))
+			continue;
+		return e;
+	}
+	return NULL;
+}
+
+const char *sao_catalog_fix(const sao_server_entry_t *e, const char *mailbox, const char *client_id, char *buf,
+                            size_t size)
+{
+	static const char mbox[] = "<mailbox>", cid[] = "<client_id>";
+	const char *p = e->fix;
+	size_t used = 0;
+
+	if (size == 0)
+		return buf;
+	while (*p != '\0' && used + 1 < size) {
+		const char *with = NULL;
+		size_t skip = 1, n;
+
+		if (mailbox != NULL && strncmp(p, mbox, sizeof(mbox) - 1) == 0) {
+			with = mailbox;
+			skip = sizeof(mbox) - 1;
+		} else if (client_id != NULL && strncmp(p, cid, sizeof(cid) - 1) == 0) {
+			with = client_id;
+			skip = sizeof(cid) - 1;
+		}
+		if (with == NULL) {
+			buf[used++] = *p++;
+			continue;
+		}
+		n = strlen(with);
+		if (n > size - 1 - used)
+			n = size - 1 - used;
+		memcpy(buf + used, with, n);
+		used += n;
+		p += skip;
+	}
+	buf[used] = '\0';
+	return buf;
+}
+
+const char *sao_catalog_proto_name(sao_catalog_proto_t p)
+{
+	switch (p) {
+	case SAO_CATALOG_IMAP: return "imap";
+	case SAO_CATALOG_POP3: return "pop3";
+	case SAO_CATALOG_SMTP: return "smtp";
+	}
+	return "?";
 }

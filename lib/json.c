@@ -319,6 +319,39 @@ const char *sao_json_get_string(const sao_json_t *obj, const char *key, size_t *
 }
 
 /* "3599": 1 to 18 ASCII digits, so the value always fits in int64_t. */
+size_t sao_json_get_words(const sao_json_t *obj, const char *key, char *buf, size_t size)
+{
+	struct json_object *v = member(obj, key);
+	size_t used = 0, count = 0, n;
+
+	if (size > 0)
+		buf[0] = '\0';
+	if (v == NULL || size == 0)
+		return 0;
+	if (JC(json_object_is_type)(v, json_type_string)) {
+		snprintf(buf, size, "%s", JC(json_object_get_string)(v));
+		return 1;
+	}
+	if (!JC(json_object_is_type)(v, json_type_array))
+		return 0;
+	n = JC(json_object_array_length)(v);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = JC(json_object_array_get_idx)(v, i);
+		int w;
+
+		if (e == NULL || !JC(json_object_is_type)(e, json_type_string))
+			continue;
+		w = snprintf(buf + used, size - used, "%s%s", count > 0 ? " " : "", JC(json_object_get_string)(e));
+		if (w < 0 || (size_t)w >= size - used) {
+			buf[used] = '\0';
+			break;
+		}
+		used += (size_t)w;
+		count++;
+	}
+	return count;
+}
+
 static int digits_to_int64(const char *s, size_t len, int64_t *v_r)
 {
 	int64_t v = 0;

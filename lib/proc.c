@@ -75,6 +75,7 @@ typedef struct plan {
 	int searched;     /* programs come from a PATH search */
 	int max_fd;       /* highest descriptor to close without close_range */
 	unsigned flags;   /* SAO_PROC_* */
+	const char *const *extra_env; /* "NAME=value" entries added for the child, or NULL */
 } plan_t;
 
 /* What the parent learnt from the child. */
@@ -314,9 +315,13 @@ static sao_err_t build_env(const char *what, plan_t *p, sao_error_t *err)
 	size_t n = 0, k = 0;
 	int have_path = 0;
 
+	size_t extra = 0;
+
 	for (char **e = environ; e != NULL && *e != NULL; e++)
 		n++;
-	p->envp = calloc(n + 2, sizeof(char *));
+	while (p->extra_env != NULL && p->extra_env[extra] != NULL)
+		extra++;
+	p->envp = calloc(n + extra + 2, sizeof(char *));
 	if (p->envp == NULL)
 		return sao_error_set(err, SAO_ERR_NOMEM, "out of memory preparing %s", what);
 	for (size_t i = 0; !setid && i < n; i++) {
@@ -331,6 +336,10 @@ static sao_err_t build_env(const char *what, plan_t *p, sao_error_t *err)
 	}
 	if (!have_path)
 		p->envp[k++] = default_path;
+	/* The caller's own variables (a notify_command's account and reason),
+	 * also in a set-id process: they are ours, not the caller's caller's. */
+	for (size_t i = 0; i < extra; i++)
+		p->envp[k++] = (char *)p->extra_env[i];
 	p->envp[k] = NULL;
 	return SAO_OK;
 }
@@ -406,10 +415,12 @@ static sao_err_t plan_build(const char *command, const char *arg, const char *wh
 	long max_fd = sysconf(_SC_OPEN_MAX);
 	size_t len = strlen(command);
 	unsigned flags = p->flags;
+	const char *const *extra_env = p->extra_env;
 	sao_err_t rc;
 
 	memset(p, 0, sizeof(*p));
 	p->flags = flags;
+	p->extra_env = extra_env;
 	p->max_fd = max_fd < 0 || max_fd > INT_MAX ? 65536 : (int)max_fd;
 	if (!(flags & SAO_PROC_NO_SHELL) && needs_shell(command)) {
 		/* /bin/sh by its absolute path: the command, not PATH, decides. */
@@ -853,6 +864,9 @@ static sao_err_t judge(const outcome_t *o, const plan_t *p, const char *what, co
 	if (!WIFEXITED(o->status) || WEXITSTATUS(o->status) != 0)
 		return sao_error_set(err, SAO_ERR_CMD, "%s ('%s') exited with status %d%s", what, shown,
 		                     WIFEXITED(o->status) ? WEXITSTATUS(o->status) : -1, tail);
+	/* A command run for its effect (notify_command): its output is no token. */
+	if (p->flags & SAO_PROC_NO_OUTPUT)
+		return SAO_OK;
 	if (len > 0 && memchr(b, '\0', len) != NULL)
 		return sao_error_set(err, SAO_ERR_CMD, "%s ('%s') printed a NUL byte on stdout; a token is text", what,
 		                     shown);
@@ -883,8 +897,9 @@ static sao_err_t judge(const outcome_t *o, const plan_t *p, const char *what, co
 	return sao_secret_set(token_r, b + start, end - start, err);
 }
 
-sao_err_t sao_proc_run(const char *command, const char *arg, unsigned flags, const char *what, int timeout_ms,
-                       sao_secret_t *out_r, sao_proc_exit_t *exit_r, sao_error_t *err)
+static sao_err_t run(const char *command, const char *arg, unsigned flags, const char *const *extra_env,
+                     const char *what, int timeout_ms, sao_secret_t *out_r, sao_proc_exit_t *exit_r,
+                     sao_error_t *err)
 {
 	char shown[COMMAND_SHOWN_MAX + 4];
 	char ebuf[128];
@@ -912,12 +927,14 @@ sao_err_t sao_proc_run(const char *command, const char *arg, unsigned flags, con
 		rc = sao_error_set(err, SAO_ERR_INTERNAL, "%s: invalid time limit %d ms", what, timeout_ms);
 		goto out;
 	}
-	if ((detached && (out_r != NULL || exit_r != NULL)) || (!detached && out_r == NULL) ||
+	if ((detached && (out_r != NULL || exit_r != NULL)) ||
+	    (!detached && (out_r == NULL) != ((flags & SAO_PROC_NO_OUTPUT) != 0)) ||
 	    (arg != NULL && !(flags & SAO_PROC_NO_SHELL))) {
 		rc = sao_error_set(err, SAO_ERR_INTERNAL, "%s: invalid use of the process runner", what);
 		goto out;
 	}
 	plan.flags = flags;
+	plan.extra_env = extra_env;
 	rc = plan_build(command, arg, what, shown, &plan, err);
 	if (rc != SAO_OK)
 		goto out;
@@ -991,4 +1008,16 @@ out:
 	if (rc != SAO_OK && out_r != NULL)
 		sao_secret_clear(out_r);
 	return rc;
+}
+
+sao_err_t sao_proc_run(const char *command, const char *arg, unsigned flags, const char *what, int timeout_ms,
+                       sao_secret_t *out_r, sao_proc_exit_t *exit_r, sao_error_t *err)
+{
+	return run(command, arg, flags & ~SAO_PROC_NO_OUTPUT, NULL, what, timeout_ms, out_r, exit_r, err);
+}
+
+sao_err_t sao_proc_notify(const char *command, const char *what, int timeout_ms, const char *const *env,
+                          sao_error_t *err)
+{
+	return run(command, NULL, SAO_PROC_NO_OUTPUT, env, what, timeout_ms, NULL, NULL, err);
 }

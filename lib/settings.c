@@ -41,7 +41,7 @@
  *
  *   file    = [ BOM ] *( line EOL ) [ line ]
  *   line    = *WSP [ section / setting ] *WSP [ comment ]
- *   section = "[" *WSP "account" 1*WSP name *WSP "]"
+ *   section = "[" *WSP "account" 1*WSP name *WSP "]" / "[" *WSP "defaults" *WSP "]"
  *   name    = ( ALPHA / DIGIT ) *63( ALPHA / DIGIT / "-" / "_" / "." / "@" )
  *   setting = key *WSP "=" *WSP value
  *   comment = ( "#" / ";" ) *CHAR
@@ -101,6 +101,7 @@ typedef enum {
 	KEY_CA_FILE,
 	KEY_CA_PATH,
 	KEY_HTTP_TIMEOUT,
+	KEY_NOTIFY_COMMAND,
 	N_KEYS
 } key_id_t;
 
@@ -109,6 +110,8 @@ typedef struct state {
 	const char *name;
 	int value;
 } state_t;
+
+_Static_assert(N_KEYS <= SAO_SETTINGS_KEYS_MAX, "sao_account_t.key_line is too small");
 
 typedef struct keyword {
 	const char *name;
@@ -157,7 +160,7 @@ static const keyword_t keywords[N_KEYS] = {
 	[KEY_TENANT] = { .name = "tenant", .kind = KW_TENANT, .off = FIELD(tenant), .def = "organizations" },
 	[KEY_CLOUD] = { .name = "cloud", .kind = KW_CHOICE, .off = FIELD(cloud), .states = clouds },
 	[KEY_CLIENT_ID] = { .name = "client_id", .kind = KW_STRING, .off = FIELD(client_id) },
-	[KEY_FLOW] = { .name = "flow", .kind = KW_CHOICE, .off = FIELD(flow_id), .states = flows },
+	[KEY_FLOW] = { .name = "flow", .kind = KW_CHOICE, .off = FIELD(flow), .states = flows },
 	[KEY_CLIENT_SECRET_FILE] = { .name = "client_secret_file", .kind = KW_SECRET, .off = FIELD(client_secret_file),
 	                             .what = "client secret file" },
 	[KEY_CERTIFICATE] = { .name = "certificate", .kind = KW_PATH, .off = FIELD(certificate) },
@@ -190,6 +193,7 @@ static const keyword_t keywords[N_KEYS] = {
 	[KEY_CA_PATH] = { .name = "ca_path", .kind = KW_PATH, .off = FIELD(ca_path) },
 	[KEY_HTTP_TIMEOUT] = { .name = "http_timeout", .kind = KW_SECONDS, .off = FIELD(http_timeout), .min = 1,
 	                       .max = 300, .ldef = SAO_HTTP_TIMEOUT_SECONDS_DEFAULT },
+	[KEY_NOTIFY_COMMAND] = { .name = "notify_command", .kind = KW_STRING, .off = FIELD(notify_command) },
 };
 
 /* One file being parsed. */
@@ -198,6 +202,9 @@ typedef struct parser {
 	int system;
 	sao_settings_t *s;
 	sao_account_t *cur;    /* the open section, or NULL */
+	int in_defaults;       /* in [defaults] */
+	int defaults_line;     /* where [defaults] was opened, 0 = not yet */
+	int client_id_line;    /* where [defaults] set client_id */
 	int key_line[N_KEYS];  /* where each key of cur was set, 0 = not set */
 	int line;
 } parser_t;
@@ -398,6 +405,7 @@ static void account_clear(sao_account_t *a)
 	free(a->proxy);
 	free(a->ca_file);
 	free(a->ca_path);
+	free(a->notify_command);
 	free(a->file);
 	memset(a, 0, sizeof(*a));
 }
@@ -409,6 +417,7 @@ void sao_settings_free(sao_settings_t **s)
 	for (size_t i = 0; i < (*s)->n_accounts; i++)
 		account_clear(&(*s)->accounts[i]);
 	free((*s)->accounts);
+	free((*s)->default_client_id);
 	free(*s);
 	*s = NULL;
 }
@@ -634,9 +643,9 @@ const char *sao_settings_provider_name(sao_account_provider_t provider)
 	return state_name(providers, (int)provider);
 }
 
-const char *sao_settings_flow_name(sao_account_flow_t flow)
+const char *sao_settings_cloud_name(sao_account_cloud_t cloud)
 {
-	return state_name(flows, (int)flow);
+	return state_name(clouds, (int)cloud);
 }
 
 /* A client secret or private key readable by others is refused now, while
@@ -710,6 +719,8 @@ static sao_err_t finish_account(parser_t *p, sao_error_t *err)
 	if (a == NULL)
 		return SAO_OK;
 	p->cur = NULL;
+	/* Where each value came from, for "sasl-oauth config". */
+	memcpy(a->key_line, p->key_line, sizeof(p->key_line));
 	for (int i = 0; i < N_KEYS; i++) {
 		const keyword_t *k = &keywords[i];
 
@@ -735,7 +746,6 @@ static sao_err_t finish_account(parser_t *p, sao_error_t *err)
 		return sao_error_set(err, SAO_ERR_CONFIG,
 		                     "%s:%d: account '%s' has no 'users' key; list the SASL user names it serves", p->path,
 		                     a->line, a->name);
-	a->flow = sao_settings_flow_name(a->flow_id);
 	if (p->key_line[KEY_CLOUD] != 0 && a->provider != SAO_PROVIDER_MICROSOFT)
 		return sao_error_set(err, SAO_ERR_CONFIG, "%s:%d: 'cloud' applies only to provider microsoft, not '%s'",
 		                     p->path, p->key_line[KEY_CLOUD], sao_settings_provider_name(a->provider));
@@ -746,7 +756,7 @@ static sao_err_t finish_account(parser_t *p, sao_error_t *err)
 		                     line, a->name, a->certificate != NULL ? "certificate" : "private_key",
 		                     a->certificate != NULL ? "private_key" : "certificate");
 	}
-	if (a->flow_id == SAO_FLOW_CLIENT_CREDENTIALS && a->client_secret_file == NULL &&
+	if (a->flow == SAO_FLOW_CLIENT_CREDENTIALS && a->client_secret_file == NULL &&
 	    a->client_secret_credential == NULL && a->certificate == NULL && a->pkcs12 == NULL)
 		return sao_error_set(err, SAO_ERR_CONFIG,
 		                     "%s:%d: account '%s' uses flow client_credentials but sets none of "
@@ -808,8 +818,21 @@ static sao_err_t open_section(parser_t *p, const char *t, size_t n, sao_error_t 
 	name = in + kind_len;
 	name_len = in_len - kind_len;
 	trim(&name, &name_len);
+	if (kind_len == 8 && memcmp(in, "defaults", 8) == 0 && name_len == 0) {
+		/* What "sasl-oauth setup" puts into new accounts (decisions.md). */
+		if (p->defaults_line != 0)
+			return sao_error_set(err, SAO_ERR_CONFIG, "%s:%d: a second [defaults] section (the first is at line %d)",
+			                     p->path, p->line, p->defaults_line);
+		rc = finish_account(p, err);
+		if (rc != SAO_OK)
+			return rc;
+		p->cur = NULL;
+		p->in_defaults = 1;
+		p->defaults_line = p->line;
+		return SAO_OK;
+	}
 	if (kind_len != 7 || memcmp(in, "account", 7) != 0)
-		return sao_error_set(err, SAO_ERR_CONFIG, "%s:%d: unknown section '[%.*s]'; expected [account NAME]",
+		return sao_error_set(err, SAO_ERR_CONFIG, "%s:%d: unknown section '[%.*s]'; expected [account NAME] or [defaults]",
 		                     p->path, p->line, (int)in_len, in);
 	if (name_len == 0)
 		return sao_error_set(err, SAO_ERR_CONFIG, "%s:%d: section [account] has no name; expected [account NAME]",
@@ -845,6 +868,7 @@ static sao_err_t open_section(parser_t *p, const char *t, size_t n, sao_error_t 
 	if (a->name == NULL || a->file == NULL)
 		return nomem(p, err);
 	p->cur = a;
+	p->in_defaults = 0;
 	memset(p->key_line, 0, sizeof(p->key_line));
 	return SAO_OK;
 }
@@ -869,6 +893,25 @@ static size_t value_length(const char *v, size_t n, int after_blank)
 		after_blank = is_blank(c);
 	}
 	return n;
+}
+
+/* A key of [defaults]: client_id, the application "sasl-oauth setup"
+ * writes into new Microsoft accounts when none is given. */
+static sao_err_t set_default(parser_t *p, const char *key, size_t key_len, const char *v, size_t v_len,
+                             sao_error_t *err)
+{
+	if (key_len != 9 || memcmp(key, "client_id", 9) != 0)
+		return sao_error_set(err, SAO_ERR_CONFIG, "%s:%d: unknown key '%.*s' in [defaults]; it takes client_id",
+		                     p->path, p->line, (int)key_len, key);
+	if (p->client_id_line != 0)
+		return sao_error_set(err, SAO_ERR_CONFIG,
+		                     "%s:%d: duplicate key 'client_id' in [defaults] (first set at line %d)", p->path,
+		                     p->line, p->client_id_line);
+	if (v_len == 0)
+		return sao_error_set(err, SAO_ERR_CONFIG, "%s:%d: key 'client_id' has an empty value", p->path, p->line);
+	p->client_id_line = p->line;
+	p->s->default_client_id = dup_span(v, v_len);
+	return p->s->default_client_id != NULL ? SAO_OK : nomem(p, err);
 }
 
 /* "key = value", t/n already trimmed. */
@@ -897,6 +940,8 @@ static sao_err_t set_key(parser_t *p, const char *t, size_t n, sao_error_t *err)
 		v++;
 		v_len -= 2;
 	}
+	if (p->in_defaults)
+		return set_default(p, key, key_len, v, v_len, err);
 	if (p->cur == NULL)
 		return sao_error_set(err, SAO_ERR_CONFIG, "%s:%d: key '%.*s' is outside any [account NAME] section",
 		                     p->path, p->line, (int)key_len, key);
@@ -1067,6 +1112,14 @@ static sao_err_t merge(sao_settings_t **sys, sao_settings_t **usr, sao_settings_
 		goto out;
 	}
 	m->n_files = (*sys)->n_files + (*usr)->n_files;
+	/* The user's [defaults] win over the system's. */
+	if ((*usr)->default_client_id != NULL) {
+		m->default_client_id = (*usr)->default_client_id;
+		(*usr)->default_client_id = NULL;
+	} else {
+		m->default_client_id = (*sys)->default_client_id;
+		(*sys)->default_client_id = NULL;
+	}
 	for (size_t i = 0; i < (*sys)->n_accounts; i++) {
 		sao_account_t *a = &(*sys)->accounts[i];
 
@@ -1218,9 +1271,95 @@ out:
 	return rc;
 }
 
+const char *sao_settings_system_path(void)
+{
+	return SYSTEM_CONF;
+}
+
+sao_err_t sao_settings_user_path(char **path_r, sao_error_t *err)
+{
+	const char *conf = env("SASL_OAUTH_CONF");
+	char *dir = NULL;
+	sao_err_t rc;
+
+	*path_r = NULL;
+	if (conf != NULL) {
+		*path_r = strdup(conf);
+		return *path_r != NULL ? SAO_OK : sao_error_set(err, SAO_ERR_NOMEM, "out of memory");
+	}
+	rc = xdg_dir("XDG_CONFIG_HOME", ".config", &dir, err);
+	if (rc == SAO_ERR_NOTFOUND)
+		return sao_error_set(err, rc, "no home directory is known; set HOME or SASL_OAUTH_CONF");
+	if (rc != SAO_OK)
+		return rc;
+	*path_r = join(dir, "/sasl-oauth/config", (const char *)NULL);
+	free(dir);
+	return *path_r != NULL ? SAO_OK : sao_error_set(err, SAO_ERR_NOMEM, "out of memory");
+}
+
 const char *sao_settings_cli_path(void)
 {
 	const char *v = env("SASL_OAUTH_CLI");
 
 	return v != NULL ? v : SAO_CLI_PATH;
+}
+
+size_t sao_settings_n_keys(void)
+{
+	return N_KEYS;
+}
+
+/* A URL's user:password@ part replaced by "***@" (a proxy's, an endpoint's). */
+static void mask_userinfo(char *v)
+{
+	char *scheme = strstr(v, "://"), *at, *end;
+
+	if (scheme == NULL)
+		return;
+	scheme += 3;
+	end = scheme + strcspn(scheme, "/?#");
+	at = memchr(scheme, '@', (size_t)(end - scheme));
+	if (at == NULL)
+		return;
+	memmove(scheme + 3, at, strlen(at) + 1);
+	memcpy(scheme, "***", 3);
+}
+
+const char *sao_settings_describe(const sao_account_t *a, size_t i, char *buf, size_t size, int *line_r)
+{
+	const keyword_t *k;
+	size_t used = 0;
+
+	*line_r = 0;
+	if (i >= N_KEYS || size == 0)
+		return NULL;
+	k = &keywords[i];
+	buf[0] = '\0';
+	*line_r = a->key_line[i];
+	if (k->kind == KW_SECONDS) {
+		snprintf(buf, size, "%ld", *(const long *)((const char *)a + k->off));
+	} else if (k->kind == KW_CHOICE) {
+		snprintf(buf, size, "%s", state_name(k->states, *(const int *)((const char *)a + k->off)));
+	} else if (k->kind == KW_LIST) {
+		char *const *list = *(char *const *const *)((const char *)a + k->off);
+		size_t n = *(const size_t *)((const char *)a + k->count_off);
+
+		if (n == 0)
+			return k->name;
+		for (size_t j = 0; j < n; j++) {
+			int w = snprintf(buf + used, size - used, "%s%s", j > 0 ? ", " : "", list[j]);
+
+			if (w < 0 || (size_t)w >= size - used)
+				break;
+			used += (size_t)w;
+		}
+	} else {
+		const char *v = *(char *const *)((const char *)a + k->off);
+
+		if (v == NULL)
+			return k->name;
+		snprintf(buf, size, "%s", v);
+		mask_userinfo(buf);
+	}
+	return k->name;
 }

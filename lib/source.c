@@ -98,7 +98,7 @@ static sao_err_t cache_get(const sao_account_t *a, int64_t now, sao_secret_t *to
 		goto out;
 	rc = sao_cache_read(res->cache_path, &tok, &why);
 	if (rc == SAO_ERR_NOTFOUND) {
-		if (have_cli() && a->flow_id == SAO_FLOW_CLIENT_CREDENTIALS)
+		if (have_cli() && a->flow == SAO_FLOW_CLIENT_CREDENTIALS)
 			goto refresh;
 		rc = sao_cache_missing(res->cache_path, a->name, rc, err);
 		goto out;
@@ -162,4 +162,30 @@ void sao_source_result_clear(sao_source_result_t *res)
 {
 	free(res->cache_path);
 	res->cache_path = NULL;
+}
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+int sao_source_token_shaped(const void *secret, size_t len, const char **why_r)
+{
+	static const char b64token[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/";
+	const unsigned char *p = secret;
+	size_t body = len;
+
+	/* b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
+	while (body > 0 && p[body - 1] == '=')
+		body--;
+	for (size_t i = 0; i < body; i++) {
+		if (p[i] == '\0' || strchr(b64token, p[i]) == NULL) {
+			*why_r = "it holds a character no bearer token has (tokens are letters, digits and - . _ ~ + / =)";
+			return 0;
+		}
+	}
+	if (len < SAO_TOKEN_MIN_LEN) {
+		*why_r = "it is shorter than any bearer token (" STR(SAO_TOKEN_MIN_LEN) " characters at least)";
+		return 0;
+	}
+	*why_r = NULL;
+	return 1;
 }

@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 
 #include "sasl-oauth/auth.h"
+#include "sasl-oauth/catalog.h"
 #include "sasl-oauth/challenge.h"
 #include "sasl-oauth/tls.h"
 
@@ -123,8 +124,27 @@ static void keep_words(const sao_auth_dialogue_t *d, const char *text, size_t le
 	sao_error_printable(text, len, d->server, d->server_size - 4);
 }
 
+/* A refusal that came without an error challenge (Exchange Online's
+ * "NO AUTHENTICATE failed.", "-ERR Authentication failure"): the catalog's
+ * cause and fix for the server's words, or NULL when it knows them not. */
+static const char *server_diagnosis(const sao_auth_dialogue_t *d, char *buf, size_t size)
+{
+	char reply[600], fix[SAO_ERROR_MSG_MAX];
+	int imap = strcmp(d->proto, "IMAP") == 0;
+	sao_server_reply_t r = { .proto = imap ? SAO_CATALOG_IMAP : SAO_CATALOG_POP3, .reply = reply };
+	const sao_server_entry_t *e;
+
+	snprintf(reply, sizeof(reply), "%s%s", imap ? "t NO " : "-ERR ", d->server);
+	e = sao_catalog_server(&r);
+	if (e == NULL)
+		return NULL;
+	snprintf(buf, size, "%s; fix: %s", e->cause, sao_catalog_fix(e, NULL, NULL, fix, sizeof(fix)));
+	return buf;
+}
+
 sao_err_t sao_auth_run(const sao_auth_dialogue_t *d, const sao_auth_t *auth, const char *command, sao_error_t *err)
 {
+	char explained[SAO_ERROR_MSG_MAX];
 	sao_secret_t b64, answer;
 	char line[128];
 	const char *text = NULL, *diag;
@@ -165,6 +185,8 @@ sao_err_t sao_auth_run(const sao_auth_dialogue_t *d, const sao_auth_t *auth, con
 		} else if (kind == SAO_AUTH_REFUSED) {
 			keep_words(d, text, len);
 			diag = auth->ops->diagnosis(auth->ctx);
+			if (diag == NULL)
+				diag = server_diagnosis(d, explained, sizeof(explained));
 			rc = sao_error_set(err, SAO_ERR_REJECTED, "the %s server refused the %s login: %s%s%s", d->proto,
 			                   auth->mech, d->server, diag != NULL ? "; " : "", diag != NULL ? diag : "");
 		}

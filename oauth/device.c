@@ -312,6 +312,11 @@ sao_err_t sao_device_login(sao_client_t *c, const sao_device_opts_t *o, sao_toke
 	 * The complete URI (RFC 8628 §3.3.1) spares typing the code. */
 	if (tty)
 		print_qr(o->out, d.uri_complete[0] != '\0' ? d.uri_complete : d.uri);
+#else
+	/* Say what is missing, once, where the person looks. */
+	if (tty)
+		fprintf(o->out, "(No QR code of this address: sasl-oauth was built without libqrencode. To get one, "
+		                "install libqrencode-dev and rebuild, or install the distribution's package.)\n");
 #endif
 	if (!tty) {
 		int64_t limit_s = d.expires_in < timeout_of(o) ? d.expires_in : timeout_of(o);

@@ -605,7 +605,7 @@ out:
 /* Everything but the per-attempt timeouts. CURLOPT_VERBOSE is never set:
  * its trace would print the form. */
 static CURLcode set_options(CURL *h, CURLU *cu, const url_parts_t *u, const sao_http_opts_t *o,
-                            const sao_secret_t *form, struct curl_slist *headers, transfer_t *t,
+                            int get, const sao_secret_t *form, struct curl_slist *headers, transfer_t *t,
                             char *errbuf)
 {
 	static const char empty[] = "";
@@ -638,9 +638,12 @@ static CURLcode set_options(CURL *h, CURLU *cu, const url_parts_t *u, const sao_
 		SET(CURLOPT_CAPATH, o->ca_path);
 	SET(CURLOPT_USERAGENT, USER_AGENT);
 	SET(CURLOPT_HTTPHEADER, headers);
-	SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(form != NULL ? form->len : 0));
-	SET(CURLOPT_POSTFIELDS,
-	    form != NULL && form->data != NULL ? (const char *)form->data : empty);
+	if (get) {
+		SET(CURLOPT_HTTPGET, 1L);
+	} else {
+		SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(form != NULL ? form->len : 0));
+		SET(CURLOPT_POSTFIELDS, form != NULL && form->data != NULL ? (const char *)form->data : empty);
+	}
 	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)SAO_HTTP_BODY_MAX);
 	SET(CURLOPT_WRITEFUNCTION, write_cb);
 	SET(CURLOPT_WRITEDATA, t);
@@ -670,8 +673,9 @@ static struct curl_slist *make_headers(void)
 	return list;
 }
 
-sao_err_t sao_http_post_form(const sao_http_opts_t *o, const char *url, const sao_secret_t *form,
-                             sao_http_response_t *resp_r, const char *what, sao_error_t *err)
+/* A GET (get = 1) or a POST of form. */
+static sao_err_t request(const sao_http_opts_t *o, const char *url, int get, const sao_secret_t *form,
+                         sao_http_response_t *resp_r, const char *what, sao_error_t *err)
 {
 	static const sao_http_opts_t defaults = { NULL, NULL, NULL, SAO_HTTP_TIMEOUT_DEFAULT };
 	char errbuf[CURL_ERROR_SIZE];
@@ -727,7 +731,7 @@ sao_err_t sao_http_post_form(const sao_http_opts_t *o, const char *url, const sa
 		goto out;
 	}
 	t.body = &resp_r->body;
-	cc = set_options(h, cu, &u, o, form, headers, &t, errbuf);
+	cc = set_options(h, cu, &u, o, get, form, headers, &t, errbuf);
 	if (cc != CURLE_OK) {
 		rc = sao_error_set(err, SAO_ERR_INTERNAL,
 		                   "%s failed: libcurl refused an option: %s; libcurl may be too "
@@ -804,4 +808,16 @@ out:
 	curl_slist_free_all(headers);
 	curl_url_cleanup(cu);
 	return rc;
+}
+
+sao_err_t sao_http_post_form(const sao_http_opts_t *o, const char *url, const sao_secret_t *form,
+                             sao_http_response_t *resp_r, const char *what, sao_error_t *err)
+{
+	return request(o, url, 0, form, resp_r, what, err);
+}
+
+sao_err_t sao_http_get(const sao_http_opts_t *o, const char *url, sao_http_response_t *resp_r, const char *what,
+                       sao_error_t *err)
+{
+	return request(o, url, 1, NULL, resp_r, what, err);
 }

@@ -105,7 +105,7 @@ static char *microsoft_scope(const sao_account_t *a, const cloud_t *cl)
 	size_t size = 32;
 	char *s;
 
-	if (a->flow_id == SAO_FLOW_CLIENT_CREDENTIALS)
+	if (a->flow == SAO_FLOW_CLIENT_CREDENTIALS)
 		return strdup(cl->app);
 	for (size_t i = 0; i < sizeof(permissions) / sizeof(permissions[0]); i++)
 		size += strlen(cl->resource) + strlen(permissions[i].permission) + 1;

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "sasl-oauth/grant.h"
+#include "sasl-oauth/proc.h"
 #include "sasl-oauth/renew.h"
 
 int sao_renew_lock_ms(const sao_account_t *a)
@@ -21,7 +23,7 @@ static int fresh(const sao_account_t *a, const sao_token_t *tok)
 
 static int is_client_credentials(const sao_account_t *a)
 {
-	return a->flow_id == SAO_FLOW_CLIENT_CREDENTIALS;
+	return a->flow == SAO_FLOW_CLIENT_CREDENTIALS;
 }
 
 /* Reads the cache; a missing file is an empty token for client credentials
@@ -80,6 +82,37 @@ static sao_err_t set_account(sao_token_t *tok, const sao_account_t *a, sao_error
 	return tok->account != NULL ? SAO_OK : sao_error_set(err, SAO_ERR_NOMEM, "out of memory");
 }
 
+/* The same failure as before: the same words up to the first parenthesis,
+ * which opens what changes with every attempt (the provider's own text
+ * with its trace and correlation ids, the timestamp). */
+static int same_failure(const char *a, const char *b)
+{
+	size_t la = strcspn(a, "("), lb = strcspn(b, "(");
+
+	return la == lb && strncmp(a, b, la) == 0;
+}
+
+/* A refresh failed in a way only a person can fix. Noted next to the cache
+ * for those who cannot refresh for themselves (Postfix's smtp in its
+ * chroot, status), and told once to the account's notify_command: not
+ * again while the note says the same, so a timer's every run or every
+ * queued mail does not repeat it; a successful refresh removes the note. */
+static void needs_person(const sao_account_t *a, const char *path, const char *msg)
+{
+	char before[SAO_CACHE_NOTE_MAX], account[512], reason[SAO_CACHE_NOTE_MAX + 32];
+	const char *env[3] = { account, reason, NULL };
+	int same = sao_cache_read_failure(path, before, sizeof(before)) && same_failure(before, msg);
+
+	if (sao_cache_note_failure(path, msg, NULL) != SAO_OK || same || a->notify_command == NULL)
+		return;
+	snprintf(account, sizeof(account), "SASL_OAUTH_ACCOUNT=%s", a->name);
+	/* The note's own line, as status shows it: printable, one line. */
+	if (!sao_cache_read_failure(path, before, sizeof(before)))
+		return;
+	snprintf(reason, sizeof(reason), "SASL_OAUTH_REASON=%s", before);
+	(void)sao_proc_notify(a->notify_command, "notify_command", (int)a->command_timeout * 1000, env, NULL);
+}
+
 sao_err_t sao_renew_token(const sao_account_t *a, int force, sao_token_t *tok_r, int *refreshed_r, sao_error_t *err)
 {
 	sao_client_t client;
@@ -131,6 +164,8 @@ sao_err_t sao_renew_token(const sao_account_t *a, int force, sao_token_t *tok_r,
 		goto out;
 	}
 	rc = request(&client, path, tok_r, err);
+	if (rc == SAO_ERR_LOGIN && err != NULL)
+		needs_person(a, path, err->msg);
 	if (rc == SAO_OK)
 		rc = set_account(tok_r, a, err);
 	if (rc != SAO_OK)
@@ -159,17 +194,5 @@ out:
 	free(path);
 	if (rc != SAO_OK)
 		sao_token_clear(tok_r);
-	return rc;
-}
-
-sao_err_t sao_renew_store(const sao_account_t *a, const sao_token_t *tok, sao_error_t *err)
-{
-	char *path = NULL;
-	sao_err_t rc;
-
-	rc = sao_settings_cache_path(a, &path, err);
-	if (rc == SAO_OK)
-		rc = sao_cache_store(path, tok, sao_renew_lock_ms(a), err);
-	free(path);
 	return rc;
 }

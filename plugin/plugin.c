@@ -39,6 +39,7 @@
 
 #include "sasl-oauth/cache.h"
 #include "sasl-oauth/challenge.h"
+#include "sasl-oauth/claims.h"
 #include "sasl-oauth/json.h"
 #include "sasl-oauth/mech.h"
 #include "sasl-oauth/secret.h"
@@ -281,6 +282,7 @@ static int find_token(mech_conn_t *c, sasl_client_params_t *params, sasl_interac
                       sasl_interact_t **prompt_need)
 {
 	const char *login = c->authzid[0] != '\0' ? c->authzid : c->authid;
+	const char *why = NULL;
 	int rc;
 
 	c->account = sao_settings_find(c->shared->settings, login, params->serverFQDN);
@@ -303,6 +305,20 @@ static int find_token(mech_conn_t *c, sasl_client_params_t *params, sasl_interac
 		              "no account in the sasl-oauth configuration serves user '%s' and the application gave no "
 		              "password to use as the bearer token; add the user to an account's 'users =' line",
 		              login);
+		return fail(c, params->utils);
+	}
+	if (!sao_source_token_shaped(c->token.data, c->token.len, &why)) {
+		/* libsasl2 picked this mechanism over PLAIN without asking us;
+		 * sending a password as a token only earns a refusal that says
+		 * nothing. */
+		sao_error_set(&c->err, SAO_ERR_NOCRED,
+		              "no account in the sasl-oauth configuration serves user '%s', and the password the "
+		              "application gave cannot be a bearer token: %s; libsasl2 chose %s because the sasl-oauth "
+		              "plugin is configured; to log in with a password, restrict this account to PLAIN (mbsync: "
+		              "AuthMechs PLAIN; Postfix: smtp_sasl_mechanism_filter = plain, login), or to use OAuth add "
+		              "the user to an account's 'users =' line",
+		              login, why, c->def->name);
+		sao_secret_clear(&c->token);
 		return fail(c, params->utils);
 	}
 	c->source.source = "password";
@@ -404,9 +420,36 @@ static int step_success(mech_conn_t *c, sasl_client_params_t *params, sasl_out_p
 	return SASL_OK;
 }
 
+/* What the token itself says is wrong with it (a Graph audience, a missing
+ * scope or role), as "; the token's ...; fix: ...", or "" when its claims
+ * look right or cannot be read. A server's challenge says only "invalid";
+ * the claims often say why (lib/claims.c judges, as sasl-oauth inspect). */
+static void token_problem(const mech_conn_t *c, char *buf, size_t size)
+{
+	static const char *const names[] = { "audience", "scopes", "roles" };
+	sao_claims_t claims;
+	sao_checks_t checks;
+
+	buf[0] = '\0';
+	if (sao_claims_decode(c->token.data, c->token.len, &claims, NULL) != SAO_OK || !claims.jwt)
+		return;
+	sao_claims_check(&claims, c->account, NULL, 0, (int64_t)time(NULL), &checks);
+	for (size_t n = 0; n < sizeof(names) / sizeof(names[0]); n++) {
+		for (size_t i = 0; i < checks.n; i++) {
+			const sao_check_t *k = &checks.item[i];
+
+			if (strcmp(k->name, names[n]) != 0 || k->level < SAO_CHECK_WARN)
+				continue;
+			snprintf(buf, size, "; sasl-oauth inspect finds: %s; fix: %s", k->text, k->fix);
+			return;
+		}
+	}
+}
+
 static int step_challenge(mech_conn_t *c, sasl_client_params_t *params, const char *serverin, unsigned serverinlen,
                           const char **clientout, unsigned *clientoutlen)
 {
+	char problem[2 * SAO_CHECK_TEXT_MAX + 64];
 	sao_challenge_t ch;
 	sao_error_t perr;
 	sao_error_t merr;
@@ -424,6 +467,22 @@ static int step_challenge(mech_conn_t *c, sasl_client_params_t *params, const ch
 	}
 	snprintf(reason, sizeof(reason), "%s (status %s%s%s)", sao_challenge_cause(&ch), ch.status,
 	         ch.scope[0] != '\0' ? ", scope " : "", ch.scope);
+	token_problem(c, problem, sizeof(problem));
+	if (problem[0] != '\0') {
+		/* The fix is in the token's request, not in a refresh; the cache
+		 * keeps it for the next login's message (mbsync shows no detail
+		 * after the server's final reply, only at the next run). */
+		char noted[sizeof(reason) + sizeof(problem)];
+
+		snprintf(noted, sizeof(noted), "%s%s", reason, problem);
+		if (who != NULL && c->source.cache_path != NULL &&
+		    sao_cache_mark_rejected(c->source.cache_path, &c->token, (int64_t)time(NULL), noted, &merr) != SAO_OK)
+			params->utils->log(params->utils->conn, SASL_LOG_WARN, "sasl-oauth: %s", merr.msg);
+		sao_error_set(&c->err, SAO_ERR_REJECTED, "the server refused the token%s%s%s for '%s': %s%s",
+		              who != NULL ? " of account '" : "", who != NULL ? who : "", who != NULL ? "'" : "", user,
+		              reason, problem);
+		goto out;
+	}
 	if (who == NULL || c->source.cache_path == NULL) {
 		sao_error_set(&c->err, SAO_ERR_REJECTED,
 		              "the server refused the token %s for '%s': %s; check what the token source prints",

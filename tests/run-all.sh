@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # The whole test suite from a fresh clone: dependencies, build, make check
 # (unit tests under valgrind and ASan/UBSan, integration tests against a real
-# Dovecot and the local identity provider), then make distcheck.
+# Dovecot and the local identity provider), the packages built, installed and
+# removed, then make distcheck.
 # A SKIP result not listed in tests/allowed-skips fails the run.
 # Ends with one line: "N passed, N failed, N skipped".
 set -u
@@ -12,6 +13,9 @@ tests/tools/build.sh || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 rm -f $(find tests -name '*.trs')
 make -j"$(nproc)" check
 status=$?
+# The package tests install the built .deb files system-wide and remove them
+# again, so they run alone, after everything else (docs/packaging.md).
+SAO_PKG_TEST=1 make check TESTS="tests/pkg/test-deb.sh tests/pkg/test-rpm.sh" || status=1
 trs_files=$(find tests -name '*.trs' | sort)
 # Show every failing log so a red run explains itself.
 for trs in $trs_files; do

@@ -34,6 +34,11 @@ sao_err_t sao_cache_read(const char *path, sao_token_t *tok_r, sao_error_t *err)
 
 /* Atomically replaces the cache at path with tok. Caller holds the lock
  * (sao_cache_lock). Creates the directory (0700) if missing. */
+/* Makes the cache file's directory (mkdir -p, mode 0700) and checks that
+ * it is ours and writable, so that tokens obtained afterwards can be
+ * stored: a sign-in calls this before it starts. */
+sao_err_t sao_cache_prepare(const char *path, sao_error_t *err);
+
 sao_err_t sao_cache_write(const char *path, const sao_token_t *tok, sao_error_t *err);
 
 /* A cache file being written: PATH.tmp.PID with its space reserved
@@ -86,6 +91,23 @@ sao_err_t sao_cache_missing(const char *path, const char *account, sao_err_t cod
  * meanwhile is left alone (returns SAO_OK). */
 sao_err_t sao_cache_mark_rejected(const char *path, const sao_secret_t *access_token,
                                   int64_t now, const char *reason, sao_error_t *err);
+
+/* A refresh that failed because a new login is needed (the provider
+ * refused the refresh token) is noted next to the cache in "PATH.failed":
+ * one line, the message with the provider's code and the fix, no secret,
+ * owned like the cache, and counts only while no cache was put in place
+ * after it. A program that cannot refresh for itself (Postfix's
+ * smtp in its chroot) reports it once the token has expired; the next
+ * successful sao_cache_write removes it. Caller holds the lock.
+ * (The same interface as the postfix branch's; status and notify_command
+ * read it.) */
+#define SAO_CACHE_NOTE_MAX 1024
+sao_err_t sao_cache_note_failure(const char *path, const char *msg, sao_error_t *err);
+
+/* The noted failure for path, as one printable line in buf: 1 if there
+ * is one. at_r (may be NULL) is when it was noted. */
+int sao_cache_read_failure(const char *path, char *buf, size_t size);
+int sao_cache_failure_time(const char *path, int64_t *at_r);
 
 /* Deletes the cache at path under the writer lock, after reading it into
  * tok_r (initialised by the caller), so the caller can still revoke the

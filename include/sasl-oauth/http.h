@@ -74,4 +74,8 @@ int sao_http_url_allowed(const char *url);
 sao_err_t sao_http_post_form(const sao_http_opts_t *o, const char *url, const sao_secret_t *form,
                              sao_http_response_t *resp_r, const char *what, sao_error_t *err);
 
+/* The same rules for a GET of url (OpenID discovery documents). */
+sao_err_t sao_http_get(const sao_http_opts_t *o, const char *url, sao_http_response_t *resp_r, const char *what,
+                       sao_error_t *err);
+
 #endif

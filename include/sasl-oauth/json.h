@@ -44,6 +44,11 @@ const char *sao_json_get_string(const sao_json_t *obj, const char *key, size_t *
  * decimal digits, as some providers send "expires_in": "3599"), else 0. */
 int sao_json_get_int64(const sao_json_t *obj, const char *key, int64_t *v_r);
 
+/* A string member, or the strings of an array member joined by single
+ * spaces ("roles", an "aud" list), in buf (cut to size). Returns how many
+ * strings there were; 0 and buf empty when absent or of another type. */
+size_t sao_json_get_words(const sao_json_t *obj, const char *key, char *buf, size_t size);
+
 /* Adds or replaces a member. Strings are copied by length. */
 sao_err_t sao_json_set_string(sao_json_t *obj, const char *key, const void *val, size_t len,
                               sao_error_t *err);

@@ -42,6 +42,7 @@
 #define SAO_PROC_DETACHED 0x1u /* start and return: no waiting, output to /dev/null, the process
                                   outlives us (a browser); succeeds once the program is executing */
 #define SAO_PROC_NO_SHELL 0x2u /* never /bin/sh: shell syntax is literal, the line is only split */
+#define SAO_PROC_NO_OUTPUT 0x8u /* sao_proc_notify: stdout is read and dropped, exit 0 is success */
 #define SAO_PROC_KEEP_ENV 0x4u /* the caller's whole environment (a browser needs DISPLAY and
                                   DBUS_SESSION_BUS_ADDRESS); never in a set-id process */
 
@@ -73,5 +74,12 @@ typedef struct sao_proc_exit {
  */
 sao_err_t sao_proc_run(const char *command, const char *arg, unsigned flags, const char *what, int timeout_ms,
                        sao_secret_t *out_r, sao_proc_exit_t *exit_r, sao_error_t *err);
+
+/* Runs command for its effect (an account's notify_command), the same way,
+ * with env ("NAME=value" entries, NULL-terminated) added to the child's
+ * environment; its output is read and dropped. Fails like sao_proc_run() on
+ * anything but exit status 0. */
+sao_err_t sao_proc_notify(const char *command, const char *what, int timeout_ms, const char *const *env,
+                          sao_error_t *err);
 
 #endif

@@ -40,9 +40,4 @@ int sao_renew_lock_ms(const sao_account_t *a);
  * answer is reserved (sao_cache_reserve); without it no request is sent. */
 sao_err_t sao_renew_token(const sao_account_t *a, int force, sao_token_t *tok_r, int *refreshed_r, sao_error_t *err);
 
-/* Stores tok (from a login) as the account's cache: sao_cache_store() at
- * the account's cache path with sao_renew_lock_ms(). Kept for cli/main.c
- * until it calls sao_cache_store() itself. */
-sao_err_t sao_renew_store(const sao_account_t *a, const sao_token_t *tok, sao_error_t *err);
-
 #endif

@@ -10,6 +10,8 @@
  *
  * Syntax: INI. '#' or ';' start a comment (at line start, or after
  * whitespace); "[account NAME]" opens a section; "key = value" inside it.
+ * One "[defaults]" section per file holds what "sasl-oauth setup" puts
+ * into new accounts: client_id.
  * Unknown keys, keys outside a section, duplicate keys, bad values and
  * duplicate account names are errors reported as "FILE:LINE: message".
  * A config file writable by group/others, or owned by someone other than
@@ -30,6 +32,7 @@
 #define SAO_REFRESH_MARGIN_DEFAULT 600
 #define SAO_COMMAND_TIMEOUT_DEFAULT 30
 #define SAO_HTTP_TIMEOUT_SECONDS_DEFAULT 30
+#define SAO_SETTINGS_KEYS_MAX 48 /* keys an account can have */
 
 /* The choice keys, parsed once into enums (OpenSSH readconf.c's multistate
  * tables); nothing compares their words at the point of use. The first
@@ -50,10 +53,7 @@ typedef struct sao_account {
 	char *tenant;
 	sao_account_cloud_t cloud;       /* global | usgov | usgov-dod | china */
 	char *client_id;
-	sao_account_flow_t flow_id;      /* device | authcode | client_credentials */
-	/* The flow's word, static: only for cli/main.c, which still compares
-	 * it; goes once cli/ uses flow_id. */
-	const char *flow;
+	sao_account_flow_t flow;      /* device | authcode | client_credentials */
 	char *client_secret_file;
 	char *certificate;
 	char *private_key;
@@ -75,18 +75,23 @@ typedef struct sao_account {
 	char *proxy;              /* "none" disables libcurl's environment proxy */
 	char *ca_file;
 	char *ca_path;
+	char *notify_command;     /* run once when a refresh needs a person (SASL_OAUTH_ACCOUNT,
+	                             SASL_OAUTH_REASON in its environment) */
 	long refresh_margin;   /* seconds */
 	long command_timeout;  /* seconds, for token_command */
 	long http_timeout;     /* seconds, per identity provider request */
 	int system;         /* defined in the system file */
 	char *file;         /* where it was defined, for messages */
 	int line;
+	int key_line[SAO_SETTINGS_KEYS_MAX]; /* line in file of each key (sao_settings_describe's
+	                                        order); 0: the default, or unset */
 } sao_account_t;
 
 typedef struct sao_settings {
 	sao_account_t *accounts;
 	size_t n_accounts;
 	size_t n_files;     /* configuration files read */
+	char *default_client_id; /* [defaults] client_id, or NULL (the user file's wins) */
 } sao_settings_t;
 
 /* Reads the configuration files per the rules above. Sets *s_r to NULL and
@@ -110,6 +115,14 @@ const sao_account_t *sao_settings_get(const sao_settings_t *s, const char *name)
  * $XDG_STATE_HOME/sasl-oauth/NAME.json (default ~/.local/state/...). */
 sao_err_t sao_settings_cache_path(const sao_account_t *a, char **path_r, sao_error_t *err);
 
+/* The system file's path (SAO_SYSCONFDIR "/sasl-oauth.conf"). */
+const char *sao_settings_system_path(void);
+
+/* Allocates the user file's path: $SASL_OAUTH_CONF when set, else
+ * $XDG_CONFIG_HOME/sasl-oauth/config (default ~/.config/...).
+ * SAO_ERR_NOTFOUND without a home directory. */
+sao_err_t sao_settings_user_path(char **path_r, sao_error_t *err);
+
 /* The sasl-oauth command the plugin runs to refresh a stale token:
  * $SASL_OAUTH_CLI when set (never in set-id programs), else the installed
  * one (SAO_CLI_PATH, from configure). */
@@ -121,9 +134,20 @@ const char *sao_settings_cli_path(void);
  * the caller's variables. */
 int sao_settings_secure(void);
 
-/* The configuration's word for a provider or a flow, for messages. */
+/* The configuration's word for a provider, for messages. */
 const char *sao_settings_provider_name(sao_account_provider_t provider);
-const char *sao_settings_flow_name(sao_account_flow_t flow);
+
+/* The configuration's word for a national cloud. */
+const char *sao_settings_cloud_name(sao_account_cloud_t cloud);
+
+/* How many keys an account has (the index range of sao_settings_describe). */
+size_t sao_settings_n_keys(void);
+
+/* Key i of account a: returns its name, writes its effective value as
+ * text in buf ("" when unset; lists joined by ", "; a URL's user:password
+ * masked as "***"), and in *line_r the line of a->file that set it, 0 for
+ * a default or an unset key. NULL past the last key. */
+const char *sao_settings_describe(const sao_account_t *a, size_t i, char *buf, size_t size, int *line_r);
 
 void sao_settings_free(sao_settings_t **s);
 

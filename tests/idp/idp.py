@@ -21,8 +21,10 @@ Control API (JSON in and out; tests/idp/ctl.py speaks it):
                         "certificate_pem_path"? (derives the three), "roles"?,
                         "app_upn"?, "public"?} registers a client.  Unknown
                         clients are accepted as public ones unless strict_clients.
-  POST /control/issue   {"upn", "client_id"?, "scope"?, "lifetime"?, "app"?} mints
-                        an access + refresh token pair (app: access token only).
+  POST /control/issue   {"upn", "client_id"?, "scope"?, "lifetime"?, "app"?, "roles"?,
+                        "ver"? ("1.0" or "2.0"), "opaque"?} mints an access +
+                        refresh token pair (app: access token only; roles
+                        [] for one without roles; opaque: no JWT).
   POST /control/revoke  {"token": T} or {"upn": U}; "reason": "inactive" makes a
                         refresh token fail with AADSTS700082 instead of 50173.
   POST /control/config  any DEFAULT_CONFIG key (GET shows them all).  Among them:
@@ -66,6 +68,10 @@ OPENSSL = "/usr/bin/openssl"
 GRAPH = "https://graph.microsoft.com"
 OUTLOOK = "https://outlook.office.com"
 OUTLOOK365 = "https://outlook.office365.com"
+# What a v2.0 token names as its audience: the resource's application id.
+RESOURCE_IDS = {GRAPH: "00000003-0000-0000-c000-000000000000",
+                OUTLOOK: "00000002-0000-0ff1-ce00-000000000000",
+                OUTLOOK365: "00000002-0000-0ff1-ce00-000000000000"}
 APP_DEFAULT_SCOPE = OUTLOOK365 + "/.default"
 OIDC_SCOPES = ("openid", "profile", "email", "offline_access")
 DELEGATED_DEFAULT = ("IMAP.AccessAsUser.All", "POP.AccessAsUser.All", "SMTP.Send")
@@ -76,6 +82,18 @@ JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 DEFAULT_CLIENT_ID = "00000000-0000-0000-0000-000000000000"
 MAX_BODY = 1 << 20
 CODE_LIFETIME = 600
+# OpenID discovery by domain, as Entra ID answers it: example.com (and
+# any other tenant name or id) is a tenant in the global cloud, example.us
+# one in the US government cloud (GCC High), and example.net is no tenant
+# at all (AADSTS90002), as for a domain whose mail is elsewhere.
+DISCOVERY_CLOUDS = {
+    "example.us": {"login": "https://login.microsoftonline.us",
+                   "cloud_instance_name": "microsoftonline.us",
+                   "tenant_region_scope": "USGov", "tenant_region_sub_scope": "DODCON"},
+    "example.net": None,
+}
+GLOBAL_CLOUD = {"login": "https://login.microsoftonline.com",
+                "cloud_instance_name": "microsoftonline.com", "tenant_region_scope": "EU"}
 DEVICE_LIFETIME = 900
 # Entra tolerates some clock skew on client assertions; so do we.
 ASSERTION_SKEW = 300
@@ -88,7 +106,11 @@ DEFAULT_CONFIG = {
     "device_mode": "approve",         # approve | decline | expire | slow_down
     "authorize_mode": "approve",      # approve | deny
     "login_upn": None,                # who "signs in" in browser/device flows
+    "require_scope": "",              # introspection: delegated tokens without this
+                                      # permission are inactive (Exchange's missing-scope refusal)
     "strict_clients": False,          # unknown client_id -> AADSTS700016
+    "token_error": None,              # {"grant"?, "status"?, "error", "code", "message"}: the
+                                      # token endpoint answers it (for that grant only)
     "delay_ms": 0,
     "fail_status": 0,
     "retry_after": None,
@@ -266,7 +288,12 @@ class State:
         mac = hmac.new(self.key, (head + "." + body).encode(), hashlib.sha256).digest()
         return head + "." + body + "." + b64url(mac)
 
-    def mint_access(self, upn, client_id, scope, lifetime, app=False, roles=None):
+    def mint_access(self, upn, client_id, scope, lifetime, app=False, roles=None,
+                    ver="1.0", opaque=False):
+        """ver "2.0" shapes the claims like a v2.0 token (issuer, the
+        resource's application id as audience, azp, preferred_username);
+        opaque makes a token that is no JWT, like a Microsoft personal
+        account's ("EwB...")."""
         resource, perms, _ = split_scope(scope)
         now = int(now_s())
         user = self.users.get(upn.lower()) if upn else None
@@ -279,20 +306,31 @@ class State:
             "ver": "1.0",
             "uti": b64url(secrets.token_bytes(16)),
         }
+        if ver == "2.0":
+            payload["ver"] = "2.0"
+            payload["iss"] = "https://login.microsoftonline.com/%s/v2.0" % self.tid
+            payload["aud"] = RESOURCE_IDS.get(resource, resource)
+            payload["azp"] = payload.pop("appid")
         if app:
-            payload["roles"] = list(roles or APP_ROLES)
+            # roles=[] mints an app-only token without roles (no admin consent).
+            payload["roles"] = list(APP_ROLES if roles is None else roles)
             payload["idtyp"] = "app"
             payload["oid"] = payload["sub"] = str(uuid.uuid5(uuid.NAMESPACE_URL, client_id))
         else:
             if any(p == ".default" for p in perms) and resource in (OUTLOOK, OUTLOOK365):
                 perms = list(DELEGATED_DEFAULT)
             payload["scp"] = " ".join(perms)
-            payload["upn"] = payload["unique_name"] = upn
+            if ver == "2.0":
+                payload["preferred_username"] = upn
+            else:
+                payload["upn"] = payload["unique_name"] = upn
             payload["oid"] = payload["sub"] = user["oid"] if user else str(uuid.uuid4())
         header = {"typ": "JWT", "alg": "HS256"}
         token = self.sign(header, payload)
+        if opaque:
+            token = "EwB" + b64url(secrets.token_bytes(600))
         want = int(self.config.get("big_tokens") or 0)
-        if want > len(token):
+        if want > len(token) and not opaque:
             # Entra tokens often exceed 4 KB; pad a claim until the token
             # is as long as asked, or one byte longer (base64 cannot hit
             # every length).  The estimate never overshoots, the loop fills.
@@ -626,6 +664,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                            "The app requested an unsupported grant type '%s'." % grant)
         if not f.get("client_id") and not self.basic_auth()[0]:
             raise missing("client_id")
+        te = self.state.config.get("token_error")
+        if te and te.get("grant") in (None, grant):
+            raise IdpError(int(te.get("status", 400)), te["error"], int(te["code"]),
+                           te.get("message") or "Injected by the test.")
         with self.state.lock:
             return 200, fn(f), {}
 
@@ -1023,8 +1065,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def h_discovery(self, raw):
         base = self.base_url() + "/" + self.tenant
-        return 200, {
-            "issuer": "https://login.microsoftonline.com/%s/v2.0" % self.state.tid,
+        cloud = DISCOVERY_CLOUDS.get(self.tenant.lower(), GLOBAL_CLOUD)
+        if cloud is None:
+            raise IdpError(400, "invalid_tenant", 90002,
+                           "Tenant '%s' not found. Check to make sure you have the correct "
+                           "tenant ID and are signing into the correct cloud." % self.tenant)
+        extra = {k: v for k, v in cloud.items() if k != "login"}
+        return 200, dict(extra, **{
+            "issuer": "%s/%s/v2.0" % (cloud["login"], self.state.tid),
             "authorization_endpoint": base + "/oauth2/v2.0/authorize",
             "token_endpoint": base + "/oauth2/v2.0/token",
             "device_authorization_endpoint": base + "/oauth2/v2.0/devicecode",
@@ -1035,7 +1083,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             "token_endpoint_auth_methods_supported": ["client_secret_post",
                                                       "client_secret_basic",
                                                       "private_key_jwt"],
-        }, {}
+        }), {}
 
     # -- /introspect --------------------------------------------------------
 
@@ -1058,6 +1106,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             # Outlook prefix yields; Exchange refuses them, and so do we.
             active = (rec is not None and not rec["revoked"] and rec["exp"] > now
                       and rec["aud"] != GRAPH)
+            need = self.state.config.get("require_scope") or ""
+            if active and need and not rec["app"]:
+                active = any(p.rsplit("/", 1)[-1] == need for p in rec["scope"].split())
             st["active" if active else "inactive"] += 1
         self.note = " token=%s active=%s" % (fingerprint(token), active)
         if not active:
@@ -1188,7 +1239,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             client = self.state.clients.get(cid) or {"app_upn": "%s@example.com" % cid}
             scope = body.get("scope") or APP_DEFAULT_SCOPE
             at, granted = self.state.mint_access(upn or client.get("app_upn"), cid, scope,
-                                                 lifetime, app=True, roles=client.get("roles"))
+                                                 lifetime, app=True,
+                                                 roles=body.get("roles", client.get("roles")),
+                                                 ver=body.get("ver", "1.0"))
             out = {"token_type": "Bearer", "access_token": at, "expires_in": lifetime,
                    "ext_expires_in": lifetime, "scope": granted}
         else:
@@ -1197,7 +1250,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.state.add_user(upn)
             scope = body.get("scope") or " ".join(
                 [OUTLOOK + "/" + p for p in DELEGATED_DEFAULT] + ["offline_access"])
-            at, granted = self.state.mint_access(upn, cid, scope, lifetime)
+            at, granted = self.state.mint_access(upn, cid, scope, lifetime,
+                                                 ver=body.get("ver", "1.0"),
+                                                 opaque=bool(body.get("opaque")))
             rt = self.state.mint_refresh(upn, cid, scope)
             out = {"token_type": "Bearer", "access_token": at, "refresh_token": rt,
                    "expires_in": lifetime, "ext_expires_in": lifetime, "scope": granted}

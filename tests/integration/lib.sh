@@ -74,10 +74,16 @@ def write_cache(path, doc):
 # seed_cache ACCOUNT UPN [LIFETIME]: asks the local identity provider for a
 # token pair and writes the account's cache file the way the CLI would.
 seed_cache() {
-	local account=$1 upn=$2 lifetime=${3:-3600}
+	bed_issue "$2" "${3:-3600}" | write_cache "$1"
+}
+
+# write_cache ACCOUNT: the token response on stdin (any /control/issue
+# answer) as the account's cache file.
+write_cache() {
+	local account=$1
 	local dir="$XDG_STATE_HOME/sasl-oauth"
 	mkdir -p "$dir" && chmod 700 "$dir"
-	bed_issue "$upn" "$lifetime" | "$PY" -c "$PY_WRITE_CACHE"'
+	"$PY" -c "$PY_WRITE_CACHE"'
 import json, sys, time, os
 t = json.load(sys.stdin)
 now = int(time.time())
@@ -86,6 +92,21 @@ doc = {"format_version": 1, "account": sys.argv[1], "access_token": t["access_to
        "expires_at": now + int(t["expires_in"]), "obtained_at": now, "refresh_obtained_at": now, "rejected_at": 0}
 write_cache(sys.argv[2], doc)
 ' "$account" "$dir/$account.json"
+}
+
+# cache_set ACCOUNT FIELD=EXPR...: sets integer fields of the account's cache
+# file; EXPR may use "now" (the current UTC seconds): "expires_at=now-10".
+cache_set() {
+	"$PY" -c "$PY_WRITE_CACHE"'
+import json, sys, time
+path = sys.argv[1]
+d = json.load(open(path))
+now = int(time.time())
+for a in sys.argv[2:]:
+    k, _, v = a.partition("=")
+    d[k] = int(eval(v, {"now": now}))
+write_cache(path, d)
+' "$XDG_STATE_HOME/sasl-oauth/$1.json" "${@:2}"
 }
 
 # set_expires ACCOUNT SECONDS: moves the cached token's expires_at to now +

@@ -47,7 +47,7 @@ all_usage_errors() {
 	else
 		fail "unknown command$CASE: exit $RC (want 2): $ERR"
 	fi
-	for cmd in login token refresh forget; do
+	for cmd in setup login token refresh forget; do
 		usage_error "unknown option" "$cmd" --bogus work
 		usage_error "unknown option" "$cmd" -x work
 	done
@@ -76,7 +76,7 @@ all_usage_errors() {
 	usage_error "give one account" forget
 	usage_error "give one account" forget work other
 	usage_error "" forget --revoke=yes work
-	for cmd in login token refresh forget; do
+	for cmd in setup login token refresh forget; do
 		run "$cmd" --bogus --help
 		if [ "$RC" = 0 ] && [ -z "$ERR" ] && printf '%s\n' "$OUT" | head -n 1 | grep -qF "usage: sasl-oauth $cmd "; then
 			pass "'$cmd --help' exits 0 with the usage on stdout, whatever else is on the line$CASE"
@@ -94,8 +94,8 @@ unset SASL_OAUTH_CONF
 
 echo "== the usage lines"
 # Made from the options' data; the synopsis in docs/cli.md is what they say.
-for cmd in login token refresh forget tunnel; do
-	doc=$(grep -E "^sasl-oauth $cmd " "$top_srcdir/docs/cli.md" | tr -s ' ')
+for cmd in setup login token refresh forget tunnel status inspect config; do
+	doc=$(grep -m1 -E "^sasl-oauth $cmd " "$top_srcdir/docs/cli.md" | tr -s ' ')
 	got=$("$CLI" "$cmd" --help | head -n 1)
 	if [ -n "$doc" ] && [ "$got" = "usage: $doc" ]; then
 		pass "'$cmd' usage is docs/cli.md's synopsis: $doc"

@@ -93,21 +93,6 @@ print(j.get("active"), j.get("username"))'
 
 # cache_set ACCOUNT FIELD=INT...: edits integer fields of a cache file in
 # place (same inode, same mode); "now" and "now+N"/"now-N" are allowed.
-cache_set() {
-	"$PY" - "$STATE/$1.json" "${@:2}" <<'PY'
-import json, sys, time
-path = sys.argv[1]
-d = json.load(open(path))
-now = int(time.time())
-for a in sys.argv[2:]:
-    k, _, v = a.partition("=")
-    d[k] = int(eval(v, {"now": now}))
-with open(path, "r+") as f:
-    f.seek(0)
-    f.truncate()
-    f.write(json.dumps(d, indent=2))
-PY
-}
 stale() { cache_set "$1" "expires_at=now+60" "rejected_at=0"; }
 cache_path() { echo "$STATE/$1.json"; }
 mode_of() { stat -c %a "$1"; }

@@ -427,7 +427,7 @@ else
 	show
 fi
 fresh
-WAYLAND_DISPLAY=wayland-9 PATH="$BED_DIR/xdg:$PATH" login work --timeout 20
+WAYLAND_DISPLAY=wayland-9 PATH="$BED_DIR/xdg:$PATH" login work
 if [ "$RC" = 0 ] && grep -qx 'listener=200' "$BROWSER_LOG"; then
 	pass "no BROWSER, WAYLAND_DISPLAY set: xdg-open opened the sign-in"
 else

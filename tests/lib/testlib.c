@@ -176,6 +176,20 @@ int test_write_text(const char *path, mode_t mode, const char *text)
 	return test_write_file(path, mode, text, strlen(text));
 }
 
+const char *test_read_text(const char *path)
+{
+	static char buf[8192];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (f == NULL)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
 int test_mkdirs(const char *path)
 {
 	char buf[1024];

@@ -90,6 +90,9 @@ char *test_path(char *buf, size_t size, const char *rel);
  * part). 0, or -1 with errno. */
 int test_write_file(const char *path, mode_t mode, const void *data, size_t len);
 int test_write_text(const char *path, mode_t mode, const char *text);
+/* The first 8 KiB of a file as a string, in a buffer the next call
+ * overwrites; NULL when it cannot be read. */
+const char *test_read_text(const char *path);
 /* Makes DIR/plugins (DIR = the test directory) holding the built plugin
  * and the named system plugins (e.g. "libplain.so"), symbolic links all.
  * Nothing else of the system directory is loaded: a test that wants a peer

@@ -40,7 +40,8 @@ static const cli_option_t two_options[] = {
 };
 static const cli_command_t two = { .name = "two", CLI_OPTIONS(two_options), .operands = CLI_ONE_ACCOUNT };
 
-static const cli_option_t nine_options[9] = {
+/* One more than the parser holds; the parser refuses it before reading any. */
+static const cli_option_t nine_options[CLI_OPTIONS_MAX + 1] = {
 	{ .name = "a" }, { .name = "b" }, { .name = "c" }, { .name = "d" }, { .name = "e" },
 	{ .name = "f" }, { .name = "g" }, { .name = "h" }, { .name = "i" },
 };
@@ -122,7 +123,7 @@ static const row_t rows[] = {
 	HELP("--help after a bad option", one, "--bogus", "--timeout=0", "--help"),
 	REFUSED("--help is not abbreviated", one, UNKNOWN, "--hel", "work"),
 	/* A table larger than the parser holds is refused, not overrun. */
-	REFUSED("too many options", nine, "command 'nine' declares more than 8 options", "work"),
+	REFUSED("too many options", nine, "command 'nine' declares more than 24 options", "work"),
 };
 
 static void run_row(const row_t *r)

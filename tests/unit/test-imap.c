@@ -160,7 +160,9 @@ static void test_dialogues(void)
 		  "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=XOAUTH2] ready\r\n"
 		  "s1 NO AUTHENTICATE failed.\r\n",
 		  "XOAUTH2", "tok.en", SAO_ERR_REJECTED, "s1 AUTHENTICATE XOAUTH2 " XOAUTH2_IR "\r\n", NULL,
-		  "the IMAP server refused the XOAUTH2 login: AUTHENTICATE failed." },
+		  "the IMAP server refused the XOAUTH2 login: AUTHENTICATE failed.; the server (Exchange Online) refused the "
+		  "token without saying why: a token for another resource (Graph) or without IMAP.AccessAsUser.All, or an "
+		  "expired or revoked token; fix: run sasl-oauth inspect ACCOUNT to check the token's audience and scopes" },
 		{ "mechanism not offered",
 		  "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=PLAIN] ready\r\n", "XOAUTH2", "tok.en", SAO_ERR_PROTO, "", NULL,
 		  "does not offer XOAUTH2 (it announces: IMAP4rev1 SASL-IR AUTH=PLAIN)" },

@@ -217,10 +217,10 @@ static void test_configured(void)
 
 	/* No account: the application's password is the bearer token. */
 	test_sasl.authname = "bob@example.com";
-	test_sasl.password = "password-token.xyz";
+	test_sasl.password = "ya29.a0AfB_byC1passwordAsTokenXyz0123456789";
 	conn = new_conn("imap.example.com", NULL, NULL);
 	l = start(conn, "XOAUTH2");
-	xo_expect("bob@example.com", "password-token.xyz", want, sizeof(want), &wantlen);
+	xo_expect("bob@example.com", "ya29.a0AfB_byC1passwordAsTokenXyz0123456789", want, sizeof(want), &wantlen);
 	CHECK_BYTES(l.out, l.outlen, want, wantlen);
 	sasl_dispose(&conn);
 	test_sasl.password = NULL;
@@ -312,11 +312,11 @@ static void test_configured(void)
 	rc = sasl_client_step(conn, NULL, 0, &interact, &out, &outlen);
 	CHECK(rc == SASL_INTERACT && interact != NULL && interact[0].id == SASL_CB_PASS);
 	if (rc == SASL_INTERACT) {
-		interact[0].result = "prompted-token";
-		interact[0].len = 14;
+		interact[0].result = "EwBAAl3BAAUprompted+token/0123456789==";
+		interact[0].len = 38;
 		rc = sasl_client_step(conn, NULL, 0, &interact, &out, &outlen);
 	}
-	xo_expect("bob@example.com", "prompted-token", want, sizeof(want), &wantlen);
+	xo_expect("bob@example.com", "EwBAAl3BAAUprompted+token/0123456789==", want, sizeof(want), &wantlen);
 	CHECK_BYTES(out, outlen, want, wantlen);
 	sasl_dispose(&conn);
 	sasl_done();
@@ -531,6 +531,86 @@ static void test_alloc_failures(void)
 		closedir(d);
 }
 
+/*
+ * A configured plugin next to PLAIN: which mechanism libsasl2 picks for a
+ * user no account serves, for each load order (ours and PLAIN in two
+ * directories, either first), when the server offers both (Exchange, Gmail,
+ * Dovecot with oauth2), and what happens to that user's password. Both
+ * orders are measured and printed; the assertion is the outcome: PLAIN
+ * sends the password, and XOAUTH2, where chosen, refuses a password that
+ * cannot be a token at once with the cause and the fix, and still passes a
+ * real token (PassCmd-style setups).
+ */
+static void test_plain_order(void)
+{
+	static const char *const lists[] = { "PLAIN XOAUTH2", "XOAUTH2 PLAIN", "PLAIN OAUTHBEARER XOAUTH2" };
+	char ours[600], plain[600], link[700], orders[2][1300];
+	const char *saved = test_sasl.path;
+
+	test_path(ours, sizeof(ours), "only-ours");
+	test_path(plain, sizeof(plain), "only-plain");
+	CHECK(test_mkdirs(ours) == 0 && test_mkdirs(plain) == 0);
+	snprintf(link, sizeof(link), "%s/libsasl-oauth.so", ours);
+	CHECK(symlink(SAO_TEST_PLUGINDIR "/libsasl-oauth.so", link) == 0);
+	snprintf(link, sizeof(link), "%s/libplain.so", plain);
+	CHECK(symlink(SAO_SYSTEM_PLUGINDIR "/libplain.so", link) == 0);
+	snprintf(orders[0], sizeof(orders[0]), "%s:%s", ours, plain);
+	snprintf(orders[1], sizeof(orders[1]), "%s:%s", plain, ours);
+	write_conf("[account work]\nusers = alice@example.com\ncache = @D@/work.json\n");
+	setenv("SASL_OAUTH_CONF", conf_path, 1);
+	for (size_t o = 0; o < 2; o++) {
+		test_sasl.path = orders[o];
+		init();
+		for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+			sasl_conn_t *conn = new_conn("imap.example.com", NULL, NULL);
+			struct login l;
+			char want[512];
+			unsigned wantlen;
+
+			test_sasl.authname = "someone@gmail.com";
+			test_sasl.user = NULL;
+			test_sasl.password = "hunter2 is my password!";
+			l = start(conn, lists[i]);
+			printf("# load order %s first, server offers \"%s\": libsasl2 picks %s\n",
+			       o == 0 ? "sasl-oauth" : "PLAIN", lists[i], l.mech != NULL ? l.mech : "(none)");
+			if (l.mech != NULL && strcmp(l.mech, "PLAIN") == 0) {
+				CHECK_MSG(l.rc == SASL_OK || l.rc == SASL_CONTINUE, "PLAIN rc %d", l.rc);
+			} else {
+				const char *d = sasl_errdetail(conn);
+
+				CHECK_MSG(l.rc == SASL_BADPARAM, "order %zu list %s: rc %d", o, lists[i], l.rc);
+				CHECK_MSG(strstr(d, "no account in the sasl-oauth configuration serves user 'someone@gmail.com'") !=
+				                  NULL &&
+				                  strstr(d, "holds a character no bearer token has") != NULL &&
+				                  strstr(d, "AuthMechs PLAIN") != NULL &&
+				                  strstr(d, "smtp_sasl_mechanism_filter = plain, login") != NULL &&
+				                  strstr(d, "hunter2") == NULL,
+				          "detail: %s", d);
+				sasl_dispose(&conn);
+				/* Too short, but token characters. */
+				conn = new_conn("imap.example.com", NULL, NULL);
+				test_sasl.password = "Summer2024";
+				l = start(conn, l.mech);
+				CHECK_MSG(l.rc == SASL_BADPARAM && strstr(sasl_errdetail(conn), "shorter than any bearer token") !=
+				                                           NULL,
+				          "rc %d detail: %s", l.rc, sasl_errdetail(conn));
+				sasl_dispose(&conn);
+				/* A real token as the password still goes through. */
+				conn = new_conn("imap.example.com", NULL, NULL);
+				test_sasl.password = "ya29.a0AfB_byC1realLookingGoogleToken-0123456789";
+				l = start(conn, "XOAUTH2");
+				xo_expect("someone@gmail.com", test_sasl.password, want, sizeof(want), &wantlen);
+				CHECK_MSG(l.rc == SASL_CONTINUE, "token as password: rc %d %s", l.rc, sasl_errdetail(conn));
+				CHECK_BYTES(l.out, l.outlen, want, wantlen);
+			}
+			sasl_dispose(&conn);
+		}
+		sasl_done();
+	}
+	test_sasl.path = saved;
+	test_sasl.password = NULL;
+}
+
 int main(void)
 {
 	/* PLAIN, to show the plugin leaves other mechanisms alone; nothing
@@ -547,6 +627,7 @@ int main(void)
 	if (test_sasl.path != NULL) {
 		test_run("unconfigured: no mechanism offered, PLAIN unchanged", test_unconfigured);
 		test_run("configured: logins, errors, prompts", test_configured);
+		test_run("next to PLAIN: the choice per load order, passwords refused", test_plain_order);
 		test_run("misconfigured: FILE:LINE at login", test_misconfigured);
 		test_run("the login message is wiped before it is freed", test_wiped_on_dispose);
 		test_run("allocation failures", test_alloc_failures);

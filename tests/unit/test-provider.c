@@ -19,7 +19,7 @@ static sao_account_t account(sao_account_provider_t provider, sao_account_cloud_
 	a.provider = provider;
 	a.cloud = cloud;
 	a.tenant = (char *)tenant;
-	a.flow_id = flow;
+	a.flow = flow;
 	return a;
 }
 

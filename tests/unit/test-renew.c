@@ -41,7 +41,7 @@ static sao_account_t account(void)
 	a.file = (char *)"test.conf";
 	a.line = 1;
 	a.provider = SAO_PROVIDER_GENERIC;
-	a.flow_id = SAO_FLOW_DEVICE;
+	a.flow = SAO_FLOW_DEVICE;
 	a.client_id = (char *)"client";
 	a.scope = (char *)"mail";
 	a.token_endpoint = endpoint;
@@ -203,7 +203,7 @@ static void test_refresh(const struct refresh_case *c)
 	if (c->setup == SEEDED)
 		seed("at.old", c->expires_in, "rt.1");
 	if (c->setup == CLIENT_CREDENTIALS) {
-		a.flow_id = SAO_FLOW_CLIENT_CREDENTIALS;
+		a.flow = SAO_FLOW_CLIENT_CREDENTIALS;
 		a.client_secret_file = secret;
 	}
 	CHECK(server_start(&srv, c->replies, n_sent) == 0);
@@ -243,7 +243,7 @@ static void test_store(void)
 
 	sao_token_init(&tok);
 	CHECK(sao_secret_set(&tok.access_token, "at.login", 8, NULL) == SAO_OK);
-	CHECK(sao_renew_store(&a, &tok, NULL) == SAO_OK);
+	CHECK(sao_cache_store(path, &tok, sao_renew_lock_ms(&a), NULL) == SAO_OK);
 	CHECK(cached("at.login", ""));
 	/* A writer holding the lock makes the store wait, then give up. */
 	CHECK(sao_cache_lock(path, 1000, &lock, NULL) == SAO_OK);

@@ -94,7 +94,7 @@ int main(void)
 		a.name = "acct";
 		a.cache = path;
 		a.token_command = (char *)r->command;
-		a.flow_id = r->flow;
+		a.flow = r->flow;
 		a.command_timeout = 5;
 		a.refresh_margin = 600;
 		a.http_timeout = 5;
