@@ -61,6 +61,9 @@ static int refresh_one(const sao_account_t *acct, int force, long within)
 	sao_error_clear(&err);
 	sao_token_init(&tok);
 	rc = sao_renew_token(a, force, &tok, &refreshed, &err);
+	/* Refreshed but not stored: for the timer that is a failure. */
+	if (rc == SAO_OK && refreshed == SAO_RENEW_UNSTORED)
+		rc = err.code != SAO_OK ? err.code : SAO_ERR_IO;
 	if (rc == SAO_OK)
 		cli_account_line(a, "%s; %s", refreshed ? "refreshed" : "still fresh",
 		                 cli_expiry(&tok, expiry, sizeof(expiry)));

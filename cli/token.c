@@ -25,7 +25,7 @@ static int run(const sao_settings_t *s, const cli_args_t *o)
 	const sao_account_t *a;
 	sao_token_t tok;
 	sao_error_t err;
-	int code;
+	int code, refreshed = 0;
 	sao_err_t rc;
 
 	sao_error_clear(&err);
@@ -36,7 +36,11 @@ static int run(const sao_settings_t *s, const cli_args_t *o)
 	if (user == NULL && strcmp(o->operands[0], a->name) != 0)
 		user = o->operands[0];
 	sao_token_init(&tok);
-	rc = sao_renew_token(a, o->given[OPT_FORCE], &tok, NULL, &err);
+	rc = sao_renew_token(a, o->given[OPT_FORCE], &tok, &refreshed, &err);
+	/* A new token that could not be cached is still printed: the mail
+	 * program can log in, and the message says what to fix (issue 13). */
+	if (rc == SAO_OK && refreshed == SAO_RENEW_UNSTORED)
+		(void)cli_report(&err);
 	if (rc == SAO_OK)
 		rc = cli_print_token(format, a, user, &tok, &err);
 	code = rc == SAO_OK ? SAO_EXIT_OK : cli_report(&err);

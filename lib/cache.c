@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -724,31 +725,128 @@ static const char *write_fix(int e)
 	}
 }
 
-sao_err_t sao_cache_write(const char *path, const sao_token_t *tok, sao_error_t *err)
+/*
+ * Writing is two steps (issue 13, defect 1), so that a refresh under strict
+ * rotation loses as little as physics allows:
+ *   sao_cache_reserve()  before the request: creates PATH.tmp.PID (0600,
+ *                        the owner the cache will have) and reserves the
+ *                        space of the largest cache, so that writing the
+ *                        answer cannot fail for lack of space once the
+ *                        provider has rotated the refresh token;
+ *   sao_cache_commit()   with the answer: writes and fsyncs it into that
+ *                        file first, then renames it over PATH and fsyncs
+ *                        the directory.
+ * A writer killed after writing leaves a complete PATH.tmp.PID; the next one
+ * to take the lock adopts it when it is newer than PATH (recover()).
+ */
+#define RESERVE_BYTES SAO_CACHE_FILE_MAX
+
+void sao_cache_slot_init(sao_cache_slot_t *slot)
 {
-	sao_secret_t text;
+	memset(slot, 0, sizeof(*slot));
+	slot->fd = -1;
+}
+
+static sao_err_t slot_fail(sao_cache_slot_t *slot, const char *step, int e, const char *tail, sao_error_t *err)
+{
+	return sao_error_set(err, SAO_ERR_IO, "could not write cache file '%s' (%s '%s': %s); %s", slot->path, step,
+	                     slot->tmp, strerror(e), tail);
+}
+
+sao_err_t sao_cache_reserve(const char *path, sao_cache_slot_t *slot, sao_error_t *err)
+{
 	struct stat dst;
 	struct stat old;
 	char dir[PATH_MAX];
-	char tmp[PATH_MAX];
 	const char *intact;
-	const char *step = NULL;
-	const char *bad = NULL;
 	int have_old;
-	int fd = -1;
-	int dfd = -1;
-	int tmp_made = 0;
-	int e = 0;
 	uid_t uid = 0;
 	gid_t gid = 0;
 	int give = 0;
+	int e;
+	sao_err_t rc;
+
+	sao_cache_slot_release(slot);
+	if (!dir_of(path, dir, sizeof(dir)) || !fmt_path(slot->tmp, sizeof(slot->tmp), "%s.tmp.%ld", path, (long)getpid()) ||
+	    !fmt_path(slot->path, sizeof(slot->path), "%s", path))
+		return sao_error_set(err, SAO_ERR_IO, "cache file path '%s' is too long", path);
+	rc = ensure_dir(dir, err);
+	if (rc != SAO_OK)
+		return rc;
+	rc = check_dir(dir, &dst, err);
+	if (rc != SAO_OK)
+		return rc;
+	have_old = lstat(path, &old) == 0;
+	intact = have_old ? "the previous cache is intact" : "nothing was written";
+	slot->intact = intact;
+
+	give = owner_for(have_old ? &old : NULL, &dst, &uid, &gid);
+	slot->fd = open(slot->tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (slot->fd < 0 && errno == EEXIST) {
+		/* Left by a crashed writer with our pid; we hold the lock. */
+		(void)unlink(slot->tmp);
+		slot->fd = open(slot->tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+	}
+	if (slot->fd < 0)
+		return slot_fail(slot, "creating", errno, write_fix(errno), err);
+	slot->made = 1;
+	if (fchmod(slot->fd, 0600) != 0) {
+		e = errno;
+		rc = slot_fail(slot, "setting mode 0600 on", e, write_fix(e), err);
+		goto fail;
+	}
+	if (give && fchown(slot->fd, uid, gid) != 0) {
+		e = errno;
+		rc = slot_fail(slot, "giving to its owner", e, write_fix(e), err);
+		goto fail;
+	}
+#ifdef HAVE_FALLOCATE
+	/* KEEP_SIZE: the file stays empty, so a writer killed before its write
+	 * leaves nothing that looks like a cache. A file system that cannot
+	 * reserve (EOPNOTSUPP) is written as before. */
+	if (fallocate(slot->fd, FALLOC_FL_KEEP_SIZE, 0, RESERVE_BYTES) != 0 && errno != EOPNOTSUPP && errno != ENOSYS &&
+	    errno != EINTR) {
+		char tail[256];
+
+		e = errno;
+		snprintf(tail, sizeof(tail), "%s; %s", intact, write_fix(e));
+		rc = sao_error_set(err, SAO_ERR_IO, "no room for a new cache file '%s' (reserving %d bytes for '%s': %s); %s",
+		                   path, RESERVE_BYTES, slot->tmp, strerror(e), tail);
+		goto fail;
+	}
+#endif
+	return SAO_OK;
+fail:
+	sao_cache_slot_release(slot);
+	return rc;
+}
+
+/* "the previous cache is intact; free some disk space and retry" */
+static const char *failed_tail(const sao_cache_slot_t *slot, int e, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s; %s", slot->intact != NULL ? slot->intact : "nothing was written", write_fix(e));
+	return buf;
+}
+
+sao_err_t sao_cache_commit(sao_cache_slot_t *slot, const sao_token_t *tok, sao_error_t *err)
+{
+	sao_secret_t text;
+	char tail[256];
+	char dir[PATH_MAX];
+	const char *bad = NULL;
+	int dfd = -1;
+	int e;
 	sao_err_t rc;
 
 	sao_secret_init(&text, SAO_CACHE_FILE_MAX);
+	if (slot->fd < 0) {
+		rc = sao_error_set(err, SAO_ERR_INTERNAL, "cache file '%s': no space was reserved", slot->path);
+		goto out;
+	}
 	if (tok->access_token.len == 0 && tok->refresh_token.len == 0) {
 		rc = sao_error_set(err, SAO_ERR_INTERNAL,
 		                   "refusing to write cache file '%s' with neither an access token nor a refresh token",
-		                   path);
+		                   slot->path);
 		goto out;
 	}
 	/* What is cached is sent at every login: a token the mechanisms would
@@ -758,99 +856,194 @@ sao_err_t sao_cache_write(const char *path, const sao_token_t *tok, sao_error_t 
 	else if (tok->refresh_token.len > 0 && !sao_token_refresh_valid(tok->refresh_token.data, tok->refresh_token.len))
 		bad = "the refresh token holds spaces or control bytes";
 	if (bad != NULL) {
-		rc = sao_error_set(err, SAO_ERR_PROTO, "refusing to write cache file '%s': %s", path, bad);
-		goto out;
-	}
-	if (!dir_of(path, dir, sizeof(dir)) || !fmt_path(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid())) {
-		rc = sao_error_set(err, SAO_ERR_IO, "cache file path '%s' is too long", path);
+		rc = sao_error_set(err, SAO_ERR_PROTO, "refusing to write cache file '%s': %s", slot->path, bad);
 		goto out;
 	}
 	rc = encode(tok, &text, err);
 	if (rc != SAO_OK)
 		goto out;
-	rc = ensure_dir(dir, err);
-	if (rc != SAO_OK)
+	/* The answer first: once it is on disk, a kill loses nothing. */
+	if (write_all(slot->fd, text.data, text.len) != 0) {
+		e = errno;
+		rc = slot_fail(slot, "writing", e, failed_tail(slot, e, tail, sizeof(tail)), err);
 		goto out;
-	rc = check_dir(dir, &dst, err);
-	if (rc != SAO_OK)
+	}
+	if (fsync(slot->fd) != 0) {
+		e = errno;
+		rc = slot_fail(slot, "syncing", e, failed_tail(slot, e, tail, sizeof(tail)), err);
 		goto out;
-	have_old = lstat(path, &old) == 0;
-	intact = have_old ? "the previous cache is intact" : "nothing was written";
-
-	give = owner_for(have_old ? &old : NULL, &dst, &uid, &gid);
-
-	fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 && errno == EEXIST) {
-		/* Left by a crashed writer with our pid; we hold the lock. */
-		(void)unlink(tmp);
-		fd = open(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
 	}
-	if (fd < 0) {
+	e = close(slot->fd) != 0 ? errno : 0;
+	slot->fd = -1;
+	if (e != 0) {
+		rc = slot_fail(slot, "closing", e, failed_tail(slot, e, tail, sizeof(tail)), err);
+		goto out;
+	}
+	if (rename(slot->tmp, slot->path) != 0) {
+		/* Complete and synced: the next writer to take the lock adopts it. */
 		e = errno;
-		step = "creating";
-		goto fail;
+		slot->keep = 1;
+		rc = slot_fail(slot, "renaming into place", e,
+		               "the new tokens are kept in the temporary file, which the next sasl-oauth run takes over",
+		               err);
+		goto out;
 	}
-	tmp_made = 1;
-	if (fchmod(fd, 0600) != 0) {
-		e = errno;
-		step = "setting mode 0600 on";
-		goto fail;
-	}
-	if (give && fchown(fd, uid, gid) != 0) {
-		e = errno;
-		step = "giving to its owner";
-		goto fail;
-	}
-	if (write_all(fd, text.data, text.len) != 0) {
-		e = errno;
-		step = "writing";
-		goto fail;
-	}
-	if (fsync(fd) != 0) {
-		e = errno;
-		step = "syncing";
-		goto fail;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		e = errno;
-		step = "closing";
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0) {
-		e = errno;
-		step = "renaming into place";
-		goto fail;
-	}
-	tmp_made = 0;
-
+	slot->made = 0;
 	/* The rename is durable only once the directory is synced. */
+	if (!dir_of(slot->path, dir, sizeof(dir)))
+		fmt_path(dir, sizeof(dir), ".");
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0 || (fsync(dfd) != 0 && errno != EINVAL)) {
 		rc = sao_error_set(err, SAO_ERR_IO,
 		                   "cache file '%s' was replaced, but syncing directory '%s' failed: %s; "
 		                   "the new cache may not survive a crash",
-		                   path, dir, strerror(errno));
+		                   slot->path, dir, strerror(errno));
 		goto out;
 	}
 	/* A token was stored: a failure noted earlier is over. */
-	remove_note(path);
+	remove_note(slot->path);
 	rc = SAO_OK;
-	remove_note(path);
-	goto out;
-fail:
-	rc = sao_error_set(err, SAO_ERR_IO, "could not write cache file '%s' (%s '%s': %s); %s; %s", path, step, tmp,
-	                   strerror(e), intact, write_fix(e));
+out:
+	if (dfd >= 0)
+		close(dfd);
+	sao_secret_clear(&text);
+	return rc;
+}
+
+void sao_cache_slot_release(sao_cache_slot_t *slot)
+{
+	if (slot->fd >= 0)
+		close(slot->fd);
+	slot->fd = -1;
+	if (slot->made && !slot->keep)
+		(void)unlink(slot->tmp);
+	slot->made = 0;
+	slot->keep = 0;
+}
+
+sao_err_t sao_cache_write(const char *path, const sao_token_t *tok, sao_error_t *err)
+{
+	sao_cache_slot_t slot;
+	sao_err_t rc;
+
+	sao_cache_slot_init(&slot);
+	rc = sao_cache_reserve(path, &slot, err);
+	if (rc == SAO_OK)
+		rc = sao_cache_commit(&slot, tok, err);
+	sao_cache_slot_release(&slot);
+	return rc;
+}
+
+/* ---- what a killed writer left (issue 13, defects 1 and 8) ------------ */
+
+/* Reads a cache file without keeping it aside or saying anything: SAO_OK
+ * only for a complete, valid cache. */
+static sao_err_t read_quiet(const char *path, sao_token_t *tok)
+{
+	sao_secret_t buf;
+	sao_json_t *obj = NULL;
+	sao_error_t lerr;
+	struct stat st;
+	char why[160];
+	int fd;
+	sao_err_t rc = SAO_ERR_CORRUPT;
+
+	sao_secret_init(&buf, SAO_CACHE_FILE_MAX);
+	sao_error_clear(&lerr);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		goto out;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 || st.st_size > SAO_CACHE_FILE_MAX)
+		goto out;
+	if (read_all(fd, path, "", &buf, &lerr) != SAO_OK || buf.len == 0)
+		goto out;
+	if (sao_json_parse(buf.data, buf.len, path, &obj, &lerr) != SAO_OK)
+		goto out;
+	rc = decode(path, obj, tok, why, sizeof(why), &lerr);
 out:
 	if (fd >= 0)
 		close(fd);
-	if (dfd >= 0)
-		close(dfd);
-	if (tmp_made)
-		(void)unlink(tmp);
-	sao_secret_clear(&text);
+	sao_json_free(&obj);
+	sao_secret_clear(&buf);
+	if (rc != SAO_OK)
+		sao_token_clear(tok);
 	return rc;
+}
+
+/* 1 when a's tokens were not obtained before b's. A leftover found under
+ * the lock was written after the cache it sits beside (every writer since
+ * its death would have taken it over or removed it first), so within the
+ * same second it is the newer one. */
+static int not_older(const sao_token_t *a, const sao_token_t *b)
+{
+	if (a->refresh_obtained_at != b->refresh_obtained_at)
+		return a->refresh_obtained_at > b->refresh_obtained_at;
+	return a->obtained_at >= b->obtained_at;
+}
+
+/* Holding the writer lock no writer is alive, so every PATH.tmp.PID is what
+ * a killed one left: one that holds a complete cache not older than PATH is
+ * renamed over it (with strict rotation its refresh token is the only one
+ * that still works), the others are removed. Best effort: what cannot be
+ * done is left as it was. */
+static void recover(const char *path)
+{
+	char dir[PATH_MAX];
+	char full[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	const char *base = slash != NULL ? slash + 1 : path;
+	size_t blen = strlen(base);
+	sao_token_t cur, cand;
+	int have_cur, adopted = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (!dir_of(path, dir, sizeof(dir)))
+		return;
+	d = opendir(dir);
+	if (d == NULL)
+		return;
+	sao_token_init(&cur);
+	sao_token_init(&cand);
+	have_cur = read_quiet(path, &cur) == SAO_OK;
+	for (de = readdir(d); de != NULL; de = readdir(d)) {
+		const char *rest = de->d_name + blen + 5;
+		struct stat st;
+		char *end;
+		long pid;
+
+		if (strncmp(de->d_name, base, blen) != 0 || strncmp(de->d_name + blen, ".tmp.", 5) != 0 || *rest == '\0')
+			continue;
+		errno = 0;
+		pid = strtol(rest, &end, 10);
+		if (errno != 0 || *end != '\0' || pid <= 0 || pid == (long)getpid())
+			continue;
+		if (!fmt_path(full, sizeof(full), "%s/%s", dir, de->d_name) || lstat(full, &st) != 0 ||
+		    !S_ISREG(st.st_mode) || st.st_nlink != 1 || (st.st_mode & 077) != 0 ||
+		    (st.st_uid != geteuid() && geteuid() != 0))
+			continue;
+		if (read_quiet(full, &cand) == SAO_OK && (!have_cur || not_older(&cand, &cur)) && rename(full, path) == 0) {
+			sao_token_clear(&cur);
+			cur = cand;
+			sao_token_init(&cand);
+			have_cur = 1;
+			adopted = 1;
+			continue;
+		}
+		sao_token_clear(&cand);
+		(void)unlink(full);
+	}
+	closedir(d);
+	if (adopted) {
+		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (dfd >= 0) {
+			(void)fsync(dfd);
+			close(dfd);
+		}
+	}
+	sao_token_clear(&cur);
+	sao_token_clear(&cand);
 }
 
 /* ---- locking ---------------------------------------------------------- */
@@ -862,6 +1055,7 @@ sao_err_t sao_cache_lock(const char *path, int timeout_ms, int *fd_r, sao_error_
 	struct stat st;
 	struct stat dst;
 	int fd = -1;
+	int created;
 	sao_err_t rc;
 
 	*fd_r = -1;
@@ -872,7 +1066,13 @@ sao_err_t sao_cache_lock(const char *path, int timeout_ms, int *fd_r, sao_error_
 	rc = ensure_dir(dir, err);
 	if (rc != SAO_OK)
 		goto out;
-	fd = open(lockpath, O_CREAT | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600);
+	/* Created here (O_EXCL) or found: only a file this call created is
+	 * given away (issue 13, defect 2: root must not chown a file somebody
+	 * planted, nor, through a hard link, a file elsewhere). */
+	fd = open(lockpath, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0600);
+	created = fd >= 0;
+	if (fd < 0 && errno == EEXIST)
+		fd = open(lockpath, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0 && errno == EACCES) /* flock needs no write access */
 		fd = open(lockpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
@@ -883,13 +1083,21 @@ sao_err_t sao_cache_lock(const char *path, int timeout_ms, int *fd_r, sao_error_
 		                                    strerror(errno));
 		goto out;
 	}
+	memset(&st, 0, sizeof(st));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+		rc = sao_error_set(err, SAO_ERR_PERM,
+		                   "lock file '%s' is not a plain file of its own (%s); remove it (it holds no data)",
+		                   lockpath, S_ISREG(st.st_mode) ? "it has other hard links" : "not a regular file");
+		goto out;
+	}
 	/* A lock file root creates in a daemon user's directory goes to that
 	 * user, or the daemon could not open it later. Best effort. */
-	if (geteuid() == 0 && fstat(fd, &st) == 0 && st.st_uid == 0 && stat(dir, &dst) == 0 && dst.st_uid != 0)
+	if (created && geteuid() == 0 && stat(dir, &dst) == 0 && dst.st_uid != 0)
 		(void)fchown(fd, dst.st_uid, dst.st_gid);
 	rc = lock_wait(fd, LOCK_EX, timeout_ms, lockpath, err);
 	if (rc != SAO_OK)
 		goto out;
+	recover(path);
 	*fd_r = fd;
 	fd = -1;
 	rc = SAO_OK;

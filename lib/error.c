@@ -147,6 +147,13 @@ void sao_error_printable(const char *s, size_t len, char *out, size_t max)
 		unsigned char c = (unsigned char)s[i];
 
 		out[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+		/* U+0080..U+009F in UTF-8 (C2 80..C2 9F) are the C1 controls; a
+		 * UTF-8 terminal takes U+009B as CSI, like ESC [. */
+		if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 && (unsigned char)s[i + 1] <= 0x9f) {
+			out[i] = '?';
+			out[i + 1] = '?';
+			i++;
+		}
 	}
 	if (n < len) {
 		memcpy(out + n, "...", 3);

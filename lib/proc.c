@@ -19,6 +19,7 @@
 
 #include "sasl-oauth/clock.h"
 #include "sasl-oauth/proc.h"
+#include "sasl-oauth/settings.h"
 
 /*
  * How a command line becomes a process (proc.h):
@@ -303,13 +304,14 @@ static int env_wanted(const char *entry)
 }
 
 /* The child's environment: the variables env_wanted() names, or all with
- * SAO_PROC_KEEP_ENV. In a set-id process (a privileged program that loaded
- * the plugin) the caller's variables are not trusted: PATH is the default
- * and nothing else is passed. */
+ * SAO_PROC_KEEP_ENV. In a set-id process or one with file capabilities (a
+ * privileged program that loaded the plugin; sao_settings_secure()) the
+ * caller's variables are not trusted: PATH is the default and nothing else
+ * is passed. */
 static sao_err_t build_env(const char *what, plan_t *p, sao_error_t *err)
 {
 	static char default_path[] = "PATH=" DEFAULT_PATH;
-	int setid = getuid() != geteuid() || getgid() != getegid();
+	int setid = sao_settings_secure();
 	size_t n = 0, k = 0;
 	int have_path = 0;
 

@@ -14,6 +14,9 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
+#ifdef HAVE_GETAUXVAL
+#include <sys/auxv.h>
+#endif
 
 #include "sasl-oauth/settings.h"
 
@@ -289,10 +292,18 @@ static char *join(const char *first, ...)
 	return s;
 }
 
-/* In a set-id program (one that loaded the plugin with privileges the
- * caller lacks) the caller's environment chooses no files. */
-static int privileged(void)
+/* A set-id program, or one started with file capabilities (a program
+ * given cap_net_bind_service, say), runs with rights its caller lacks: the
+ * kernel says so with AT_SECURE, which is also what makes the loader ignore
+ * LD_PRELOAD. Then the caller's environment chooses no files and no
+ * commands (issue 13, defect 7: comparing user ids alone misses file
+ * capabilities). */
+int sao_settings_secure(void)
 {
+#ifdef HAVE_GETAUXVAL
+	if (getauxval(AT_SECURE) != 0)
+		return 1;
+#endif
 	return getuid() != geteuid() || getgid() != getegid();
 }
 
@@ -300,9 +311,13 @@ static const char *env(const char *name)
 {
 	const char *v;
 
-	if (privileged())
+	if (sao_settings_secure())
 		return NULL;
+#ifdef HAVE_SECURE_GETENV
+	v = secure_getenv(name);
+#else
 	v = getenv(name);
+#endif
 	return v != NULL && v[0] != '\0' ? v : NULL;
 }
 
@@ -1185,7 +1200,7 @@ sao_err_t sao_settings_load(sao_settings_t **s_r, sao_error_t *err)
 		goto out;
 	/* In a set-id program, and without any home directory, only the
 	 * system file counts. */
-	rc = privileged() ? SAO_ERR_NOTFOUND : xdg_dir("XDG_CONFIG_HOME", ".config", &dir, err);
+	rc = sao_settings_secure() ? SAO_ERR_NOTFOUND : xdg_dir("XDG_CONFIG_HOME", ".config", &dir, err);
 	if (rc == SAO_OK) {
 		user_path = join(dir, "/sasl-oauth/config", (const char *)NULL);
 		if (user_path == NULL) {

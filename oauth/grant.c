@@ -269,17 +269,26 @@ sao_err_t sao_grant_failure(const char *account, const char *what, long status, 
 	char fix[512];
 	char cmd[256];
 	char corr_text[128] = "";
+	char error_shown[SAO_OAUTH_ERROR_MAX + 4];
 
 	if (e == NULL && code != 0)
 		e = sao_catalog_code(code);
 	if (e == NULL)
 		e = sao_catalog_error(error);
-	/* Provider text goes to a terminal and a mail program's log. */
+	/* Every provider string goes to a terminal and a mail program's log:
+	 * escape sequences and line breaks (a forged "sasl-oauth:" line) are
+	 * made harmless by the one filter the plugin's path uses too. */
 	sao_error_printable(text, text_len, shown, SHOWN_MAX);
+	if (error != NULL) {
+		sao_error_printable(error, strlen(error), error_shown, SAO_OAUTH_ERROR_MAX);
+		error = error_shown;
+	}
 	if (correlation == NULL) {
 		description_correlation(description, corr, sizeof(corr));
-		correlation = corr;
+	} else {
+		sao_error_printable(correlation, strlen(correlation), corr, 60);
 	}
+	correlation = corr;
 	if (code != 0)
 		snprintf(aadsts, sizeof(aadsts), " AADSTS%ld", code);
 	if (correlation[0] != '\0')
@@ -424,11 +433,24 @@ sao_err_t sao_grant_parse_token(const sao_json_t *json, int64_t now, const char 
 		                     "%s failed: the identity provider's answer has no usable access_token (%s); nothing "
 		                     "was changed or cached",
 		                     what, bad);
-	if (type != NULL && strcasecmp(type, "bearer") != 0)
+	if (type != NULL && strcasecmp(type, "bearer") != 0) {
+		char type_shown[64 + 4];
+
+		sao_error_printable(type, strlen(type), type_shown, 64);
 		return sao_error_set(err, SAO_ERR_PROTO,
 		                     "%s failed: the identity provider issued a '%s' token, not a bearer token; check the "
 		                     "provider settings",
-		                     what, type);
+		                     what, type_shown);
+	}
+	/* Larger tokens than this are no token a mail server takes; the
+	 * message names the account (in what) and says what to do. */
+	if (at_len > SAO_TOKEN_MAX || (rt != NULL && rt_len > SAO_TOKEN_MAX))
+		return sao_error_set(err, SAO_ERR_PROTO,
+		                     "%s failed: the identity provider issued a%s token of %zu bytes, more than the %d bytes "
+		                     "sasl-oauth keeps; nothing was changed; report it to the provider's administrator "
+		                     "(a token this large is refused by mail servers too)",
+		                     what, at_len > SAO_TOKEN_MAX ? "n access" : " refresh",
+		                     at_len > SAO_TOKEN_MAX ? at_len : rt_len, SAO_TOKEN_MAX);
 	if (rt != NULL && !sao_token_refresh_valid(rt, rt_len))
 		return sao_error_set(err, SAO_ERR_PROTO, "%s failed: the refresh_token in the answer is not printable text",
 		                     what);

@@ -119,9 +119,11 @@ sao_err_t sao_renew_token(const sao_account_t *a, int force, sao_token_t *tok_r,
 	sao_error_t first;
 	char *path = NULL;
 	int64_t seen_obtained = -1;
+	sao_cache_slot_t slot;
 	int lock = -1, have_client = 0;
 	sao_err_t rc;
 
+	sao_cache_slot_init(&slot);
 	if (refreshed_r != NULL)
 		*refreshed_r = 0;
 	rc = sao_settings_cache_path(a, &path, err);
@@ -152,6 +154,15 @@ sao_err_t sao_renew_token(const sao_account_t *a, int force, sao_token_t *tok_r,
 	if (rc != SAO_OK)
 		goto out;
 	have_client = 1;
+	/* Room for the answer before asking (issue 13, defect 1): with strict
+	 * rotation the old refresh token dies with the request, so the new
+	 * one must have a place to go that cannot fail for lack of space. */
+	sao_error_clear(&first);
+	rc = sao_cache_reserve(path, &slot, &first);
+	if (rc != SAO_OK) {
+		sao_error_set(err, rc, "%s; no request was sent, so the cached refresh token still works", first.msg);
+		goto out;
+	}
 	rc = request(&client, path, tok_r, err);
 	/* Noted for those who cannot refresh for themselves and would
 	 * otherwise only see the token expire (Postfix's smtp in its chroot),
@@ -160,11 +171,26 @@ sao_err_t sao_renew_token(const sao_account_t *a, int force, sao_token_t *tok_r,
 		needs_person(a, path, err->msg);
 	if (rc == SAO_OK)
 		rc = set_account(tok_r, a, err);
-	if (rc == SAO_OK)
-		rc = sao_cache_write(path, tok_r, err);
-	if (rc == SAO_OK && refreshed_r != NULL)
+	if (rc != SAO_OK)
+		goto out;
+	if (refreshed_r != NULL)
 		*refreshed_r = 1;
+	sao_error_clear(&first);
+	rc = sao_cache_commit(&slot, tok_r, &first);
+	if (rc != SAO_OK) {
+		/* The new access token works: hand it out, and say why the next
+		 * refresh may need a login. */
+		sao_error_set(err, rc,
+		              "%s; the new access token of account '%s' was handed out anyway; if the provider "
+		              "rotates refresh tokens strictly the cached one no longer works: after fixing the cause "
+		              "run: sasl-oauth login %s",
+		              first.msg, a->name, a->name);
+		if (refreshed_r != NULL)
+			*refreshed_r = SAO_RENEW_UNSTORED;
+		rc = SAO_OK;
+	}
 out:
+	sao_cache_slot_release(&slot);
 	if (have_client)
 		sao_client_clear(&client);
 	sao_cache_unlock(&lock);

@@ -35,6 +35,25 @@ skipped=$(count SKIP)
 tests/tools/check-skips tests/allowed-skips $trs_files
 failed=$((failed + $?))
 
+# Fuzzing: every libFuzzer target for a bounded time (20 s each, at most
+# 3 minutes in all) when clang is there; a crash, leak, sanitizer report or
+# broken invariant fails the run. The input that failed is kept in
+# tests/fuzz/artifacts/.
+if [ "${SAO_FUZZ:-yes}" = yes ] && command -v clang >/dev/null 2>&1; then
+	if make fuzz >fuzz-build.log 2>&1; then
+		n=$(ls tests/fuzz/bin/fuzz-* | wc -l)
+		per=$((180 / (n > 0 ? n : 1)))
+		[ "$per" -gt 20 ] && per=20
+		tests/fuzz/run.sh "$per" >fuzz.log 2>&1
+		cat fuzz.log
+		passed=$((passed + $(grep -c '^PASS: fuzz-' fuzz.log)))
+		failed=$((failed + $(grep -c '^FAIL: fuzz-' fuzz.log)))
+	else
+		failed=$((failed + 1)); echo "FAIL: make fuzz"; tail -40 fuzz-build.log
+	fi
+else
+	skipped=$((skipped + 1)); echo "SKIP: fuzzing (no clang: apt-get install clang)"
+fi
 if [ "${SAO_DISTCHECK:-yes}" = yes ]; then
 	# The packaged tarball must build and pass its unit tests on its own.
 	if SAO_SKIP_INTEGRATION=1 make -j"$(nproc)" distcheck >distcheck.log 2>&1; then

@@ -41,7 +41,38 @@ sao_err_t sao_cache_prepare(const char *path, sao_error_t *err);
 
 sao_err_t sao_cache_write(const char *path, const sao_token_t *tok, sao_error_t *err);
 
-/* Takes the exclusive writer lock for path; *fd_r is the lock descriptor,
+/* A cache file being written: PATH.tmp.PID with its space reserved
+ * (lib/cache.c explains the two steps). */
+typedef struct sao_cache_slot {
+	char path[4096];
+	char tmp[4096 + 32];
+	int fd;
+	int made; /* the temporary file exists */
+	int keep; /* complete but not renamed: left for the next writer */
+	const char *intact; /* static: what a failure leaves of the old cache */
+} sao_cache_slot_t;
+
+void sao_cache_slot_init(sao_cache_slot_t *slot);
+
+/* Before a request whose answer must be stored: creates PATH's temporary
+ * file and reserves the space of the largest cache, so that storing the
+ * answer cannot fail for lack of space. Caller holds the lock. SAO_ERR_IO
+ * (no room: nothing was asked, the cache is unchanged) or SAO_ERR_PERM. */
+sao_err_t sao_cache_reserve(const char *path, sao_cache_slot_t *slot, sao_error_t *err);
+
+/* Writes tok into the reserved file, fsyncs it, renames it over PATH and
+ * fsyncs the directory. If the rename fails the complete file is kept,
+ * and the message says the next run takes it over. */
+sao_err_t sao_cache_commit(sao_cache_slot_t *slot, const sao_token_t *tok, sao_error_t *err);
+
+/* Closes the slot and removes a temporary file that holds no answer. */
+void sao_cache_slot_release(sao_cache_slot_t *slot);
+
+/* Takes the exclusive writer lock for path; then, since no writer can be
+ * alive, takes over a complete PATH.tmp.PID newer than PATH that a killed
+ * writer left and removes the other leftovers (issue 13). Refuses a lock
+ * file with other hard links or that is no regular file; gives a lock file
+ * to the directory's owner only when this call created it; *fd_r is the lock descriptor,
  * released with sao_cache_unlock(). Blocks at most timeout_ms. */
 sao_err_t sao_cache_lock(const char *path, int timeout_ms, int *fd_r, sao_error_t *err);
 void sao_cache_unlock(int *fd);

@@ -87,9 +87,9 @@ sao_err_t sao_error_fix(sao_error_t *err, sao_err_t code, sao_fix_t fix, const c
 const char *sao_errno_text(int errnum, char *buf, size_t size);
 
 /* Copies at most max bytes of s (len bytes) into out, which holds max + 4:
- * control bytes become '?', so text from a command or a provider cannot
- * move the cursor or forge lines; a cut is marked "..." and never splits a
- * UTF-8 sequence. */
+ * control bytes (C0, DEL, and C1 in UTF-8) become '?', so text from a
+ * command or a provider cannot move the cursor or forge lines; a cut is
+ * marked "..." and never splits a UTF-8 sequence. */
 void sao_error_printable(const char *s, size_t len, char *out, size_t max);
 
 /* Resets the record to SAO_OK with an empty message. */

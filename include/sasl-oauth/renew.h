@@ -27,10 +27,17 @@
  * the holder to finish one request with its retry. */
 int sao_renew_lock_ms(const sao_account_t *a);
 
+/* *refreshed_r after a refresh whose answer could not be stored: the call
+ * succeeds (tok_r holds the new access token) and err says what happened
+ * (issue 13: a new access token is never thrown away). */
+#define SAO_RENEW_UNSTORED 2
+
 /* A fresh token for account a in tok_r (initialised by the caller). force
  * refreshes even a fresh token (once per call, never twice when another
  * process has just done it). *refreshed_r (may be NULL) is 1 when this call
- * sent a request. */
+ * sent a request, SAO_RENEW_UNSTORED when it did but could not store the
+ * answer (then err holds the message). Before the request the space for the
+ * answer is reserved (sao_cache_reserve); without it no request is sent. */
 sao_err_t sao_renew_token(const sao_account_t *a, int force, sao_token_t *tok_r, int *refreshed_r, sao_error_t *err);
 
 #endif

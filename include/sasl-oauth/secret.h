@@ -17,9 +17,12 @@
 
 #include "sasl-oauth/error.h"
 
-/* Largest access token we accept from any source. Entra ID tokens exceed
- * 4 KB; nothing on the token path is smaller than this. */
-#define SAO_TOKEN_MAX (64 * 1024)
+/* Largest token (access or refresh) we accept from any source. Entra ID
+ * access tokens exceed 4 KB and refresh tokens of some providers 64 KB
+ * (issue 13: a 70 KB one); two of these still fit a cache file
+ * (SAO_CACHE_FILE_MAX) and an HTTP answer (SAO_HTTP_BODY_MAX). Nothing on
+ * the token path is smaller than this. */
+#define SAO_TOKEN_MAX (256 * 1024)
 
 typedef struct sao_secret {
 	unsigned char *data;

@@ -142,6 +142,12 @@ sao_err_t sao_settings_user_path(char **path_r, sao_error_t *err);
  * one (SAO_CLI_PATH, from configure). */
 const char *sao_settings_cli_path(void);
 
+/* 1 when this process must not trust its caller's environment: set-id,
+ * or started with file capabilities (the kernel's AT_SECURE). Then no
+ * variable chooses a file or a command, and child processes get none of
+ * the caller's variables. */
+int sao_settings_secure(void);
+
 /* The configuration's word for a provider, for messages. */
 const char *sao_settings_provider_name(sao_account_provider_t provider);
 

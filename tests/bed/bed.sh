@@ -106,20 +106,21 @@ _bed_ensure_mail_user() {
 }
 
 # A CA and a server certificate for DNS:localhost (isync refuses a
-# certificate whose only SAN is an IP address), made fresh per bed.
+# certificate whose only SAN is an IP address), made fresh per bed, valid
+# for BED_CERT_DAYS (2; the soak's clients live through a year).
 _bed_make_certs() {
 	local d="$BED_DIR/tls"
 	mkdir -p "$d" && chmod 700 "$d"
 	printf '%s\n' 'basicConstraints = CA:FALSE' 'keyUsage = critical, digitalSignature' \
 		'extendedKeyUsage = serverAuth' 'subjectAltName = DNS:localhost, IP:127.0.0.1' > "$d/server.ext"
 	if ! openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
-		-keyout "$d/ca.key" -out "$d/ca.crt" -days 2 -subj "/CN=sasl-oauth test CA $$" \
+		-keyout "$d/ca.key" -out "$d/ca.crt" -days "${BED_CERT_DAYS:-2}" -subj "/CN=sasl-oauth test CA $$" \
 		-addext 'basicConstraints = critical, CA:TRUE' \
 		-addext 'keyUsage = critical, keyCertSign, cRLSign' >/dev/null 2>&1 ||
 		! openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
 		-keyout "$d/server.key" -out "$d/server.csr" -subj "/CN=localhost" >/dev/null 2>&1 ||
 		! openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" \
-		-CAcreateserial -days 2 -extfile "$d/server.ext" -out "$d/server.crt" >/dev/null 2>&1; then
+		-CAcreateserial -days "${BED_CERT_DAYS:-2}" -extfile "$d/server.ext" -out "$d/server.crt" >/dev/null 2>&1; then
 		_bed_log "openssl could not make the test certificates"
 		return 1
 	fi

@@ -27,10 +27,19 @@ Control API (JSON in and out; tests/idp/ctl.py speaks it):
                         [] for one without roles; opaque: no JWT).
   POST /control/revoke  {"token": T} or {"upn": U}; "reason": "inactive" makes a
                         refresh token fail with AADSTS700082 instead of 50173.
-  POST /control/config  any DEFAULT_CONFIG key (GET shows them all).
+  POST /control/config  any DEFAULT_CONFIG key (GET shows them all).  Among them:
+                        "rotation": "entra" (a used refresh token stays valid, as
+                        Entra ID's do) or "strict" (Okta without a reuse grace,
+                        Auth0 with reuse detection, Keycloak's "revoke refresh
+                        token": a used refresh token is dead at once, and
+                        presenting it again revokes its whole family, every
+                        refresh token descended from the same sign-in);
+                        "clock_offset": seconds added to the provider's clock
+                        (the soak's warped time, tests/soak/).
   POST /control/device  {"user_code", "action": "approve"|"decline", "upn"?}
   GET  /control/stats   requests per endpoint and grant, errors, introspections,
-                        the last token request's non-secret parameters.
+                        the last token request's non-secret parameters, reuses
+                        detected, when each rotated refresh token was sent.
   POST /control/reset   forgets tokens, codes, counters, configuration; keeps
                         users and clients.
 """
@@ -110,9 +119,20 @@ DEFAULT_CONFIG = {
     "fault_count": 0,                 # faults left before they switch off; 0 = all
     "fault_endpoints": ["token", "devicecode"],
     "big_tokens": 0,
+    "rotation": "entra",              # entra | strict (see the control API above)
+    "clock_offset": 0,                # seconds added to the provider's clock
 }
 ENDPOINTS = ("token", "devicecode", "authorize", "introspect", "devicelogin",
              "discovery", "revoke", "control")
+
+
+# The provider's clock: the machine's, plus the control API's clock_offset
+# (set by the soak, which lives through a year in minutes).
+CLOCK = {"offset": 0}
+
+
+def now_s():
+    return time.time() + CLOCK["offset"]
 
 
 def b64url(data):
@@ -133,7 +153,7 @@ def fingerprint(token):
 
 
 def utc_stamp(now=None):
-    now = datetime.datetime.fromtimestamp(now or time.time(), datetime.timezone.utc)
+    now = datetime.datetime.fromtimestamp(now or now_s(), datetime.timezone.utc)
     return now.strftime("%Y-%m-%d %H:%M:%SZ")
 
 
@@ -231,6 +251,8 @@ class State:
             "errors": {},
             "introspect": {"total": 0, "active": 0, "inactive": 0},
             "issued": {"access": 0, "refresh": 0},
+            "reuse_detected": 0,          # strict rotation: a used refresh token came back
+            "refresh_sent": [],           # [machine time, fingerprint] of rotated answers sent
             "faults": 0,
             "revoked": 0,                 # tokens revoked through /revoke
             "last_token_request": None,
@@ -273,7 +295,7 @@ class State:
         opaque makes a token that is no JWT, like a Microsoft personal
         account's ("EwB...")."""
         resource, perms, _ = split_scope(scope)
-        now = int(time.time())
+        now = int(now_s())
         user = self.users.get(upn.lower()) if upn else None
         payload = {
             "aud": resource,
@@ -329,19 +351,20 @@ class State:
         self.stats["issued"]["access"] += 1
         return token, granted
 
-    def mint_refresh(self, upn, client_id, scope):
+    def mint_refresh(self, upn, client_id, scope, family=None):
         # Entra refresh tokens are opaque; shape them like one.
         token = "0.A" + b64url(secrets.token_bytes(96))
-        now = int(time.time())
+        now = int(now_s())
         self.refresh[token] = {"kind": "refresh", "upn": upn, "client_id": client_id,
                                "scope": scope, "issued": now, "last_used": now,
-                               "revoked": False, "inactive": False}
+                               "revoked": False, "inactive": False, "used": False,
+                               "family": family or uuid.uuid4().hex}
         self.stats["issued"]["refresh"] += 1
         return token
 
     def id_token(self, upn, client_id, oidc):
         user = self.add_user(upn)
-        now = int(time.time())
+        now = int(now_s())
         claims = {"aud": client_id, "iss": "https://login.microsoftonline.com/%s/v2.0" % self.tid,
                   "iat": now, "nbf": now, "exp": now + 3600, "tid": self.tid,
                   "oid": user["oid"], "sub": user["oid"], "ver": "2.0",
@@ -350,14 +373,14 @@ class State:
             claims["email"] = upn
         return self.sign({"typ": "JWT", "alg": "HS256"}, claims)
 
-    def token_response(self, upn, client_id, scope, with_refresh, refresh_scope=None):
+    def token_response(self, upn, client_id, scope, with_refresh, refresh_scope=None, family=None):
         lifetime = int(self.config["access_lifetime"])
         at, granted = self.mint_access(upn, client_id, scope, lifetime)
         _, _, oidc = split_scope(scope)
         out = {"token_type": "Bearer", "scope": granted, "expires_in": lifetime,
                "ext_expires_in": lifetime, "access_token": at}
         if with_refresh:
-            out["refresh_token"] = self.mint_refresh(upn, client_id, refresh_scope or scope)
+            out["refresh_token"] = self.mint_refresh(upn, client_id, refresh_scope or scope, family)
         if "openid" in oidc:
             out["id_token"] = self.id_token(upn, client_id, oidc)
         return out
@@ -488,6 +511,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         parts = [p for p in url.path.split("/") if p]
         self.query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
         self.note = ""
+        self.sent_rt = None
         endpoint, handler = self.route(parts)
         try:
             raw = self.read_body()
@@ -568,6 +592,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send(status, b"", hdrs, ctype="text/plain")
         else:
             self.send(status, body, hdrs)
+        if self.sent_rt is not None and status == 200:
+            # When a rotated refresh token left (the machine's clock, not
+            # the warped one): the crash test tells a kill before the
+            # answer from one after it.
+            with self.state.lock:
+                sent = self.state.stats["refresh_sent"]
+                sent.append([time.time(), self.sent_rt])
+                del sent[:-100]
         log("%s /%s -> %d%s" % (self.command, endpoint, status, self.note))
 
     def route(self, parts):
@@ -751,7 +783,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise IdpError(401, "invalid_client", 50027,
                            "Invalid JWT token. Token audience '%s' is not this token "
                            "endpoint." % claims.get("aud"))
-        now = time.time()
+        now = now_s()
         try:
             exp = float(claims["exp"])
             nbf = float(claims.get("nbf", claims.get("iat", now)))
@@ -803,7 +835,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if rec is None or rec["client_id"] != client["client_id"]:
             raise IdpError(400, "invalid_grant", 70000,
                            "Provided grant is invalid or malformed.")
-        now = int(time.time())
+        now = int(now_s())
         if rec["revoked"]:
             raise IdpError(400, "invalid_grant", 50173,
                            "The provided grant has expired due to it being revoked, a "
@@ -814,13 +846,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
                            "The refresh token has expired due to inactivity. The token was "
                            "issued on %s and was inactive for 90.00:00:00."
                            % utc_stamp(rec["issued"]))
+        strict = self.state.config.get("rotation") == "strict"
+        if strict and rec["used"]:
+            # Reuse detection (Auth0, Okta): the token was stolen or a
+            # client lost its successor; either way the family ends.
+            for other in self.state.refresh.values():
+                if other["family"] == rec["family"]:
+                    other["revoked"] = True
+            self.state.stats["reuse_detected"] += 1
+            self.note += " reuse: family revoked"
+            raise IdpError(400, "invalid_grant", 70000,
+                           "The refresh token was already used; refresh token reuse was "
+                           "detected and every token of this sign-in was revoked.")
         rec["last_used"] = now
+        rec["used"] = True
         scope = f.get("scope") or rec["scope"]
-        # Rotation: a new refresh token each time; the old one stays valid.
+        # Rotation: a new refresh token each time; with "entra" the old one
+        # stays valid, with "strict" it is dead from now on.
         out = self.state.token_response(rec["upn"], rec["client_id"], scope, True,
-                                        refresh_scope=rec["scope"])
-        self.note += " at=%s new_rt=%s" % (fingerprint(out["access_token"]),
-                                           fingerprint(out["refresh_token"]))
+                                        refresh_scope=rec["scope"], family=rec["family"])
+        self.sent_rt = fingerprint(out["refresh_token"])
+        self.note += " at=%s new_rt=%s" % (fingerprint(out["access_token"]), self.sent_rt)
         return out
 
     def g_code(self, f):
@@ -837,7 +883,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                            "OAuth2 Authorization code was already redeemed, please retry "
                            "with a new valid code or use an existing refresh token.")
         rec["used"] = True
-        if time.time() > rec["exp"]:
+        if now_s() > rec["exp"]:
             raise IdpError(400, "invalid_grant", 70008,
                            "The provided authorization code or refresh token has expired "
                            "due to inactivity. Send a new interactive authorization request.")
@@ -869,7 +915,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise IdpError(400, "bad_verification_code", 70018,
                            "The provided value for the input parameter 'device_code' is "
                            "not valid.")
-        now = time.time()
+        now = now_s()
         rec["polls"].append(now)
         cfg = self.state.config
         self.note += " poll=%d" % len(rec["polls"])
@@ -941,7 +987,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             interval = int(self.state.config["device_interval"])
             self.state.devices[dc] = {
                 "client_id": f["client_id"], "scope": f["scope"], "user_code": uc,
-                "exp": time.time() + DEVICE_LIFETIME, "polls": [], "pending_polls": 0,
+                "exp": now_s() + DEVICE_LIFETIME, "polls": [], "pending_polls": 0,
                 "approved": False, "redeemed": False, "slowed": False, "upn": None,
                 "interval": interval}
             self.state.user_codes[uc] = dc
@@ -1013,7 +1059,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.state.codes[code] = {
                 "client_id": q["client_id"], "redirect_uri": redirect, "scope": q["scope"],
                 "challenge": challenge, "upn": upn, "used": False,
-                "exp": time.time() + CODE_LIFETIME}
+                "exp": now_s() + CODE_LIFETIME}
         self.note = " code=%s" % fingerprint(code)
         return bounce({"code": code})
 
@@ -1055,7 +1101,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             st = self.state.stats["introspect"]
             st["total"] += 1
             rec = self.state.access.get(token) if token else None
-            now = time.time()
+            now = now_s()
             # Tokens for Microsoft Graph are what a scope without the
             # Outlook prefix yields; Exchange refuses them, and so do we.
             active = (rec is not None and not rec["revoked"] and rec["exp"] > now
@@ -1242,7 +1288,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return 400, {"error": "device_mode must be approve|decline|expire|slow_down"}, {}
         if body.get("authorize_mode", "approve") not in ("approve", "deny"):
             return 400, {"error": "authorize_mode must be approve|deny"}, {}
+        if body.get("rotation", "entra") not in ("entra", "strict"):
+            return 400, {"error": "rotation must be entra|strict"}, {}
         self.state.config.update(body)
+        CLOCK["offset"] = float(self.state.config.get("clock_offset") or 0)
         return 200, self.state.config, {}
 
     def c_stats(self, body):
@@ -1258,6 +1307,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def c_reset(self, body):
         self.state.reset()
+        CLOCK["offset"] = 0
         return 200, {"reset": True}, {}
 
     def c_device(self, body):

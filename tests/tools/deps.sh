@@ -20,6 +20,8 @@ pkgs=(
 	dpkg-dev debhelper dh-autoreconf lintian rpm man-db systemd
 	# the relay tests (docs/clients/postfix.md, sendmail.md)
 	postfix m4
+	# fuzzing (tests/fuzz/), the soak's clock (tests/soak/), file capabilities (test-secure-env)
+	clang libclang-rt-14-dev faketime libcap2-bin
 )
 missing=()
 for p in "${pkgs[@]}"; do

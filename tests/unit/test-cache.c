@@ -515,7 +515,9 @@ static void test_limits(void)
 	CHECK(put_file(path, big, n, 0600) == 0);
 	sao_error_clear(&err);
 	CHECK(sao_cache_read(path, &tok, &err) == SAO_ERR_CORRUPT);
-	CHECK_MSG(strstr(err.msg, "('access_token' is 65537 bytes, more than the limit of 65536)") != NULL, "%s", err.msg);
+	snprintf(want, sizeof(want), "('access_token' is %d bytes, more than the limit of %d)", SAO_TOKEN_MAX + 1,
+	         SAO_TOKEN_MAX);
+	CHECK_MSG(strstr(err.msg, want) != NULL, "%s", err.msg);
 	CHECK(!exists(path));
 	{
 		char dir[PBUF];
@@ -877,6 +879,119 @@ static void test_remove(void)
 	sao_token_clear(&tok);
 }
 
+/* Issue 13, defects 1 and 8: what killed writers left. Taking the writer
+ * lock adopts a complete temporary file newer than the cache (with strict
+ * rotation its refresh token is the only one that works) and removes the
+ * others: incomplete, older, empty. */
+static void test_leftovers(void)
+{
+	char dir[PBUF], path[PBUF], tmp[XBUF], other[XBUF];
+	sao_token_t tok, back;
+	sao_error_t err;
+	int fd = -1;
+
+	path_in(dir, sizeof(dir), "leftover");
+	path_in(path, sizeof(path), "leftover/work.json");
+	fill_token(&tok, "at-old", "rt-old");
+	tok.obtained_at = tok.refresh_obtained_at = 100;
+	CHECK(sao_cache_write(path, &tok, NULL) == SAO_OK);
+	sao_token_clear(&tok);
+	/* complete and newer: the answer a killed writer had stored */
+	path_in(other, sizeof(other), "leftover/newer.json");
+	fill_token(&tok, "at-new", "rt-new");
+	tok.obtained_at = tok.refresh_obtained_at = 200;
+	CHECK(sao_cache_write(other, &tok, NULL) == SAO_OK);
+	snprintf(tmp, sizeof(tmp), "%s.tmp.4194301", path);
+	CHECK(rename(other, tmp) == 0);
+	sao_token_clear(&tok);
+	/* complete but older */
+	fill_token(&tok, "at-older", "rt-older");
+	tok.obtained_at = tok.refresh_obtained_at = 50;
+	CHECK(sao_cache_write(other, &tok, NULL) == SAO_OK);
+	snprintf(tmp, sizeof(tmp), "%s.tmp.4194302", path);
+	CHECK(rename(other, tmp) == 0);
+	sao_token_clear(&tok);
+	/* killed while writing, and killed before writing (reserved, empty) */
+	snprintf(tmp, sizeof(tmp), "%s.tmp.4194303", path);
+	CHECK(put_file(tmp, S("{\"access_token\": \"at-half"), 0600) == 0);
+	snprintf(tmp, sizeof(tmp), "%s.tmp.4194304", path);
+	CHECK(put_file(tmp, "", 0, 0600) == 0);
+	CHECK(count_prefix(dir, "work.json.tmp.", NULL, 0) == 4);
+
+	sao_error_clear(&err);
+	CHECK_MSG(sao_cache_lock(path, 1000, &fd, &err) == SAO_OK, "%s", err.msg);
+	sao_cache_unlock(&fd);
+	CHECK(count_prefix(dir, "work.json.tmp.", NULL, 0) == 0);
+	sao_token_init(&back);
+	CHECK(sao_cache_read(path, &back, NULL) == SAO_OK);
+	CHECK_BYTES(back.refresh_token.data, back.refresh_token.len, "rt-new", 6);
+	CHECK_BYTES(back.access_token.data, back.access_token.len, "at-new", 6);
+	CHECK(mode_of(path) == 0600);
+	sao_token_clear(&back);
+
+	/* Killed in the same second as the refresh before it: still the newer. */
+	fill_token(&tok, "at-same", "rt-same");
+	tok.obtained_at = tok.refresh_obtained_at = 200;
+	CHECK(sao_cache_write(other, &tok, NULL) == SAO_OK);
+	snprintf(tmp, sizeof(tmp), "%s.tmp.4194305", path);
+	CHECK(rename(other, tmp) == 0);
+	sao_token_clear(&tok);
+	CHECK(sao_cache_lock(path, 1000, &fd, NULL) == SAO_OK);
+	sao_cache_unlock(&fd);
+	sao_token_init(&back);
+	CHECK(sao_cache_read(path, &back, NULL) == SAO_OK);
+	CHECK_BYTES(back.refresh_token.data, back.refresh_token.len, "rt-same", 7);
+	CHECK(count_prefix(dir, "work.json.tmp.", NULL, 0) == 0);
+	sao_token_clear(&back);
+}
+
+/* Issue 13, defect 2: root must not give away a lock file it did not
+ * create: neither one planted in a daemon user's directory nor, through a
+ * hard link, a file elsewhere. */
+static void test_lock_planted(void)
+{
+	char dir[PBUF], path[PBUF], lockpath[XBUF], target[PBUF];
+	struct passwd *pw = getpwnam("nobody");
+	sao_error_t err;
+	struct stat st;
+	int fd = -1;
+
+	if (geteuid() != 0 || pw == NULL) {
+		test_skip("needs root and a user 'nobody'");
+		return;
+	}
+	path_in(dir, sizeof(dir), "planted");
+	path_in(path, sizeof(path), "planted/daemon.json");
+	path_in(target, sizeof(target), "planted-target");
+	snprintf(lockpath, sizeof(lockpath), "%s.lock", path);
+	CHECK(test_mkdirs(dir) == 0);
+	CHECK(chmod(dir, 0700) == 0 && chown(dir, pw->pw_uid, pw->pw_gid) == 0);
+	CHECK(put_file(target, S("root's file\n"), 0644) == 0);
+
+	/* A hard link to root's file: refused, the file keeps its owner. */
+	CHECK(link(target, lockpath) == 0);
+	sao_error_clear(&err);
+	CHECK(sao_cache_lock(path, 1000, &fd, &err) == SAO_ERR_PERM);
+	sao_cache_unlock(&fd);
+	CHECK_MSG(strstr(err.msg, "other hard links") != NULL, "%s", err.msg);
+	CHECK(stat(target, &st) == 0 && st.st_uid == 0);
+	CHECK(unlink(lockpath) == 0);
+
+	/* A lock file root finds there: used, not given away. */
+	CHECK(put_file(lockpath, "", 0, 0600) == 0);
+	sao_error_clear(&err);
+	CHECK_MSG(sao_cache_lock(path, 1000, &fd, &err) == SAO_OK, "%s", err.msg);
+	sao_cache_unlock(&fd);
+	CHECK(stat(lockpath, &st) == 0 && st.st_uid == 0);
+	CHECK(unlink(lockpath) == 0);
+
+	/* One this call creates goes to the directory's owner, as before. */
+	sao_error_clear(&err);
+	CHECK_MSG(sao_cache_lock(path, 1000, &fd, &err) == SAO_OK, "%s", err.msg);
+	sao_cache_unlock(&fd);
+	CHECK(stat(lockpath, &st) == 0 && st.st_uid == pw->pw_uid);
+}
+
 int main(void)
 {
 	base = test_dir_init("test-cache");
@@ -892,6 +1007,8 @@ int main(void)
 	test_run("marking a token rejected", test_mark_rejected);
 	test_run("removing a cache (forget)", test_remove);
 	test_run("owner of a daemon user's cache", test_owner);
+	test_run("what killed writers left", test_leftovers);
+	test_run("a planted lock file", test_lock_planted);
 	test_dir_done();
 	return check_done("test-cache");
 }

@@ -68,6 +68,8 @@ static const struct {
 	{ "{\"access_token\":\"abc=d\"}", "(byte 4 is 'd', outside" },
 	{ "{\"access_token\":\"ab\\u0001\"}", "(byte 2 is 0x01, outside" },
 	{ "{\"access_token\":\"at\",\"token_type\":\"mac\"}", "issued a 'mac' token, not a bearer token" },
+	/* Issue 13, defect 6: token_type is shown filtered. */
+	{ "{\"access_token\":\"at\",\"token_type\":\"x\\u001b[2J\\nsasl-oauth: ok\"}", "issued a 'x?[2J?sasl-oauth: ok' token" },
 	{ "{\"access_token\":\"at\",\"refresh_token\":\"r\\u0001t\"}", "refresh_token in the answer is not printable" },
 	{ "{\"access_token\":\"at\",\"expires_in\":0}", "expires_in (0) is out of range" },
 	{ "{\"access_token\":\"at\",\"expires_in\":-5}", "expires_in (-5) is out of range" },
@@ -110,6 +112,13 @@ static const struct {
 	{ 400, "weird_error", "Something\x1b[1m odd", "", SAO_ERR_OAUTH,
 	  { "answered weird_error: Something?[1m odd; ", "check the account's settings against the app registration, then run: sasl-oauth login work", NULL } },
 	{ 400, "weird_error", NULL, NULL, SAO_ERR_OAUTH, { "answered weird_error: it gave no description; ", NULL, NULL } },
+	/* Issue 13, defect 6: error and correlation_id are provider text too;
+	 * an escape sequence or a forged "sasl-oauth:" line reaches no terminal. */
+	{ 400, "evil\x1b]0;owned\x07\nsasl-oauth: all fine", "d", "c-2\r\nsasl-oauth: forged\x1b[2J", SAO_ERR_OAUTH,
+	  { "answered evil?]0;owned??sasl-oauth: all fine", "(correlation id c-2??sasl-oauth: forged?[2J)", NULL } },
+	{ 503, "x\x1b[31m", "d", "", SAO_ERR_NET, { "HTTP 503 x?[31m", NULL, NULL } },
+	/* U+009B, CSI to a UTF-8 terminal */
+	{ 400, "weird_error", "csi\xc2\x9b" "31m", "", SAO_ERR_OAUTH, { "answered weird_error: csi??31m", NULL, NULL } },
 };
 
 static void test_failures(void)
@@ -124,11 +133,50 @@ static void test_failures(void)
 		for (size_t k = 0; k < 3 && failures[i].want[k] != NULL; k++)
 			CHECK_MSG(strstr(err.msg, failures[i].want[k]) != NULL, "row %zu: '%s' not in '%s'", i,
 			          failures[i].want[k], err.msg);
+		for (const char *p = err.msg; *p != '\0'; p++)
+			CHECK_MSG((unsigned char)*p >= 0x20 && *p != 0x7f, "row %zu: a control byte in '%s'", i, err.msg);
+	}
+}
+
+/* Issue 13, defect 8: a 70 KB refresh token is kept; one past the limit is
+ * refused with the account and a fix, and nothing cached is changed. */
+static void test_big_tokens(void)
+{
+	static const size_t sizes[] = { 70 * 1024, SAO_TOKEN_MAX + 1 };
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		size_t n = sizes[i];
+		char *text = malloc(n + 64);
+		sao_token_t tok;
+		sao_error_t err;
+		size_t off;
+
+		CHECK(text != NULL);
+		if (text == NULL)
+			return;
+		off = (size_t)snprintf(text, 64, "{\"access_token\":\"at\",\"refresh_token\":\"");
+		memset(text + off, 'r', n);
+		memcpy(text + off + n, "\"}", 3);
+		sao_token_init(&tok);
+		CHECK(sao_secret_set(&tok.refresh_token, "old", 3, NULL) == SAO_OK);
+		if (n <= SAO_TOKEN_MAX) {
+			CHECK_MSG(parse(text, &tok, &err) == SAO_OK, "%zu bytes: %s", n, err.msg);
+			CHECK(tok.refresh_token.len == n);
+		} else {
+			CHECK(parse(text, &tok, &err) == SAO_ERR_PROTO);
+			CHECK_MSG(strstr(err.msg, "account 'work'") != NULL && strstr(err.msg, "refresh token of") != NULL &&
+			                  strstr(err.msg, "report it to") != NULL,
+			          "%s", err.msg);
+			CHECK_BYTES(tok.refresh_token.data, tok.refresh_token.len, "old", 3);
+		}
+		sao_token_clear(&tok);
+		free(text);
 	}
 }
 
 int main(void)
 {
+	test_big_tokens();
 	test_failures();
 	test_rotation_and_keep();
 	test_refused_answers();

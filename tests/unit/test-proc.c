@@ -108,10 +108,10 @@ static const struct row rows[] = {
 	  WHAT " ('printf 'ab\\001cd\\n'') printed a control character in its first line; a token is printable "
 	       "text",
 	  0 },
-	{ "over the cap", "head -c 70000 /dev/zero | tr '\\0' a", 5000, SAO_ERR_CMD, NULL,
-	  WHAT " ('head -c 70000 /dev/zero | tr '\\0' a') produced more than 65536 bytes on stdout", 0 },
+	{ "over the cap", "head -c 270000 /dev/zero | tr '\\0' a", 5000, SAO_ERR_CMD, NULL,
+	  WHAT " ('head -c 270000 /dev/zero | tr '\\0' a') produced more than 262144 bytes on stdout", 0 },
 	{ "endless output", "yes", 5000, SAO_ERR_CMD, NULL,
-	  WHAT " ('yes') produced more than 65536 bytes on stdout", 3 },
+	  WHAT " ('yes') produced more than 262144 bytes on stdout", 3 },
 
 	/* Failures, with the first line of stderr. */
 	{ "exit status and stderr", "echo 'first problem' >&2; echo more >&2; exit 3", 5000, SAO_ERR_CMD, NULL,
