@@ -27,12 +27,19 @@ keep=${SAO_FUZZ_ARTIFACTS:-${top_builddir:-.}/tests/fuzz/artifacts}
 trap 'rm -rf "$work"' EXIT
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
 total=0
 failed=0
 for t in "${targets[@]}"; do
 	corpus="$work/corpus-$t"
 	mkdir -p "$corpus" "$work/tmp-$t" "$keep"
 	[ -d "$src/tests/fuzz/corpus/$t" ] && cp "$src/tests/fuzz/corpus/$t"/* "$corpus"/ 2>/dev/null
+	# Token-shaped seeds are made here from their claims, never committed.
+	for j in "$corpus"/*.claims.json; do
+		[ -e "$j" ] || continue
+		printf '%s.%s.c2ln' "$(printf '{"typ":"JWT","alg":"HS256"}' | b64url)" "$(b64url < "$j")" > "${j%.claims.json}"
+		rm -f "$j"
+	done
 	log="$work/$t.log"
 	TMPDIR="$work/tmp-$t" nice "$bin/fuzz-$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
 		-max_len=65536 -print_final_stats=1 -artifact_prefix="$keep/$t-" "$corpus" >"$log" 2>&1
