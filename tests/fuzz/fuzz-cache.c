@@ -6,7 +6,6 @@
  * aside by the reader, and the directory is emptied after each input. */
 #include "config.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,23 +15,6 @@
 
 #include "fuzz.h"
 #include "sasl-oauth/cache.h"
-
-static void empty_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char path[512];
-
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		(void)unlink(path);
-	}
-	closedir(d);
-}
 
 static int same_string(const char *a, const char *b)
 {
@@ -96,6 +78,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 out:
 	sao_token_clear(&first);
 	sao_token_clear(&second);
-	empty_dir(dir);
+	fuzz_empty_dir(dir);
 	return 0;
 }

@@ -12,9 +12,9 @@
 
 static char dir[256];
 
-static void remove_dir(void)
+void fuzz_empty_dir(const char *path_of_dir)
 {
-	DIR *d = opendir(dir);
+	DIR *d = opendir(path_of_dir);
 	struct dirent *e;
 	char path[512];
 
@@ -23,10 +23,15 @@ static void remove_dir(void)
 	while ((e = readdir(d)) != NULL) {
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		snprintf(path, sizeof(path), "%s/%s", path_of_dir, e->d_name);
 		(void)unlink(path);
 	}
 	closedir(d);
+}
+
+static void remove_dir(void)
+{
+	fuzz_empty_dir(dir);
 	(void)rmdir(dir);
 }
 

@@ -48,4 +48,7 @@ static inline void fuzz_check_error(const sao_error_t *err)
  * made once per process. */
 const char *fuzz_dir(void);
 
+/* Unlinks every file in a directory (flat: the targets make no subdirectories). */
+void fuzz_empty_dir(const char *path_of_dir);
+
 #endif
