@@ -91,10 +91,10 @@ j = json.load(urllib.request.urlopen(req, timeout=10))
 print(j.get("active"), j.get("username"))'
 }
 
-# cache_set ACCOUNT FIELD=INT...: edits integer fields of a cache file in
-# place (same inode, same mode); "now" and "now+N"/"now-N" are allowed.
-cache_set() { cache_edit "$STATE/$1.json" "${@:2}"; }
-stale() { cache_set "$1" "expires_at=now+60" "rejected_at=0"; }
+# edit ACCOUNT FIELD=EXPR...: lib.sh's cache_edit on the account's cache, in
+# place (same inode, owner and mode), unlike lib.sh's cache_set.
+edit() { cache_edit "$STATE/$1.json" "${@:2}"; }
+stale() { edit "$1" "expires_at=now+60" "rejected_at=0"; }
 cache_path() { echo "$STATE/$1.json"; }
 mode_of() { stat -c %a "$1"; }
 now() { date +%s; }
@@ -114,7 +114,7 @@ echo "== 1. refresh with rotation, formats, refresh and refresh --all"
 write_config "$(sec_public work alice@example.com)"
 seed_cache work alice@example.com 60
 # Seeded "long ago", so that a new refresh_obtained_at is visible.
-cache_set work "obtained_at=now-3000" "refresh_obtained_at=now-3000"
+edit work "obtained_at=now-3000" "refresh_obtained_at=now-3000"
 note_caches
 old_at=$(cache_field work access_token)
 old_rt=$(cache_field work refresh_token)
@@ -195,7 +195,7 @@ else
 fi
 
 # A token a server rejected is refreshed although it has not expired.
-cache_set work "rejected_at=now"
+edit work "rejected_at=now"
 g0=$(grants refresh_token)
 run token work
 if [ "$RC" = 0 ] && [ "$OUT" != "$new_at" ] && [ "$OUT" = "$(cache_field work access_token)" ] &&
