@@ -8,7 +8,7 @@
  * that runs it; its usage line is made from that data (cli_usage). main.c holds the table of commands, options.c
  * the one option parser, output.c every way a command prints (the token
  * formats raw, xoauth2 and json, and the human lines). One file per command
- * (login.c, token.c, refresh.c, forget.c, tunnel.c, setup.c). A command calls the libraries for
+ * (login.c, token.c, refresh.c, forget.c, tunnel.c, test.c, setup.c, ...). A command calls the libraries for
  * everything else: none sends HTTP or edits a cache file itself.
  *
  * Output rules: a token goes to stdout only from "token"; every message
@@ -47,6 +47,7 @@ typedef struct cli_option {
 	const char *value;          /* CLI_STRING, CLI_NUMBER: the value's name in the usage
 	                               ("URI", "SECONDS"; in lower case in a number's message) */
 	int instead_of_operands;    /* CLI_FLAG: stands for "every account" (--all) */
+	char short_name;            /* CLI_FLAG: also "-v"; 0 for none */
 } cli_option_t;
 
 typedef enum {
@@ -115,6 +116,11 @@ const char *cli_usage(const cli_command_t *cmd, char *buf, size_t size);
  * there is none. */
 const sao_account_t *cli_find_account(const sao_settings_t *s, const char *name, sao_error_t *err);
 
+/* main.c: the account that serves the URL's user on its host; NULL and err
+ * (SAO_ERR_CONFIG, with the fix) when none does. */
+struct sao_url;
+const sao_account_t *cli_url_account(const sao_settings_t *s, const struct sao_url *u, sao_error_t *err);
+
 /* output.c ------------------------------------------------------------ */
 
 /* The token formats, in the order of cli_formats (--format's choices). */
@@ -155,8 +161,13 @@ void cli_json_member(const char *key, const char *value);
 struct sao_check;
 void cli_check_line(const char *name, const struct sao_check *k);
 
+/* test.c: "sasl-oauth test URL" with its defaults, as account a (setup
+ * runs it after the sign-in); prints one line on stderr; returns the exit
+ * status. */
+int cli_test_login(const sao_account_t *a, const char *url);
+
 /* The commands, each in its own file. */
-extern const cli_command_t cli_setup, cli_login, cli_token, cli_refresh, cli_forget, cli_tunnel, cli_inspect,
-	cli_status, cli_config;
+extern const cli_command_t cli_setup, cli_login, cli_token, cli_refresh, cli_forget, cli_tunnel, cli_test,
+	cli_inspect, cli_status, cli_config;
 
 #endif

@@ -19,8 +19,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include <sasl/sasl.h>
-#include <sasl/saslplug.h>
+#include "sasl-oauth/libsasl.h"
 
 #include "cli.h"
 
@@ -29,25 +28,6 @@ enum { OPT_NO_PLUGINS };
 static const cli_option_t options[] = {
 	[OPT_NO_PLUGINS] = { .name = "no-plugins", .kind = CLI_FLAG },
 };
-
-#define PLUGINS_MAX 16
-
-typedef struct found {
-	const char *mech;
-	char plugname[PLUGINS_MAX][64];
-	size_t n;
-} found_t;
-
-static void collect(client_sasl_mechanism_t *m, sasl_info_callback_stage_t stage, void *rock)
-{
-	found_t *f = rock;
-
-	if (stage != SASL_INFO_LIST_MECH || m == NULL || m->plug == NULL || m->plug->mech_name == NULL)
-		return;
-	if (strcasecmp(m->plug->mech_name, f->mech) != 0 || f->n >= PLUGINS_MAX)
-		return;
-	snprintf(f->plugname[f->n++], sizeof(f->plugname[0]), "%s", m->plugname != NULL ? m->plugname : "?");
-}
 
 static int is_ours(const char *plugname)
 {
@@ -58,10 +38,19 @@ static int is_ours(const char *plugname)
  * picked ahead of ours. */
 static int report_mech(const char *mech, const sao_settings_t *s)
 {
-	found_t f = { .mech = mech };
+	struct {
+		char plugname[SAO_LIBSASL_PLUGINS_MAX][SAO_LIBSASL_NAME_MAX];
+		size_t n;
+	} f;
 	const char *path = getenv("SASL_PATH");
+	sao_error_t err;
 
-	if (sasl_client_plugin_info(mech, collect, &f) != SASL_OK || f.n == 0) {
+	sao_error_clear(&err);
+	if (sao_libsasl_plugins(mech, f.plugname, SAO_LIBSASL_PLUGINS_MAX, &f.n, &err) != SAO_OK) {
+		printf("%s\n", err.msg);
+		return 1;
+	}
+	if (f.n == 0) {
 		printf("%s: no plugin in libsasl2's plugin path offers it\n", mech);
 		return 0;
 	}
@@ -144,13 +133,8 @@ static int run(const sao_settings_t *s, const cli_args_t *o)
 	if (o->given[OPT_NO_PLUGINS])
 		return problems ? SAO_EXIT_FAIL : SAO_EXIT_OK;
 	printf("\n");
-	if (sasl_client_init(NULL) != SASL_OK) {
-		printf("libsasl2 could not load its client plugins\n");
-		return SAO_EXIT_FAIL;
-	}
 	problems |= report_mech("XOAUTH2", s);
 	problems |= report_mech("OAUTHBEARER", s);
-	sasl_done();
 	return problems ? SAO_EXIT_FAIL : SAO_EXIT_OK;
 }
 

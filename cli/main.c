@@ -18,9 +18,22 @@
 
 #include "cli.h"
 #include "sasl-oauth/grant.h"
+#include "sasl-oauth/url.h"
 
 static const cli_command_t *const commands[] = { &cli_setup,  &cli_login,  &cli_token,   &cli_refresh, &cli_forget,
-	                                         &cli_tunnel, &cli_status, &cli_inspect, &cli_config };
+	                                         &cli_tunnel, &cli_test,   &cli_status, &cli_inspect, &cli_config };
+
+const sao_account_t *cli_url_account(const sao_settings_t *s, const sao_url_t *u, sao_error_t *err)
+{
+	const sao_account_t *a = sao_settings_find(s, u->user, u->host);
+
+	if (a == NULL)
+		sao_error_set(err, SAO_ERR_CONFIG,
+		              "no account serves the user '%s' on '%s'; add it to the users = line of an account in the "
+		              "configuration (see: sasl-oauth --help)",
+		              u->user, u->host);
+	return a;
+}
 
 const sao_account_t *cli_find_account(const sao_settings_t *s, const char *name, sao_error_t *err)
 {

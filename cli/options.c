@@ -129,6 +129,8 @@ static cli_parse_t check_operands(const cli_command_t *cmd, cli_args_t *args)
 cli_parse_t cli_parse(const cli_command_t *cmd, int argc, char **argv, cli_args_t *args_r)
 {
 	struct option longopts[CLI_OPTIONS_MAX + 1];
+	char shorts[CLI_OPTIONS_MAX + 1];
+	size_t n_shorts = 0;
 	cli_parse_t rc;
 	int c;
 
@@ -145,13 +147,20 @@ cli_parse_t cli_parse(const cli_command_t *cmd, int argc, char **argv, cli_args_
 		longopts[i].has_arg = cmd->options[i].kind == CLI_FLAG ? no_argument : required_argument;
 		longopts[i].flag = NULL;
 		longopts[i].val = VAL_BASE + (int)i;
+		if (cmd->options[i].short_name != 0 && cmd->options[i].kind == CLI_FLAG)
+			shorts[n_shorts++] = cmd->options[i].short_name;
 	}
+	shorts[n_shorts] = '\0';
 	memset(&longopts[cmd->n_options], 0, sizeof(longopts[0]));
 	optind = 0; /* GNU: start afresh, also after an earlier parse */
 	for (;;) {
-		c = getopt_long(argc, argv, "", longopts, NULL);
+		c = getopt_long(argc, argv, shorts, longopts, NULL);
 		if (c == -1)
 			break;
+		for (size_t i = 0; c > 0 && c < VAL_BASE && c != '?' && i < cmd->n_options; i++) {
+			if (cmd->options[i].short_name == c)
+				c = VAL_BASE + (int)i;
+		}
 		if (c < VAL_BASE || (size_t)(c - VAL_BASE) >= cmd->n_options)
 			return problem(args_r, "unknown option");
 		args_r->given[c - VAL_BASE] = 1;
@@ -179,7 +188,10 @@ const char *cli_usage(const cli_command_t *cmd, char *buf, size_t size)
 			instead = o->name;
 			continue;
 		}
-		append(buf, size, &len, "[--%s", o->name);
+		if (o->short_name != 0)
+			append(buf, size, &len, "[-%c|--%s", o->short_name, o->name);
+		else
+			append(buf, size, &len, "[--%s", o->name);
 		for (size_t c = 0; o->kind == CLI_CHOICE && o->choices[c] != NULL; c++)
 			append(buf, size, &len, "%c%s", c == 0 ? ' ' : '|', o->choices[c]);
 		if (o->kind == CLI_STRING || o->kind == CLI_NUMBER)

@@ -24,6 +24,7 @@
 #include "sasl-oauth/section.h"
 #include "sasl-oauth/signin.h"
 #include "sasl-oauth/snippet.h"
+#include "sasl-oauth/url.h"
 
 #define SETUP_TIMEOUT_DEFAULT 900 /* a device code lives 15 minutes */
 #define ANSWER_MAX 512
@@ -48,6 +49,7 @@ enum {
 	OPT_YES,
 	OPT_NO_MX,
 	OPT_NO_LOGIN,
+	OPT_NO_TEST,
 	OPT_BROWSER,
 	OPT_TIMEOUT,
 };
@@ -76,6 +78,7 @@ static const cli_option_t options[] = {
 	[OPT_YES] = { .name = "yes", .kind = CLI_FLAG },
 	[OPT_NO_MX] = { .name = "no-mx", .kind = CLI_FLAG },
 	[OPT_NO_LOGIN] = { .name = "no-login", .kind = CLI_FLAG },
+	[OPT_NO_TEST] = { .name = "no-test", .kind = CLI_FLAG },
 	[OPT_BROWSER] = { .name = "browser", .kind = CLI_STRING, .value = "CMD" },
 	[OPT_TIMEOUT] = { .name = "timeout", .kind = CLI_NUMBER, .min = 1, .max = 86400, .value = "SECONDS" },
 };
@@ -359,6 +362,31 @@ static int write_section(const plan_t *p, const cli_args_t *o, char **path_r)
 	return code;
 }
 
+/* "sasl-oauth test" against the provider's IMAP server, and its SMTP
+ * server when the program sends mail: the first failure's status. */
+static int test_servers(const sao_account_t *a, const char *email, const cli_args_t *o)
+{
+	const sao_mailhosts_t *h = sao_snippet_hosts(sao_settings_provider_name(a->provider),
+	                                             sao_settings_cloud_name(a->cloud));
+	char url[SAO_URL_USER_MAX + SAO_URL_HOST_MAX + 32];
+	int code;
+
+	if (h == NULL)
+		return SAO_EXIT_OK;
+	snprintf(url, sizeof(url), "imaps://%s@%s:%d", email, h->imap, h->imap_port);
+	code = cli_test_login(a, url);
+	if (o->given[OPT_FOR] && sao_snippet_sends((sao_snippet_program_t)o->number[OPT_FOR])) {
+		int smtp;
+
+		snprintf(url, sizeof(url), "%s://%s@%s:%d", h->smtp_port == 465 ? "smtps" : "smtp", email, h->smtp,
+		         h->smtp_port);
+		smtp = cli_test_login(a, url);
+		if (code == SAO_EXIT_OK)
+			code = smtp;
+	}
+	return code;
+}
+
 /* The program's lines: on stdout, or appended to --write FILE. */
 static int print_lines(const plan_t *p, const sao_account_t *a, const cli_args_t *o)
 {
@@ -512,6 +540,8 @@ static int run(const sao_settings_t *s, const cli_args_t *o)
 		cli_say("ready: account '%s' for %s is signed in; %s%s", a->name, p.email,
 		        cli_expiry(&tok, expiry, sizeof(expiry)),
 		        tok.refresh_token.len > 0 ? "; a refresh token renews it" : "");
+	if (!o->given[OPT_NO_LOGIN] && !o->given[OPT_NO_TEST])
+		code = test_servers(a, p.email, o);
 out:
 	sao_token_clear(&tok);
 	sao_settings_free(&now);
@@ -534,6 +564,7 @@ const cli_command_t cli_setup = {
 	        "  --authority    replaces Microsoft's login host (http:// only to loopback, for tests)\n"
 	        "  --no-mx        do not ask DNS whether the domain's mail goes to Google\n"
 	        "  --no-login     write the account only\n"
+	        "  --no-test      no test login to the mail servers after the sign-in\n"
 	        "  --yes          never ask: what is not given or found is an error\n",
 	CLI_OPTIONS(options),
 	.operands = CLI_ONE_ADDRESS,

@@ -96,9 +96,10 @@ static sao_err_t get_token(const sao_account_t *a, int force, token_t *t, sao_er
 	return rc;
 }
 
-/* One connection and login. On success *c_r is the logged-in connection. */
-static sao_err_t login(const opts_t *o, const token_t *t, sao_tls_t **c_r, sao_login_result_t *res,
-                       sao_error_t *err)
+/* One connection and login as account a. On success *c_r is the logged-in
+ * connection. */
+static sao_err_t login(const opts_t *o, const sao_account_t *a, const token_t *t, sao_tls_t **c_r,
+                       sao_login_result_t *res, sao_error_t *err)
 {
 	const sao_url_t *u = &o->url;
 	sao_mech_input_t in = {
@@ -112,6 +113,10 @@ static sao_err_t login(const opts_t *o, const token_t *t, sao_tls_t **c_r, sao_l
 
 	*c_r = NULL;
 	rc = sao_auth_bearer_init(&auth, &bearer, o->mech, &in, err);
+	/* For the catalog's reading of a refusal that says nothing. */
+	auth.app_only = a->flow == SAO_FLOW_CLIENT_CREDENTIALS;
+	auth.mailbox = u->user;
+	auth.client_id = a->client_id;
 	if (rc == SAO_OK)
 		rc = sao_tls_connect(u->host, u->port, u->tls == SAO_TLS_IMPLICIT, &o->tls, &c, err);
 	if (rc == SAO_OK)
@@ -347,7 +352,13 @@ static sao_err_t take_opts(const cli_args_t *args, opts_t *o, sao_error_t *err)
 	o->tls.ca_path = args->value[OPT_CA_PATH];
 	o->tls.timeout_ms = (int)(args->given[OPT_TIMEOUT] ? args->number[OPT_TIMEOUT] : TIMEOUT_DEFAULT) * 1000;
 	o->tls.allow_plaintext = args->given[OPT_PLAINTEXT];
-	return sao_url_parse(args->operands[0], &o->url, err);
+	if (sao_url_parse(args->operands[0], &o->url, err) != SAO_OK)
+		return SAO_ERR_PROTO;
+	if (o->url.proto == SAO_PROTO_SMTP)
+		return sao_error_set(err, SAO_ERR_PROTO, "the tunnel relays IMAP and POP3 sessions; for SMTP, the "
+		                     "program logs in through the plugin (check it with: sasl-oauth test %s)",
+		                     args->operands[0]);
+	return SAO_OK;
 }
 
 static int run(const sao_settings_t *s, const cli_args_t *args)
@@ -366,19 +377,16 @@ static int run(const sao_settings_t *s, const cli_args_t *args)
 	if (take_opts(args, &o, &err) != SAO_OK)
 		return cli_usage_error(&cli_tunnel, err.msg);
 	sao_secret_init(&tok.value, SAO_TOKEN_MAX);
-	a = sao_settings_find(s, o.url.user, o.url.host);
+	a = cli_url_account(s, &o.url, &err);
 	if (a == NULL) {
-		rc = sao_error_set(&err, SAO_ERR_CONFIG,
-		                   "no account serves the user '%s' on '%s'; add it to the users = line of an account in the "
-		                   "configuration (see: sasl-oauth --help)",
-		                   o.url.user, o.url.host);
+		rc = err.code;
 		goto out;
 	}
 	rc = get_token(a, 0, &tok, &err);
 	if (rc != SAO_OK)
 		goto out;
 	sao_error_clear(&first);
-	rc = login(&o, &tok, &c, &res, &first);
+	rc = login(&o, a, &tok, &c, &res, &first);
 	/* A refused token from the managed cache that this process did not just
 	 * get: mark it, refresh once, try once more (Exchange Online refuses a
 	 * revoked token without saying why). */
@@ -386,7 +394,7 @@ static int run(const sao_settings_t *s, const cli_args_t *args)
 		(void)sao_cache_mark_rejected(tok.cache_path, &tok.value, (int64_t)time(NULL), first.msg, NULL);
 		rc = get_token(a, 1, &tok, &err);
 		if (rc == SAO_OK)
-			rc = login(&o, &tok, &c, &res, &err);
+			rc = login(&o, a, &tok, &c, &res, &err);
 	} else if (rc != SAO_OK) {
 		sao_error_set(&err, rc, "%s", first.msg);
 	}

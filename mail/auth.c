@@ -114,7 +114,7 @@ sao_err_t sao_auth_send(sao_tls_t *c, const char *prefix, const sao_secret_t *b6
 	if (rc == SAO_OK)
 		rc = sao_secret_append(&line, "\r\n", 2, err);
 	if (rc == SAO_OK)
-		rc = sao_tls_write_all(c, line.data, line.len, err);
+		rc = sao_tls_write_secret(c, line.data, line.len, strlen(prefix), err);
 	sao_secret_clear(&line);
 	return rc;
 }
@@ -127,18 +127,19 @@ static void keep_words(const sao_auth_dialogue_t *d, const char *text, size_t le
 /* A refusal that came without an error challenge (Exchange Online's
  * "NO AUTHENTICATE failed.", "-ERR Authentication failure"): the catalog's
  * cause and fix for the server's words, or NULL when it knows them not. */
-static const char *server_diagnosis(const sao_auth_dialogue_t *d, char *buf, size_t size)
+static const char *server_diagnosis(const sao_auth_dialogue_t *d, const sao_auth_t *auth, char *buf, size_t size)
 {
+	static const char *const prefix[] = { [SAO_CATALOG_IMAP] = "t NO ", [SAO_CATALOG_POP3] = "-ERR ",
+		                              [SAO_CATALOG_SMTP] = "" };
 	char reply[600], fix[SAO_ERROR_MSG_MAX];
-	int imap = strcmp(d->proto, "IMAP") == 0;
-	sao_server_reply_t r = { .proto = imap ? SAO_CATALOG_IMAP : SAO_CATALOG_POP3, .reply = reply };
+	sao_server_reply_t r = { .proto = d->catalog, .reply = reply, .app_only = auth->app_only, .shared = auth->shared };
 	const sao_server_entry_t *e;
 
-	snprintf(reply, sizeof(reply), "%s%s", imap ? "t NO " : "-ERR ", d->server);
+	snprintf(reply, sizeof(reply), "%s%s", prefix[d->catalog], d->server);
 	e = sao_catalog_server(&r);
 	if (e == NULL)
 		return NULL;
-	snprintf(buf, size, "%s; fix: %s", e->cause, sao_catalog_fix(e, NULL, NULL, fix, sizeof(fix)));
+	snprintf(buf, size, "%s; fix: %s", e->cause, sao_catalog_fix(e, auth->mailbox, auth->client_id, fix, sizeof(fix)));
 	return buf;
 }
 
@@ -186,7 +187,7 @@ sao_err_t sao_auth_run(const sao_auth_dialogue_t *d, const sao_auth_t *auth, con
 			keep_words(d, text, len);
 			diag = auth->ops->diagnosis(auth->ctx);
 			if (diag == NULL)
-				diag = server_diagnosis(d, explained, sizeof(explained));
+				diag = server_diagnosis(d, auth, explained, sizeof(explained));
 			rc = sao_error_set(err, SAO_ERR_REJECTED, "the %s server refused the %s login: %s%s%s", d->proto,
 			                   auth->mech, d->server, diag != NULL ? "; " : "", diag != NULL ? diag : "");
 		}

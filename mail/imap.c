@@ -223,15 +223,17 @@ static sao_err_t auth_line(void *ctx, sao_auth_line_t *kind_r, const char **text
 static sao_err_t authenticate(dlg_t *d, const sao_auth_t *auth, sao_error_t *err)
 {
 	sao_auth_dialogue_t ad = {
-		.proto = "IMAP", .c = d->c, .next = auth_line, .ctx = d,
+		.proto = "IMAP", .catalog = SAO_CATALOG_IMAP, .c = d->c, .next = auth_line, .ctx = d,
 		.server = d->res->server, .server_size = sizeof(d->res->server),
 	};
 	char cmd[64], mcap[64], tag[24];
 
 	snprintf(mcap, sizeof(mcap), "AUTH=%s", auth->mech);
-	if (!has(d, mcap))
+	if (!has(d, mcap)) {
+		d->res->not_offered = 1;
 		return sao_error_set(err, SAO_ERR_PROTO, "the IMAP server does not offer %s (it announces: %s)", auth->mech,
 		                     d->res->caps);
+	}
 	snprintf(d->cur, sizeof(d->cur), "s%d", ++d->tag);
 	snprintf(tag, sizeof(tag), "%s ", d->cur);
 	snprintf(cmd, sizeof(cmd), "AUTHENTICATE %s", auth->mech);
@@ -294,4 +296,100 @@ sao_err_t sao_imap_login(sao_tls_t *c, int starttls, const sao_auth_t *auth, sao
 out:
 	free(d);
 	return rc;
+}
+
+/* ---- after the login ("sasl-oauth test") ------------------------------ */
+
+/* The mailbox name at the end of a LIST response (RFC 9051 §7.3.1), in
+ * name: a quoted string, an atom, or a literal, whose bytes are the next
+ * line. */
+static sao_err_t list_name(dlg_t *d, size_t len, char *name, size_t size, sao_error_t *err)
+{
+	const char *p = d->line, *end = d->line + len, *start;
+
+	while (end > p && (end[-1] == '\n' || end[-1] == '\r'))
+		end--;
+	if (end > p && end[-1] == '}') {
+		size_t n;
+		sao_err_t rc = sao_tls_read_line(d->c, d->line, sizeof(d->line), &n, err);
+
+		if (rc != SAO_OK)
+			return rc;
+		for (end = d->line + n; end > d->line && (end[-1] == '\n' || end[-1] == '\r'); end--)
+			;
+		sao_error_printable(d->line, (size_t)(end - d->line), name, size);
+		return SAO_OK;
+	}
+	if (end > p && end[-1] == '"') {
+		for (start = end - 1; start > p && !(start[-1] == '"' && (start - 1 == p || start[-2] != '\\')); start--)
+			;
+		end--;
+	} else {
+		for (start = end; start > p && start[-1] != ' '; start--)
+			;
+	}
+	sao_error_printable(start, (size_t)(end - start), name, size);
+	return SAO_OK;
+}
+
+sao_err_t sao_imap_list(sao_tls_t *c, sao_login_result_t *res, size_t *n_r, char *names, size_t size,
+                        sao_error_t *err)
+{
+	dlg_t *d;
+	sao_err_t rc;
+
+	*n_r = 0;
+	names[0] = '\0';
+	d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return sao_error_set(err, SAO_ERR_NOMEM, "out of memory");
+	d->c = c;
+	d->res = res;
+	d->tag = 100; /* after the login's tags */
+	rc = send_cmd(d, "LIST \"\" \"*\"", err);
+	while (rc == SAO_OK) {
+		size_t n;
+
+		rc = sao_tls_read_line(c, d->line, sizeof(d->line), &n, err);
+		if (rc != SAO_OK)
+			break;
+		if (n > 7 && strncasecmp(d->line, "* LIST ", 7) == 0) {
+			char name[256];
+			size_t used = strlen(names);
+
+			rc = list_name(d, n, name, sizeof(name), err);
+			if (rc == SAO_OK && used + strlen(name) + 3 < size)
+				snprintf(names + used, size - used, "%s%s", used > 0 ? ", " : "", name);
+			++*n_r;
+			continue;
+		}
+		rc = sao_imap_parse(d->line, n, &d->l, err);
+		if (rc == SAO_OK && tagged(d)) {
+			if (!word_is(d->l.word, d->l.word_len, "OK")) {
+				size_t w = d->l.word_len < 8 ? d->l.word_len : 8;
+
+				/* "BAD text": the word is what the catalog tells apart. */
+				memcpy(res->server, d->l.word, w);
+				res->server[w] = ' ';
+				sao_error_printable(d->l.text, d->l.text_len, res->server + w + 1, sizeof(res->server) - w - 5);
+				rc = sao_error_set(err, SAO_ERR_PROTO, "the IMAP server refused LIST after the login: %s",
+				                   res->server);
+			}
+			break;
+		}
+	}
+	free(d);
+	return rc;
+}
+
+void sao_imap_logout(sao_tls_t *c)
+{
+	char line[512];
+	size_t n;
+
+	if (sao_tls_write_all(c, "s199 LOGOUT\r\n", 13, NULL) != SAO_OK)
+		return;
+	/* "* BYE", then the tagged OK; the server may close first. */
+	while (sao_tls_read_line(c, line, sizeof(line), &n, NULL) == SAO_OK && strncmp(line, "s199 ", 5) != 0)
+		;
 }

@@ -109,9 +109,12 @@ static sao_err_t check_capa(dlg_t *d, const char *mech, sao_error_t *err)
 			}
 		}
 	}
-	if (have_sasl && !found)
+	if (have_sasl && !found) {
+		d->res->not_offered = 1;
+		snprintf(d->res->caps, sizeof(d->res->caps), "SASL %s", sasl);
 		return sao_error_set(err, SAO_ERR_PROTO, "the POP3 server does not offer %s (it offers SASL %s)", mech,
 		                     sasl);
+	}
 	return SAO_OK;
 }
 
@@ -136,7 +139,7 @@ static sao_err_t auth_line(void *ctx, sao_auth_line_t *kind_r, const char **text
 static sao_err_t authenticate(dlg_t *d, const sao_auth_t *auth, sao_error_t *err)
 {
 	sao_auth_dialogue_t ad = {
-		.proto = "POP3", .c = d->c, .tag = "", .line_max = SAO_POP3_COMMAND_MAX, .next = auth_line, .ctx = d,
+		.proto = "POP3", .catalog = SAO_CATALOG_POP3, .c = d->c, .tag = "", .line_max = SAO_POP3_COMMAND_MAX, .next = auth_line, .ctx = d,
 		.server = d->res->server, .server_size = sizeof(d->res->server),
 	};
 	char cmd[64];
@@ -172,4 +175,42 @@ sao_err_t sao_pop3_login(sao_tls_t *c, int stls, const sao_auth_t *auth, sao_log
 		rc = authenticate(d, auth, err);
 	free(d);
 	return rc;
+}
+
+/* ---- after the login ("sasl-oauth test") ------------------------------ */
+
+sao_err_t sao_pop3_stat(sao_tls_t *c, unsigned long *count_r, unsigned long *octets_r, sao_error_t *err)
+{
+	sao_login_result_t res;
+	dlg_t *d;
+	char *end;
+	sao_err_t rc;
+
+	*count_r = 0;
+	*octets_r = 0;
+	d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return sao_error_set(err, SAO_ERR_NOMEM, "out of memory");
+	d->c = c;
+	d->res = &res;
+	rc = command(d, "STAT", err);
+	if (rc == SAO_OK) {
+		/* RFC 1939 §5: "+OK nn mm" */
+		*count_r = strtoul(d->text, &end, 10);
+		if (end == d->text || *end != ' ')
+			rc = sao_error_set(err, SAO_ERR_PROTO, "the POP3 server's answer to STAT is not '+OK COUNT OCTETS'");
+		else
+			*octets_r = strtoul(end + 1, NULL, 10);
+	}
+	free(d);
+	return rc;
+}
+
+void sao_pop3_quit(sao_tls_t *c)
+{
+	char line[512];
+	size_t n;
+
+	if (sao_tls_write_all(c, "QUIT\r\n", 6, NULL) == SAO_OK)
+		(void)sao_tls_read_line(c, line, sizeof(line), &n, NULL);
 }

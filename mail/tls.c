@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -32,6 +33,8 @@ struct sao_tls {
 	const char *ca_path;
 	int timeout_ms;
 	size_t rpos, wpos;
+	sao_tls_trace_fn trace;
+	void *trace_ctx;
 	char rbuf[RBUF_SIZE];
 };
 
@@ -281,6 +284,20 @@ sao_err_t sao_tls_start(sao_tls_t *c, sao_error_t *err)
 	}
 }
 
+const char *sao_tls_peer(const sao_tls_t *c, char *buf, size_t size)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char addr[NI_MAXHOST], port[NI_MAXSERV];
+
+	if (getpeername(c->fd, (struct sockaddr *)&ss, &len) != 0 ||
+	    getnameinfo((struct sockaddr *)&ss, len, addr, sizeof(addr), port, sizeof(port),
+	                NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		return NULL;
+	snprintf(buf, size, "%s;%s", addr, port);
+	return buf;
+}
+
 int sao_tls_secure(const sao_tls_t *c)
 {
 	return c->ssl != NULL;
@@ -375,7 +392,13 @@ static sao_err_t wait_for(sao_tls_t *c, ssize_t r, const char *what, sao_error_t
 	                     c->ssl != NULL && ERR_peek_error() != 0 ? ssl_reason(why, sizeof(why)) : strerror(errno));
 }
 
-sao_err_t sao_tls_write_all(sao_tls_t *c, const void *p, size_t n, sao_error_t *err)
+void sao_tls_set_trace(sao_tls_t *c, sao_tls_trace_fn fn, void *ctx)
+{
+	c->trace = fn;
+	c->trace_ctx = ctx;
+}
+
+static sao_err_t write_bytes(sao_tls_t *c, const void *p, size_t n, sao_error_t *err)
 {
 	const unsigned char *b = p;
 	sao_err_t rc;
@@ -393,6 +416,39 @@ sao_err_t sao_tls_write_all(sao_tls_t *c, const void *p, size_t n, sao_error_t *
 			return rc;
 	}
 	return SAO_OK;
+}
+
+sao_err_t sao_tls_write_all(sao_tls_t *c, const void *p, size_t n, sao_error_t *err)
+{
+	return sao_tls_write_secret(c, p, n, n, err);
+}
+
+sao_err_t sao_tls_write_secret(sao_tls_t *c, const void *p, size_t n, size_t shown, sao_error_t *err)
+{
+	sao_err_t rc = write_bytes(c, p, n, err);
+
+	if (rc == SAO_OK && c->trace != NULL)
+		c->trace(c->trace_ctx, SAO_TLS_SENT, p, shown < n ? shown : n, shown < n ? n - shown : 0);
+	return rc;
+}
+
+const char *sao_tls_describe(const sao_tls_t *c, char *buf, size_t size)
+{
+	X509 *peer;
+	char subject[256] = "";
+
+	if (c->ssl == NULL) {
+		snprintf(buf, size, "no TLS");
+		return buf;
+	}
+	peer = SSL_get1_peer_certificate(c->ssl);
+	if (peer != NULL) {
+		X509_NAME_oneline(X509_get_subject_name(peer), subject, sizeof(subject));
+		X509_free(peer);
+	}
+	snprintf(buf, size, "%s, %s, certificate %s verified for '%s'", SSL_get_version(c->ssl),
+	         SSL_get_cipher_name(c->ssl), subject, c->host);
+	return buf;
 }
 
 sao_err_t sao_tls_read_line(sao_tls_t *c, char *line, size_t max, size_t *len_r, sao_error_t *err)
@@ -419,6 +475,8 @@ sao_err_t sao_tls_read_line(sao_tls_t *c, char *line, size_t max, size_t *len_r,
 			line[have] = '\0';
 			c->rpos += have;
 			*len_r = have;
+			if (c->trace != NULL)
+				c->trace(c->trace_ctx, SAO_TLS_RECEIVED, line, have, 0);
 			return SAO_OK;
 		}
 		if (c->rpos > 0) {

@@ -6,7 +6,7 @@
 
 #include "sasl-oauth/url.h"
 
-#define FORM "use imaps://USER@HOST[:PORT], imap://, pop3s:// or pop3://"
+#define FORM "use imaps://USER@HOST[:PORT], imap://, pop3s://, pop3://, smtps:// or smtp://"
 
 static const struct {
 	const char *name;
@@ -18,6 +18,8 @@ static const struct {
 	{ "imap", SAO_PROTO_IMAP, SAO_TLS_STARTTLS, "143" },
 	{ "pop3s", SAO_PROTO_POP3, SAO_TLS_IMPLICIT, "995" },
 	{ "pop3", SAO_PROTO_POP3, SAO_TLS_STARTTLS, "110" },
+	{ "smtps", SAO_PROTO_SMTP, SAO_TLS_IMPLICIT, "465" },
+	{ "smtp", SAO_PROTO_SMTP, SAO_TLS_STARTTLS, "587" }, /* submission (RFC 6409), not relay port 25 */
 };
 
 const char *sao_url_scheme(const sao_url_t *url)
@@ -139,7 +141,7 @@ sao_err_t sao_url_parse(const char *s, sao_url_t *url_r, sao_error_t *err)
 			at = p;
 	}
 	if (at == NULL) {
-		sao_error_set(err, rc, "'%s' names no user; the tunnel logs in as the user before the last '@': " FORM, s);
+		sao_error_set(err, rc, "'%s' names no user; the login is as the user before the last '@': " FORM, s);
 		goto out;
 	}
 	if (!copy_user(auth, (size_t)(at - auth), url_r->user, sizeof(url_r->user))) {

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 
+#include "sasl-oauth/catalog.h"
 #include "sasl-oauth/error.h"
 #include "sasl-oauth/mech.h"
 #include "sasl-oauth/secret.h"
@@ -34,6 +35,12 @@ typedef struct sao_auth {
 	const char *mech;          /* "XOAUTH2", as the protocol names it */
 	const sao_auth_ops_t *ops;
 	void *ctx;
+	/* What the caller knows of the login, for the catalog's reading of a
+	 * refusal that says nothing (sao_server_reply_t). */
+	int app_only;              /* the token is an app-only one */
+	int shared;                /* the mailbox is not the token's own user's */
+	const char *mailbox;       /* fills the fixes' <mailbox> and <client_id> (may be NULL) */
+	const char *client_id;
 } sao_auth_t;
 
 /* Largest base64 response the dialogues send (a 64 KB token and headroom). */
@@ -57,7 +64,8 @@ sao_err_t sao_auth_send(struct sao_tls *c, const char *prefix, const sao_secret_
 typedef enum { SAO_AUTH_CONTINUE, SAO_AUTH_DONE, SAO_AUTH_REFUSED, SAO_AUTH_SKIP } sao_auth_line_t;
 
 typedef struct sao_auth_dialogue {
-	const char *proto;    /* "IMAP", "POP3": for messages */
+	const char *proto;    /* "IMAP", "POP3", "SMTP": for messages */
+	sao_catalog_proto_t catalog;
 	struct sao_tls *c;
 	const char *tag;      /* "s2 " before the command, or "" */
 	size_t line_max;      /* longest command line with the initial response, CRLF
@@ -66,7 +74,8 @@ typedef struct sao_auth_dialogue {
 	 * server's words (REFUSED). A line that ends the session is an error. */
 	sao_err_t (*next)(void *ctx, sao_auth_line_t *kind_r, const char **text_r, size_t *len_r, sao_error_t *err);
 	void *ctx;
-	char *server;         /* receives the refusal's words, printable */
+	char *server;         /* receives the refusal's words, printable (SMTP: with the
+	                       * reply code, as the catalog matches them) */
 	size_t server_size;
 } sao_auth_dialogue_t;
 
@@ -101,6 +110,7 @@ sao_err_t sao_auth_bearer_init(sao_auth_t *a, sao_auth_bearer_t *b, const char *
 typedef struct sao_login_result {
 	char caps[4096];    /* IMAP: the capabilities announced after login */
 	char server[512];   /* the server's last words on failure, printable */
+	int not_offered;    /* the server does not announce the mechanism (caps: what it does) */
 } sao_login_result_t;
 
 /* The longest line the dialogues read, and the longest command line they

@@ -53,4 +53,13 @@ int sao_imap_has_cap(const char *caps, size_t len, const char *cap);
 sao_err_t sao_imap_login(sao_tls_t *c, int starttls, const sao_auth_t *auth, sao_login_result_t *res,
                          sao_error_t *err);
 
+/* After the login: LIST "" "*" (RFC 9051 §6.3.9). *n_r is the number of
+ * folders, names their names, ", "-separated, as many as fit in size. A
+ * refusal leaves "NO text" / "BAD text" in res->server. */
+sao_err_t sao_imap_list(sao_tls_t *c, sao_login_result_t *res, size_t *n_r, char *names, size_t size,
+                        sao_error_t *err);
+
+/* LOGOUT; what the server answers does not matter any more. */
+void sao_imap_logout(sao_tls_t *c);
+
 #endif

@@ -26,4 +26,11 @@ sao_pop3_kind_t sao_pop3_parse(const char *line, size_t len, const char **text_r
 /* Logs in on c (see sao_imap_login for the errors); stls: send STLS first. */
 sao_err_t sao_pop3_login(sao_tls_t *c, int stls, const sao_auth_t *auth, sao_login_result_t *res, sao_error_t *err);
 
+/* After the login: STAT (RFC 1939 §5), the number of messages and their
+ * size in octets. */
+sao_err_t sao_pop3_stat(sao_tls_t *c, unsigned long *count_r, unsigned long *octets_r, sao_error_t *err);
+
+/* QUIT; the server's answer does not matter any more. */
+void sao_pop3_quit(sao_tls_t *c);
+
 #endif

@@ -51,6 +51,10 @@ sao_err_t sao_tls_connect(const char *host, const char *port, int tls, const sao
  * dialogues over a socketpair); the connection takes fd over. */
 sao_err_t sao_tls_wrap_fd(int fd, const char *host, const sao_tls_opts_t *o, sao_tls_t **c_r, sao_error_t *err);
 
+/* The server's numeric address and port as libsasl2 takes them,
+ * "ADDRESS;PORT", in buf; NULL when the socket cannot tell. */
+const char *sao_tls_peer(const sao_tls_t *c, char *buf, size_t size);
+
 /* Starts TLS on a plaintext connection (after STARTTLS / STLS). */
 sao_err_t sao_tls_start(sao_tls_t *c, sao_error_t *err);
 
@@ -65,6 +69,23 @@ sao_err_t sao_tls_read_line(sao_tls_t *c, char *line, size_t max, size_t *len_r,
 
 /* Writes all n bytes (waiting at most timeout_ms). */
 sao_err_t sao_tls_write_all(sao_tls_t *c, const void *p, size_t n, sao_error_t *err);
+
+/* The same for bytes that hold a secret after their first shown bytes
+ * (a SASL response): a trace sees only those. */
+sao_err_t sao_tls_write_secret(sao_tls_t *c, const void *p, size_t n, size_t shown, sao_error_t *err);
+
+/* ---- transcript ("sasl-oauth test -v") ------------------------------ */
+
+/* Called with every line the dialogues read and every write they make,
+ * never with the relay's bytes. hidden: how many bytes after p[0..n) were
+ * sent but withheld from the trace (0 for all but sao_tls_write_secret). */
+enum { SAO_TLS_SENT = 'C', SAO_TLS_RECEIVED = 'S' };
+typedef void (*sao_tls_trace_fn)(void *ctx, int dir, const char *p, size_t n, size_t hidden);
+void sao_tls_set_trace(sao_tls_t *c, sao_tls_trace_fn fn, void *ctx);
+
+/* "TLSv1.3, TLS_AES_256_GCM_SHA384, certificate /CN=... verified for
+ * 'host'" or "no TLS", in buf. Returns buf. */
+const char *sao_tls_describe(const sao_tls_t *c, char *buf, size_t size);
 
 /* ---- relay: non-blocking, one call per poll round ------------------- */
 

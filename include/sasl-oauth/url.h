@@ -1,18 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * url: the mail server URLs of "sasl-oauth tunnel" (and later of "sasl-oauth
- * test"). Parsed by length from one argument; the struct owns copies.
+ * url: the mail server URLs of "sasl-oauth tunnel" and "sasl-oauth test".
+ * Parsed by length from one argument; the struct owns copies.
  *
  *   url    = scheme "://" user "@" host [ ":" port ] [ "/" ]
- *   scheme = "imaps" / "imap" / "pop3s" / "pop3"    (case-insensitive)
+ *   scheme = "imaps" / "imap" / "pop3s" / "pop3" / "smtps" / "smtp"
+ *                                                   (case-insensitive)
  *   host   = reg-name / IPv4address / "[" IPv6address "]"
  *
  * The user is usually an address itself (imaps://alice@contoso.com@
  * outlook.office365.com), so the split is at the LAST '@'; "%40" in the
  * user stands for '@' (RFC 3986 percent-encoding, the form RFC 5092 IMAP
  * URLs use), and only "%40": other escapes are refused rather than guessed.
- * imaps/pop3s connect with TLS at once (993/995), imap/pop3 start TLS with
- * STARTTLS/STLS (143/110). Host names are lower-cased; the user keeps its
+ * imaps/pop3s/smtps connect with TLS at once (993/995/465), imap/pop3/smtp
+ * start TLS with STARTTLS/STLS (143/110/587, submission). Host names are lower-cased; the user keeps its
  * case (the server decides what it means).
  */
 #ifndef SAO_URL_H
@@ -20,7 +21,7 @@
 
 #include "sasl-oauth/error.h"
 
-typedef enum { SAO_PROTO_IMAP, SAO_PROTO_POP3 } sao_proto_t;
+typedef enum { SAO_PROTO_IMAP, SAO_PROTO_POP3, SAO_PROTO_SMTP } sao_proto_t;
 
 typedef enum {
 	SAO_TLS_IMPLICIT, /* TLS from the first byte */

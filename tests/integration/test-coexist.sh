@@ -7,7 +7,7 @@
 #    picks ours, configured users log in with our token and a user no
 #    account serves still logs in with the token given as the password (as
 #    kdexoauth2 did); where it picks kdexoauth2, config warns with the fix,
-#    and the login is indeed not ours;
+#    the login is indeed not ours, and "sasl-oauth test" says so;
 #  - next to PLAIN: with our plugin loaded first, mbsync's AuthMechs * for a
 #    password user fails at once with the cause and the fix, and
 #    AuthMechs PLAIN logs in.
@@ -71,6 +71,12 @@ if [ "$HAVE_KDE" = 1 ]; then
 			else
 				fail "$order: callback client for alice: exit $RC: $OUT"
 			fi
+			TEST_OUT=$(timeout 30 "$CLI" test --ca-file "$BED_CA" "imaps://alice@example.com@localhost:$BED_IMAPS_PORT" 2>&1)
+			if [ $? = 0 ] && printf '%s\n' "$TEST_OUT" | grep -qF "with XOAUTH2 through libsasl2's sasl-oauth plugin, account 'work'"; then
+				pass "$order: sasl-oauth test logs alice in through libsasl2's pick, sasl-oauth"
+			else
+				fail "$order: sasl-oauth test: $TEST_OUT"
+			fi
 			client bob@example.com --password "$BOB_TOKEN"
 			if [ "$RC" = 0 ] && [ "$(first_sent)" = "user=bob@example.com\\x01auth=Bearer $BOB_TOKEN\\x01\\x01" ]; then
 				pass "$order: a user no account serves still logs in with the token given as the password"
@@ -99,6 +105,15 @@ if [ "$HAVE_KDE" = 1 ]; then
 				pass "$order: config warns that kdexoauth2 is picked, with the fix"
 			else
 				fail "$order: config exit $CONF_RC: $CONF_OUT"
+			fi
+			TEST_OUT=$(timeout 30 "$CLI" test --ca-file "$BED_CA" "imaps://alice@example.com@localhost:$BED_IMAPS_PORT" 2>&1)
+			TEST_RC=$?
+			if [ "$TEST_RC" != 0 ] && printf '%s\n' "$TEST_OUT" | grep -qF \
+				"libsasl2 picked the kdexoauth2 plugin for XOAUTH2, not sasl-oauth's, and the mail programs get it too; fix: remove the package that installed it"; then
+				pass "$order: sasl-oauth test fails as the programs would, and names kdexoauth2 as the plugin libsasl2 picked"
+				printf '%s\n' "$TEST_OUT" | sed 's/^/    test: /'
+			else
+				fail "$order: sasl-oauth test exit $TEST_RC: $TEST_OUT"
 			fi
 			# What config says is what happens: the login is not ours.
 			client alice@example.com --password unused

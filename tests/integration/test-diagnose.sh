@@ -5,8 +5,10 @@
 # app-only with and without roles, ver 1.0 and 2.0, an opaque one, a token
 # of another user; status at each threshold of the 90-day inactivity
 # deadline under a warped clock (faketime), a failed refresh with its code,
-# and notify_command run once per failure state. The token never appears
-# in any output.
+# and notify_command run once per failure state; each class of refusal
+# (wrong audience, missing scope, revoked token, disabled account, consent
+# missing, expired client secret) as the callback client, "sasl-oauth test"
+# and mbsync show it. The token never appears in any output.
 . "$(dirname "$0")/lib.sh"
 CLI="$top_builddir/cli/sasl-oauth"
 [ -x "$CLI" ] || skip "cli/sasl-oauth is not built (run make)"
@@ -221,13 +223,14 @@ if [ "$RC" = 3 ] && [ "$(wc -l < "$BED_DIR/notified")" = 2 ]; then
 else
 	fail "notify_command after a new login: exit $RC, $(wc -l < "$BED_DIR/notified") notifications"
 fi
-echo "== the server's refusal explained by the token's claims (plugin, callback client and mbsync)"
+echo "== the server's refusal explained by the token's claims (plugin: callback client, sasl-oauth test, mbsync)"
 if [ -x "$SASL_CLIENT" ] && command -v mbsync >/dev/null 2>&1; then
 	. "$(dirname "$0")/mbsync.sh"
 	bed_add_user alice@contoso.com
 	# refused CASE SETUP WANT...: after SETUP (shell code) the callback
-	# client and, after SETUP again (the client's refusal marks the cache),
-	# mbsync both fail, and both show every WANT (fixed strings).
+	# client, "sasl-oauth test" and mbsync (SETUP again before each: a
+	# refusal marks the cache) all fail, and all show every WANT (fixed
+	# strings).
 	refused() {
 		local what=$1 setup=$2 w ok=1
 		shift 2
@@ -235,6 +238,9 @@ if [ -x "$SASL_CLIENT" ] && command -v mbsync >/dev/null 2>&1; then
 		OUT=$(timeout 30 "$SASL_CLIENT" --proto imap --port "$BED_IMAPS_PORT" --tls implicit --ca "$BED_CA" \
 			--mech XOAUTH2 --user alice@contoso.com 2>&1)
 		RC=$?
+		eval "$setup"
+		TEST_OUT=$(timeout 30 "$CLI" test --ca-file "$BED_CA" "imaps://alice@contoso.com@localhost:$BED_IMAPS_PORT" 2>&1)
+		TEST_RC=$?
 		eval "$setup"
 		rm -rf "$BED_DIR/maildir"
 		write_mbsyncrc alice@contoso.com XOAUTH2
@@ -244,13 +250,16 @@ if [ -x "$SASL_CLIENT" ] && command -v mbsync >/dev/null 2>&1; then
 		run_mbsync >"$BED_DIR/mbsync.log"
 		for w in "$@"; do
 			printf '%s\n' "$OUT" | grep -qF -- "$w" || { ok=0; echo "    callback client lacks: $w"; }
+			printf '%s\n' "$TEST_OUT" | grep -qF -- "$w" || { ok=0; echo "    sasl-oauth test lacks: $w"; }
 			printf '%s\n' "$MBSYNC_OUT" | grep -qF -- "$w" || { ok=0; echo "    mbsync lacks: $w"; }
 		done
-		if [ "$RC" = 1 ] && [ "$MBSYNC_RC" != 0 ] && [ "$ok" = 1 ]; then
-			pass "$what: the callback client's sasl_errdetail and mbsync name the cause and the fix"
+		if [ "$RC" = 1 ] && [ "$TEST_RC" != 0 ] && [ "$MBSYNC_RC" != 0 ] && [ "$ok" = 1 ] &&
+			! printf '%s\n%s\n' "$OUT" "$TEST_OUT" | grep -qF -- "${TOKEN:0:40}"; then
+			pass "$what: the callback client's sasl_errdetail, sasl-oauth test and mbsync name the cause and the fix"
+			printf '%s\n' "$TEST_OUT" | head -1 | sed 's/^/    test: /'
 			printf '%s\n' "$MBSYNC_OUT" | grep -F 'rejected by the server' | head -1 | sed 's/^/    mbsync: /'
 		else
-			fail "$what: client exit $RC / mbsync exit $MBSYNC_RC: $MBSYNC_OUT"
+			fail "$what: client exit $RC / test exit $TEST_RC / mbsync exit $MBSYNC_RC: $TEST_OUT / $MBSYNC_OUT"
 		fi
 	}
 	refused "wrong audience (a Graph token)" \
@@ -279,17 +288,20 @@ if [ -x "$SASL_CLIENT" ] && command -v mbsync >/dev/null 2>&1; then
 	OUT=$(timeout 30 "$SASL_CLIENT" --proto imap --port "$BED_IMAPS_PORT" --tls implicit --ca "$BED_CA" \
 		--mech XOAUTH2 --user relay@contoso.com 2>&1)
 	RC=$?
+	TEST_OUT=$(timeout 30 "$CLI" test --ca-file "$BED_CA" "imaps://relay@contoso.com@localhost:$BED_IMAPS_PORT" 2>&1)
+	TEST_RC=$?
 	rm -rf "$BED_DIR/maildir"
 	write_mbsyncrc relay@contoso.com XOAUTH2
 	run_mbsync >"$BED_DIR/mbsync.log"
 	want="AADSTS7000222: the client secret has expired"
 	fix="; create a new client secret and put it in client_secret_file"
 	if [ "$RC" != 0 ] && printf '%s\n' "$OUT" | grep -qF "$want" && printf '%s\n' "$OUT" | grep -qF "$fix" &&
+		[ "$TEST_RC" = 1 ] && printf '%s\n' "$TEST_OUT" | grep -qF "$want" && printf '%s\n' "$TEST_OUT" | grep -qF "$fix" &&
 		[ "$MBSYNC_RC" != 0 ] && printf '%s\n' "$MBSYNC_OUT" | grep -qF "$want" &&
 		printf '%s\n' "$MBSYNC_OUT" | grep -qF "$fix"; then
-		pass "expired client secret (app-only): the callback client and mbsync name the cause and the fix"
+		pass "expired client secret (app-only): the callback client, sasl-oauth test and mbsync name the cause and the fix"
 	else
-		fail "expired client secret: client exit $RC: $OUT / mbsync: $MBSYNC_OUT"
+		fail "expired client secret: client exit $RC: $OUT / test exit $TEST_RC: $TEST_OUT / mbsync: $MBSYNC_OUT"
 	fi
 	bed_config '{"token_error": null}' >/dev/null
 	export SASL_OAUTH_CLI="$BED_DIR/no-sasl-oauth"

@@ -216,6 +216,51 @@ static void test_starttls_injection(void)
 	dialogue_clear(&d);
 }
 
+/* "sasl-oauth test": LIST after the login, names quoted, atoms and
+ * literals, then LOGOUT. */
+static char listed[512];
+static size_t n_listed;
+
+static sao_err_t login_and_list(sao_tls_t *c, int tls, const sao_auth_t *auth, sao_login_result_t *res,
+                                sao_error_t *err)
+{
+	sao_err_t rc = login(c, tls, auth, res, err);
+
+	if (rc == SAO_OK)
+		rc = sao_imap_list(c, res, &n_listed, listed, sizeof(listed), err);
+	if (rc == SAO_OK)
+		sao_imap_logout(c);
+	return rc;
+}
+
+static void test_list(void)
+{
+	dialogue_t d;
+
+	dialogue_run(login_and_list, 0,
+	             "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=XOAUTH2] ready\r\n"
+	             "s1 OK [CAPABILITY IMAP4rev1] Logged in\r\n"
+	             "* LIST (\\HasNoChildren) \"/\" INBOX\r\n"
+	             "* LIST (\\HasNoChildren \\Sent) \"/\" \"Sent Items\"\r\n"
+	             "* LIST (\\HasNoChildren) \"/\" {8}\r\nA \"b\" c\r\n"
+	             "s101 OK LIST completed.\r\n"
+	             "* BYE bye\r\ns199 OK LOGOUT completed.\r\n",
+	             "XOAUTH2", "tok.en", &d);
+	CHECK_MSG(d.rc == SAO_OK, "%s", d.err.msg);
+	CHECK_MSG(n_listed == 3 && strcmp(listed, "INBOX, Sent Items, A \"b\" c") == 0, "%zu: %s", n_listed, listed);
+	CHECK_MSG(d.sent != NULL && strstr(d.sent, "s101 LIST \"\" \"*\"\r\ns199 LOGOUT\r\n") != NULL, "%s",
+	          d.sent != NULL ? d.sent : "");
+	dialogue_clear(&d);
+	dialogue_run(login_and_list, 0,
+	             "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=XOAUTH2] ready\r\n"
+	             "s1 OK [CAPABILITY IMAP4rev1] Logged in\r\n"
+	             "s101 BAD User is authenticated but not connected.\r\n",
+	             "XOAUTH2", "tok.en", &d);
+	CHECK_MSG(d.rc == SAO_ERR_PROTO && strcmp(d.res.server, "BAD User is authenticated but not connected.") == 0,
+	          "%s", d.err.msg);
+	dialogue_clear(&d);
+}
+
 int main(void)
 {
 	test_parse();
@@ -223,5 +268,6 @@ int main(void)
 	test_caps();
 	test_dialogues();
 	test_starttls_injection();
+	test_list();
 	return check_done("test-imap");
 }

@@ -120,10 +120,41 @@ static void test_stls_injection(void)
 	dialogue_clear(&d);
 }
 
+/* "sasl-oauth test": STAT after the login, then QUIT. */
+static unsigned long count, octets;
+
+static sao_err_t login_and_stat(sao_tls_t *c, int tls, const sao_auth_t *auth, sao_login_result_t *res,
+                                sao_error_t *err)
+{
+	sao_err_t rc = login(c, tls, auth, res, err);
+
+	if (rc == SAO_OK)
+		rc = sao_pop3_stat(c, &count, &octets, err);
+	if (rc == SAO_OK)
+		sao_pop3_quit(c);
+	return rc;
+}
+
+static void test_stat(void)
+{
+	dialogue_t d;
+
+	dialogue_run(login_and_stat, 0, "+OK ready\r\n" CAPA "+OK Logged in.\r\n+OK 2 320\r\n+OK bye\r\n", "XOAUTH2",
+	             "tok.en", &d);
+	CHECK_MSG(d.rc == SAO_OK && count == 2 && octets == 320, "%s: %lu %lu", d.err.msg, count, octets);
+	CHECK_MSG(d.sent != NULL && strstr(d.sent, "\r\nSTAT\r\nQUIT\r\n") != NULL, "%s", d.sent != NULL ? d.sent : "");
+	dialogue_clear(&d);
+	dialogue_run(login_and_stat, 0, "+OK ready\r\n" CAPA "+OK Logged in.\r\n+OK mailbox locked\r\n", "XOAUTH2",
+	             "tok.en", &d);
+	CHECK_MSG(d.rc == SAO_ERR_PROTO && strstr(d.err.msg, "answer to STAT") != NULL, "%s", d.err.msg);
+	dialogue_clear(&d);
+}
+
 int main(void)
 {
 	test_parse();
 	test_dialogues();
 	test_stls_injection();
+	test_stat();
 	return check_done("test-pop3");
 }

@@ -31,6 +31,10 @@ static void test_accepted(void)
 		{ "imap://bob@[::1]:65535", SAO_PROTO_IMAP, SAO_TLS_STARTTLS, "bob", "::1", "65535" },
 		{ "imap://bob@[::1]", SAO_PROTO_IMAP, SAO_TLS_STARTTLS, "bob", "::1", "143" },
 		{ "pop3://a+b.c@d@e-f.example", SAO_PROTO_POP3, SAO_TLS_STARTTLS, "a+b.c@d", "e-f.example", "110" },
+		{ "smtp://alice@contoso.com@smtp.office365.com", SAO_PROTO_SMTP, SAO_TLS_STARTTLS, "alice@contoso.com",
+		  "smtp.office365.com", "587" },
+		{ "smtps://alice@contoso.com@smtp.office365.com", SAO_PROTO_SMTP, SAO_TLS_IMPLICIT, "alice@contoso.com",
+		  "smtp.office365.com", "465" },
 	};
 
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -56,7 +60,7 @@ static void test_refused(void)
 	} rows[] = {
 		{ "outlook.office365.com", "is not a mail server URL" },
 		{ "https://alice@host", "scheme 'https'" },
-		{ "smtp://alice@host", "scheme 'smtp'" },
+		{ "submission://alice@host", "scheme 'submission'" },
 		{ "imaps://host", "names no user" },
 		{ "imaps://@host", "the user in" },
 		{ "imaps://al ice@host", "the user in" },
@@ -98,6 +102,7 @@ static void test_scheme_names(void)
 
 	CHECK(sao_url_parse("pop3s://a@b", &u, NULL) == SAO_OK && strcmp(sao_url_scheme(&u), "pop3s") == 0);
 	CHECK(sao_url_parse("imap://a@b", &u, NULL) == SAO_OK && strcmp(sao_url_scheme(&u), "imap") == 0);
+	CHECK(sao_url_parse("smtps://a@b", &u, NULL) == SAO_OK && strcmp(sao_url_scheme(&u), "smtps") == 0);
 }
 
 int main(void)

@@ -1,0 +1,155 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# "sasl-oauth test URL" through libsasl2 and the built plugin, against the
+# bed's Dovecot (IMAP with and without STARTTLS, POP3 with STLS, submission)
+# and its Exchange-like SMTP front: each login works and its check after the
+# login too; -v shows the dialogue with the SASL response withheld; and each
+# failure is one line with the cause and the fix, and the table's exit
+# status: a certificate that does not verify or names another host, no
+# account for the user, a revoked grant, a server that never answers, a
+# mechanism the server does not offer, SMTP AUTH switched off for the
+# mailbox, a Graph token refused without a reason, a sender the mailbox may
+# not use. No output holds the token or the SASL response.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/clients.sh"
+clients_setup
+# The refresh path needs the command itself.
+export SASL_OAUTH_CLI="$CLI"
+printf 'From: x@example.com\r\nSubject: one\r\n\r\nbody\r\n' > "$BED_DIR/m.eml"
+bed_deliver alice@example.com "$BED_DIR/m.eml"
+bed_deliver alice@example.com "$BED_DIR/m.eml"
+IR64=
+
+run_test() {
+	timeout 60 "$CLI" test "$@" >"$BED_DIR/out" 2>"$BED_DIR/err"
+	RC=$?
+	OUT=$(cat "$BED_DIR/out")
+	ERR=$(cat "$BED_DIR/err")
+}
+# expect DESC RC PATTERN...: the last run exited RC and its stdout+stderr
+# hold every fixed-string PATTERN, and neither the token nor the base64
+# SASL response.
+expect() {
+	local desc=$1 want=$2 p all token
+	shift 2
+	all=$(printf '%s\n%s\n' "$OUT" "$ERR")
+	token=$(access_token work)
+	for p in "$@"; do
+		if ! printf '%s\n' "$all" | grep -qF -- "$p"; then
+			fail "$desc: exit $RC (want $want), '$p' missing in: $all"
+			return
+		fi
+	done
+	if [ "$RC" != "$want" ]; then
+		fail "$desc: exit $RC, want $want: $all"
+	elif printf '%s\n' "$all" | grep -qF -- "${token:0:40}"; then
+		fail "$desc: the token is in the output"
+	elif [ -n "$IR64" ] && printf '%s\n' "$all" | grep -qF -- "${IR64:20:40}"; then
+		fail "$desc: the SASL response is in the output"
+	else
+		pass "$desc"
+		printf '%s\n' "$all" | grep -E '^(ok|sasl-oauth): ' | head -1 | sed 's/^/    /'
+	fi
+}
+IMAPS="imaps://alice@example.com@localhost:$BED_IMAPS_PORT"
+
+echo "== logins that work"
+run_test --ca-file "$BED_CA" "$IMAPS"
+expect "imaps: logged in through libsasl2's sasl-oauth plugin, folders listed" 0 \
+	"ok: alice@example.com logged in to localhost:$BED_IMAPS_PORT (IMAP; TLSv1" \
+	"certificate /CN=localhost verified for 'localhost') with XOAUTH2 through libsasl2's sasl-oauth plugin, account 'work'; 1 folder: INBOX"
+run_test --ca-file "$BED_CA" "imap://alice@example.com@localhost:$BED_IMAP_PORT"
+expect "imap with STARTTLS" 0 "(IMAP; TLSv1" "1 folder: INBOX"
+run_test --ca-file "$BED_CA" --mech OAUTHBEARER "$IMAPS"
+expect "imaps with OAUTHBEARER" 0 "with OAUTHBEARER through libsasl2's sasl-oauth plugin"
+run_test --ca-file "$BED_CA" "pop3://alice@example.com@localhost:$BED_POP3_PORT"
+expect "pop3 with STLS: STAT counts the two messages" 0 "(POP3; TLSv1" "; 2 messages, "
+run_test --ca-file "$BED_CA" "smtp://alice@example.com@localhost:$BED_SUBMISSION_PORT"
+expect "smtp (Dovecot's submission, STARTTLS): MAIL FROM accepted" 0 "(SMTP; TLSv1" \
+	"MAIL FROM:<alice@example.com> accepted"
+if [ "$(ls "$BED_DIR/sink" | wc -l)" = 0 ]; then
+	pass "nothing was sent through submission"
+else
+	fail "test sent mail: $(ls "$BED_DIR/sink")"
+fi
+
+echo "== -v: the dialogue, the SASL response withheld"
+IR64=$(printf 'user=alice@example.com\001auth=Bearer %s\001\001' "$(access_token work)" | base64 -w0)
+run_test -v --ca-file "$BED_CA" "smtp://alice@example.com@localhost:$BED_SUBMISSION_PORT"
+expect "smtp -v: STARTTLS, AUTH, the response withheld, MAIL FROM, RSET, QUIT" 0 \
+	"C: STARTTLS" "C: AUTH XOAUTH2" "S: 334 " "C: [SASL response, " " octets, withheld]" \
+	"S: 235 " "C: MAIL FROM:<alice@example.com>" "C: RSET" "C: QUIT"
+run_test -v --ca-file "$BED_CA" "$IMAPS"
+expect "imaps -v: AUTHENTICATE with SASL-IR withheld, LIST, LOGOUT" 0 \
+	"C: s1 AUTHENTICATE XOAUTH2 [SASL response, " "C: s101 LIST \"\" \"*\"" "C: s199 LOGOUT"
+
+echo "== failures: one line with the cause and the fix"
+run_test "$IMAPS"
+expect "a certificate from a CA the system does not know" 1 \
+	"sasl-oauth: connecting to localhost:$BED_IMAPS_PORT (IMAP) failed: the certificate of the mail server 'localhost' did not verify" \
+	"if the server uses a private CA, give it with --ca-file"
+D="$BED_DIR/tls"
+printf '%s\n' 'subjectAltName = DNS:mail.example.net' 'extendedKeyUsage = serverAuth' > "$D/other.ext"
+openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$D/other.key" -out "$D/other.csr" \
+	-subj "/CN=mail.example.net" >/dev/null 2>&1 &&
+	openssl x509 -req -in "$D/other.csr" -CA "$D/ca.crt" -CAkey "$D/ca.key" -CAcreateserial -days 1 \
+		-extfile "$D/other.ext" -out "$D/other.crt" >/dev/null 2>&1 || fail "openssl could not make a certificate"
+# fake_server MODE: a server on a free loopback port, in the background,
+# for one connection: "silent" accepts and never answers, "other-name"
+# greets over TLS with a certificate for mail.example.net. Sets FAKE_PORT.
+fake_server() {
+	rm -f "$BED_DIR/fake.port"
+	"$PY" - "$1" "$BED_DIR/fake.port" "$D/other.crt" "$D/other.key" <<'PY' &
+import os, socket, ssl, sys, time
+mode, port_file, crt, key = sys.argv[1:5]
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(1)
+open(port_file + ".tmp", "w").write(str(s.getsockname()[1]))
+os.rename(port_file + ".tmp", port_file)
+s.settimeout(30)
+c, _ = s.accept()
+if mode == "other-name":
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(crt, key)
+    try:
+        c = ctx.wrap_socket(c, server_side=True)
+        c.sendall(b"* OK [CAPABILITY IMAP4rev1 AUTH=XOAUTH2] ready\r\n")
+    except (ssl.SSLError, OSError):
+        pass
+time.sleep(5)
+PY
+	FAKE_PID=$!
+	at_exit "kill $FAKE_PID 2>/dev/null"
+	for _ in $(seq 100); do [ -s "$BED_DIR/fake.port" ] && break; sleep 0.05; done
+	FAKE_PORT=$(cat "$BED_DIR/fake.port")
+}
+fake_server other-name
+run_test --ca-file "$BED_CA" "imaps://alice@example.com@localhost:$FAKE_PORT"
+expect "a certificate for another name" 1 "the certificate of the mail server 'localhost' is not for that name" \
+	"use the host name the certificate names"
+kill "$FAKE_PID" 2>/dev/null
+run_test --ca-file "$BED_CA" "imaps://nobody@example.com@localhost:$BED_IMAPS_PORT"
+expect "no account serves the user: exit 4" 4 "no account serves the user 'nobody@example.com' on 'localhost'" \
+	"add it to the users = line"
+run_test --ca-file "$BED_CA" "smtp://alice@example.com@localhost:$BED_IMAP_PORT"
+expect "a URL whose port speaks another protocol" 1 "logging in to localhost:$BED_IMAP_PORT (SMTP) failed: the SMTP server sent a line that is no reply"
+
+# A server that accepts and never greets: the time limit, exit 5.
+fake_server silent
+run_test --timeout 1 --ca-file "$BED_CA" "imaps://alice@example.com@localhost:$FAKE_PORT"
+expect "a server that never answers: the time limit, exit 5" 5 "connecting to localhost:$FAKE_PORT (IMAP) failed" \
+	"did not answer within 1 seconds"
+kill "$FAKE_PID" 2>/dev/null
+
+cp "$XDG_STATE_HOME/sasl-oauth/work.json" "$BED_DIR/work.json.good"
+revoke_grant
+run_test --ca-file "$BED_CA" "$IMAPS"
+expect "a revoked grant: the provider's code and the fix, exit 3" 3 \
+	"logging in to localhost:$BED_IMAPS_PORT (IMAP) failed: the sasl-oauth plugin failed before sending anything" \
+	"AADSTS50173" "run: sasl-oauth login work"
+cp "$BED_DIR/work.json.good" "$XDG_STATE_HOME/sasl-oauth/work.json"
+seed_cache work alice@example.com
+IR64=$(printf 'user=alice@example.com\001auth=Bearer %s\001\001' "$(access_token work)" | base64 -w0)
+
+finish
