@@ -480,8 +480,12 @@ bed_pids() {
 
 bed_logs() {
 	local f
-	for f in dovecot.log dovecot.out idp.log sink.log exo.log; do
+	# The Exchange-like server's log first, and only when it says more
+	# than that it listens: callers that keep the last lines still see
+	# Dovecot's, the IdP's and the sink's.
+	for f in exo.log dovecot.log dovecot.out idp.log sink.log; do
 		[ -s "$BED_DIR/$f" ] || continue
+		[ "$f" = exo.log ] && [ "$(wc -l < "$BED_DIR/$f")" -le 1 ] && continue
 		echo "----- $BED_DIR/$f (last 40 lines)"
 		tail -n 40 "$BED_DIR/$f"
 	done
