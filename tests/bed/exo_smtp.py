@@ -14,8 +14,8 @@ Dovecot's oauth2 passdb does, by POSTing token=T to the identity
 provider's RFC 7662 endpoint (IDP/introspect); the token must be active,
 for the Outlook resource (not Graph), and carry SMTP.Send (delegated:
 the introspected scope) or the role SMTP.SendAsApp (app-only: read from
-the JWT's "roles", which introspection does not return; a token with
-"roles" or idtyp "app" is app-only).  A delegated token opens its own
+the JWT's "roles", which introspection does not return; a JWT with idtyp
+"app", or without scp and user claims, is app-only, as in lib/claims.c).  A delegated token opens its own
 user's mailbox, or one that lists the user under full_access; an app-only
 token opens only mailboxes that list its client_id under full_access
 (Add-MailboxPermission for the service principal).  Messages are stored
@@ -77,8 +77,10 @@ MAX_DATA_LINE = 1 << 20
 # What Exchange Online advertises (150 MiB).
 MAX_MESSAGE = 157286400
 IDLE_TIMEOUT = 120
-OUTLOOK_AUDIENCES = ("https://outlook.office.com", "https://outlook.office365.com",
+# Exchange's audiences, as lib/claims.c names them.
+OUTLOOK_AUDIENCES = ("https://outlook.office.com", "https://outlook.office365.com", "https://ps.outlook.com",
                      "00000002-0000-0ff1-ce00-000000000000")
+USER_CLAIMS = ("upn", "unique_name", "preferred_username")
 DEFAULTS = {"offer_xoauth2": True, "smtp_auth_disabled": [], "tenant_smtp_auth_disabled": False,
             "smtp_auth_enabled": [], "policy_block": {}, "full_access": {}, "send_as": {},
             "basic_auth": "retired", "throttle": False}
@@ -447,7 +449,10 @@ class Session(socketserver.BaseRequestHandler):
         mbx = user.lower()
         grantees = lower_list(lower_map(self.cfg.get("full_access")).get(mbx))
         claims = jwt_claims(token)
-        if "roles" in claims or claims.get("idtyp") == "app":
+        # App-only as lib/claims.c decides it: idtyp "app", or a JWT with
+        # neither scp nor a user claim (delegated tokens may carry roles).
+        if claims and (claims.get("idtyp") == "app" or
+                       ("scp" not in claims and not any(k in claims for k in USER_CLAIMS))):
             if "SMTP.SendAsApp" not in (claims.get("roles") or []):
                 return bad, "app-only token without the role SMTP.SendAsApp"
             app = str(info.get("client_id", "")).lower()

@@ -439,6 +439,11 @@ check(r == [OK, "451 4.7.500 Server busy. Please try again later. [%s]" % HOST],
 c.close()
 
 exo_config({})
+ctl("POST", "/control/config", {"fault_endpoints": ["introspect"], "fail_status": 503})
+c, r = exo_auth(USER, exo_tok)
+ctl("POST", "/control/config", {"fault_endpoints": ["token", "devicecode"], "fail_status": 0})
+check(r == ["454 4.7.0 Temporary authentication failure [%s]" % HOST], "EXO introspection answering 503: 454 4.7.0", r)
+c.close()
 c = exo()[0]
 r = [say(c, "AUTH OAUTHBEARER " + oauthbearer(USER, exo_tok, EXO)), say(c, "AUTH PLAIN " + b64("\0a\0b"))]
 r += [say(c, "AUTH LOGIN"), say(c, b64(USER)), say(c, b64("secret"))]
