@@ -23,6 +23,44 @@ as DIR/N.eml (N = 1, 2, ...), envelopes appended to --envelopes as JSON
 lines.  Tokens, passwords and AUTH responses never reach the log: an AUTH
 is logged as its mechanism, the user and the verdict with its reason.
 
+Replies (HOST = --hostname):
+  greeting     220 HOST Microsoft ESMTP MAIL Service ready at Wed, 2 Dec 2026 01:30:09 +0000
+  EHLO         250-HOST Hello [127.0.0.1] / SIZE 157286400 / PIPELINING /
+               ENHANCEDSTATUSCODES / STARTTLS (before TLS) or AUTH LOGIN XOAUTH2
+               (after; "AUTH LOGIN" with offer_xoauth2 false) / 250 8BITMIME
+  STARTTLS     220 2.0.0 SMTP server ready
+  AUTH XOAUTH2 without an initial response: "334 " (nothing after the space)
+    accepted   235 2.7.0 Authentication successful
+    refused    535 5.7.3 Authentication unsuccessful [HOST]   (inactive, revoked,
+               unknown, Graph audience, no SMTP.Send / SMTP.SendAsApp, user= a
+               mailbox the token may not open, malformed; never a challenge)
+    mailbox    535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is
+               disabled for the Mailbox. Visit https://aka.ms/smtp_auth_disabled
+               for more information. [HOST]     (tenant: "for the Tenant.")
+    policy     535 5.7.139 Authentication unsuccessful, user is locked by your
+               organization's security defaults policy. [HOST]  /  ..., the request
+               did not meet the criteria to be authenticated successfully.
+               Contact your administrator. [HOST]
+    IdP down   454 4.7.0 Temporary authentication failure [HOST]
+  AUTH before STARTTLS, AUTH OAUTHBEARER / PLAIN / anything not offered:
+               504 5.7.4 Unrecognized authentication type [HOST]
+  AUTH LOGIN   334 VXNlcm5hbWU6, 334 UGFzc3dvcmQ6, then 550 5.7.30 Basic
+               authentication is not supported for Client Submission. [HOST]
+  throttle     451 4.7.500 Server busy. Please try again later. [HOST]
+  MAIL FROM    250 2.1.0 Sender OK; before AUTH 530 5.7.57 Client not
+               authenticated to send mail. [HOST]; another sender 550 5.7.60 SMTP;
+               Client does not have permissions to send as this sender [HOST]
+  RCPT TO      250 2.1.5 Recipient OK
+  DATA         354 Start mail input; end with <CRLF>.<CRLF>, then
+               250 2.6.0 <N@HOST> Queued mail for delivery   (N: DIR/N.eml)
+  RSET 250 2.0.0 Resetting; NOOP 250 2.0.0 OK; QUIT 221 2.0.0 Service closing
+  transmission channel; anything else 500 5.3.3 Unrecognized command; an AUTH
+  line or response over 12288 octets 500 5.5.6 Authentication Exchange line is
+  too long, another line 500 5.5.2 Line too long; bad base64 501 5.5.2 Cannot
+  Decode response; "*" to a 334 501 5.7.0 Authentication aborted; out of order
+  503 5.5.2 Send hello first / Need mail command / Need rcpt command /
+  Sender already specified / Already authenticated.
+
 Knobs: the JSON object in --config (tests/bed/bed.sh: $BED_DIR/exo.json,
 written by bed_exo_config), re-read at every connection; a missing file
 means all defaults, a key left out its default:
