@@ -2,8 +2,9 @@
 # shellcheck shell=bash
 # The integration test bed: a real Dovecot 2.3 on loopback (IMAP with
 # STARTTLS, IMAPS, POP3, submission), the local Entra-like identity
-# provider (tests/idp/idp.py) and an SMTP sink behind submission, all in one
-# fresh directory, all stopped by bed_teardown.  Source this file; it sets
+# provider (tests/idp/idp.py), an SMTP sink behind submission and an SMTP
+# submission server that answers like Exchange Online's (exo_smtp.py), all
+# in one fresh directory, all stopped by bed_teardown.  Source this file; it sets
 # no shell options and defines only bed_*/_bed_* functions and BED_*
 # variables.
 #
@@ -15,6 +16,8 @@
 #   bed_revoke TOKEN          revoke an access or refresh token at the IdP
 #   bed_config JSON           change IdP behaviour (faults, lifetimes, flows)
 #   bed_ctl METHOD PATH [ARG] any /control call (see tests/idp/ctl.py)
+#   bed_exo_config JSON       replace the Exchange-like server's knobs
+#                             (all of them; '{}' restores the defaults)
 #   bed_stats                 print the IdP's request counters
 #   bed_doveadm ARGS...       doveadm against this bed's Dovecot
 #   bed_pids                  print the pids of every process of this bed
@@ -28,6 +31,26 @@
 # (of plainuser@example.com, the PLAIN/LOGIN user).  Messages relayed by
 # submission land in $BED_DIR/sink/N.eml; logs are $BED_DIR/*.log.
 #
+# The Exchange-like server (tests/bed/exo_smtp.py; its header lists every
+# reply): BED_EXO_PORT (STARTTLS, like smtp.office365.com:587; AUTH LOGIN
+# XOAUTH2 offered after STARTTLS only), BED_EXO_SMTPS_PORT (implicit TLS,
+# like 465), BED_EXO_HOST (the name in its greeting and in the " [HOST]"
+# that ends its refusals), same certificate as Dovecot (BED_CA).  It checks
+# tokens through the IdP's introspection: active, Outlook audience, SMTP.Send
+# (delegated) or the role SMTP.SendAsApp (app-only).  Messages it accepts
+# land in $BED_DIR/exo/N.eml, envelopes in $BED_DIR/exo-envelopes.log,
+# its session log is $BED_DIR/exo.log.  Its knobs are $BED_DIR/exo.json
+# (bed_exo_config), read at every connection; keys (defaults first):
+#   offer_xoauth2 true|false              false: EHLO says "AUTH LOGIN" only
+#   smtp_auth_disabled [MAILBOX...]       535 5.7.139 ... for the Mailbox ...
+#   tenant_smtp_auth_disabled false|true  535 5.7.139 ... for the Tenant ...
+#   smtp_auth_enabled [MAILBOX...]        mailboxes exempt from the tenant switch
+#   policy_block {MAILBOX: "security_defaults"|"conditional_access"}
+#   full_access {MAILBOX: [UPN or app client_id...]}  who else may log in
+#   send_as {MAILBOX: [ADDRESS...]}       other senders MAILBOX may use
+#   basic_auth "retired"|"disabled"       AUTH LOGIN: 550 5.7.30 | 535 5.7.139
+#   throttle false|true|"auth"|"mail"     451 4.7.500 Server busy ...
+#
 # Needs root (Dovecot drops to its own users), dovecot, openssl, python3.
 # Knobs, read by bed_setup: BED_DEBUG=1 turns on Dovecot's auth and oauth2
 # debug logging; BED_STRICT_USER=1 makes a token open only its own
@@ -40,6 +63,8 @@ BED_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BED_IDP_PY="$BED_HERE/../idp/idp.py"
 BED_CTL_PY="$BED_HERE/../idp/ctl.py"
 BED_SINK_PY="$BED_HERE/sink.py"
+BED_EXO_PY="$BED_HERE/exo_smtp.py"
+BED_EXO_HOST=${BED_EXO_HOST:-EXO.LOCAL.BED}
 # Dovecot's mail processes run as this user; created when missing.
 BED_MAIL_USER=${BED_MAIL_USER:-saotest}
 
@@ -128,15 +153,22 @@ _bed_make_certs() {
 	BED_CA="$d/ca.crt"
 }
 
-# _bed_start_py NAME ARGS...: starts a python helper in the background with
-# its own log and pid file, and waits for its port file.
-_bed_start_py() {
+# _bed_spawn_py NAME ARGS...: starts a python helper in the background with
+# its own log and pid file; _bed_wait_py NAME waits for its port file.
+_bed_spawn_py() {
 	local name=$1
 	shift
 	"$BED_PY" "$@" </dev/null >>"$BED_DIR/$name.log" 2>&1 &
 	echo $! > "$BED_DIR/$name.pid"
-	_bed_wait_file "$BED_DIR/$name.port" 10 ||
-		{ _bed_log "$name did not start; see $BED_DIR/$name.log"; return 1; }
+}
+
+_bed_wait_py() {
+	_bed_wait_file "$BED_DIR/$1.port" 10 ||
+		{ _bed_log "$1 did not start; see $BED_DIR/$1.log"; return 1; }
+}
+
+_bed_start_py() {
+	_bed_spawn_py "$@" && _bed_wait_py "$1"
 }
 
 _bed_write_dovecot_conf() {
@@ -343,6 +375,10 @@ bed_setup() {
 		--state-dir "$BED_DIR/idp" || { bed_teardown; return 1; }
 	export BED_IDP_URL
 	BED_IDP_URL="http://127.0.0.1:$(cat "$BED_DIR/idp.port")"
+	# Started now, waited for once Dovecot is up: it starts meanwhile.
+	_bed_spawn_py exo "$BED_EXO_PY" --idp-url "$BED_IDP_URL" --cert "$BED_DIR/tls/server.crt" \
+		--key "$BED_DIR/tls/server.key" --dir "$BED_DIR/exo" --port-file "$BED_DIR/exo.port" \
+		--config "$BED_DIR/exo.json" --envelopes "$BED_DIR/exo-envelopes.log" --hostname "$BED_EXO_HOST"
 	_bed_start_py sink "$BED_SINK_PY" --dir "$BED_DIR/sink" --port-file "$BED_DIR/sink.port" \
 		--envelopes "$BED_DIR/sink-envelopes.log" || { bed_teardown; return 1; }
 	export BED_SINK_PORT
@@ -350,11 +386,14 @@ bed_setup() {
 
 	export BED_IMAP_PORT BED_IMAPS_PORT BED_POP3_PORT BED_SUBMISSION_PORT
 	for try in 1 2 3; do
-		_bed_start_dovecot && return 0
+		_bed_start_dovecot && break
 		_bed_log "dovecot did not come up (attempt $try); see $BED_DIR/dovecot.log"
+		[ "$try" = 3 ] && { bed_teardown; return 1; }
 	done
-	bed_teardown
-	return 1
+	_bed_wait_py exo || { bed_teardown; return 1; }
+	export BED_EXO_PORT BED_EXO_SMTPS_PORT BED_EXO_HOST
+	read -r BED_EXO_PORT BED_EXO_SMTPS_PORT < "$BED_DIR/exo.port"
+	return 0
 }
 
 bed_teardown() {
@@ -368,6 +407,7 @@ bed_teardown() {
 	_bed_stop_dovecot
 	_bed_stop_py idp
 	_bed_stop_py sink
+	_bed_stop_py exo
 	[ "$errexit" = 1 ] && set -e
 	return 0
 }
@@ -405,6 +445,21 @@ bed_config() {
 	bed_ctl POST /control/config "${1:?usage: bed_config JSON}" >/dev/null
 }
 
+# Written under a temporary name and renamed, so that a connection never
+# reads half a file; refused unless it is a JSON object.
+bed_exo_config() {
+	"$BED_PY" -c '
+import json, os, sys
+cfg = json.loads(sys.argv[2])
+if not isinstance(cfg, dict):
+    sys.exit("bed_exo_config: not a JSON object")
+tmp = sys.argv[1] + ".tmp"
+with open(tmp, "w") as fh:
+    json.dump(cfg, fh)
+os.replace(tmp, sys.argv[1])
+' "$BED_DIR/exo.json" "${1:?usage: bed_exo_config JSON}"
+}
+
 bed_stats() {
 	bed_ctl GET /control/stats
 }
@@ -415,7 +470,7 @@ bed_doveadm() {
 
 bed_pids() {
 	local f
-	for f in idp sink; do
+	for f in idp sink exo; do
 		[ -s "$BED_DIR/$f.pid" ] && kill -0 "$(cat "$BED_DIR/$f.pid")" 2>/dev/null &&
 			cat "$BED_DIR/$f.pid"
 	done
@@ -425,8 +480,12 @@ bed_pids() {
 
 bed_logs() {
 	local f
-	for f in dovecot.log dovecot.out idp.log sink.log; do
+	# The Exchange-like server's log first, and only when it says more
+	# than that it listens: callers that keep the last lines still see
+	# Dovecot's, the IdP's and the sink's.
+	for f in exo.log dovecot.log dovecot.out idp.log sink.log; do
 		[ -s "$BED_DIR/$f" ] || continue
+		[ "$f" = exo.log ] && [ "$(wc -l < "$BED_DIR/$f")" -le 1 ] && continue
 		echo "----- $BED_DIR/$f (last 40 lines)"
 		tail -n 40 "$BED_DIR/$f"
 	done

@@ -5,7 +5,9 @@
 # credentials with secret and signed assertion, injected faults), and the
 # bed's Dovecot accepts XOAUTH2 and OAUTHBEARER over IMAP (STARTTLS and
 # implicit TLS), POP3 and submission, relays mail to the sink, sends the
-# error challenge for a revoked token, still takes PLAIN, and leaves no
+# error challenge for a revoked token, still takes PLAIN; that the
+# Exchange-like SMTP server (exo_smtp.py) sends Exchange Online's exact
+# replies for each of its cases and knobs; and that the bed leaves no
 # process behind.  Exit 0 pass, 1 fail, 77 skip.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,17 +26,18 @@ dir=$(mktemp -d /tmp/sao-bed-selftest-XXXXXX)
 trap 'bed_teardown; rm -rf "$dir"' EXIT
 bed_setup "$dir" || { echo "FAIL: bed_setup"; bed_logs; exit 1; }
 echo "ok: bed up in $(( ($(date +%s%N) - t0) / 1000000 )) ms (imap $BED_IMAP_PORT, imaps $BED_IMAPS_PORT," \
-	"pop3 $BED_POP3_PORT, submission $BED_SUBMISSION_PORT, sink $BED_SINK_PORT, idp $BED_IDP_URL)"
+	"pop3 $BED_POP3_PORT, submission $BED_SUBMISSION_PORT, sink $BED_SINK_PORT, idp $BED_IDP_URL," \
+	"exo $BED_EXO_PORT/$BED_EXO_SMTPS_PORT)"
 
 failed=0
 bed_add_user alice@example.com || { echo "FAIL: bed_add_user"; failed=1; }
 printf 'From: bob@example.com\r\nTo: alice@example.com\r\nSubject: seed\r\n\r\nhello\r\n' > "$dir/seed.eml"
 bed_deliver alice@example.com "$dir/seed.eml" || { echo "FAIL: bed_deliver"; failed=1; }
 issued=$(bed_issue alice@example.com 600) || { echo "FAIL: bed_issue"; failed=1; }
-export SELFTEST_ISSUED="$issued" SELFTEST_DIR="$dir" BED_CTL_PY
+export SELFTEST_ISSUED="$issued" SELFTEST_DIR="$dir" SELFTEST_BED="$here/bed.sh" BED_CTL_PY
 
 "$BED_PY" - <<'PY' || failed=1
-import base64, hashlib, json, os, socket, ssl, subprocess, sys, time
+import base64, hashlib, json, os, re, smtplib, socket, ssl, subprocess, sys, time
 import urllib.error, urllib.parse, urllib.request
 
 E = os.environ
@@ -274,6 +277,208 @@ ctl("POST", "/control/config", {"fault_endpoints": ["token", "devicecode"], "fai
 c, r = imap_auth(int(E["BED_IMAPS_PORT"]), "implicit", "XOAUTH2", xoauth2(USER, good))
 check(r.startswith("a OK"), "after the fault, XOAUTH2 logins work again", r)
 c.close()
+
+# --- the Exchange-like SMTP server (exo_smtp.py) ----------------------------------
+# Exact reply lines: Exchange's refusals carry no challenge and end with the
+# front end's name; see tests/bed/exo_smtp.py.
+HOST = E["BED_EXO_HOST"]
+EXO, EXOS = int(E["BED_EXO_PORT"]), int(E["BED_EXO_SMTPS_PORT"])
+EXO_DIR = os.path.join(E["SELFTEST_DIR"], "exo")
+
+
+def exo_config(obj):
+    """Through bed.sh's bed_exo_config, which the tests of sasl-oauth use."""
+    subprocess.run(["bash", "-c", '. "$1" && bed_exo_config "$2"', "-", E["SELFTEST_BED"], json.dumps(obj)],
+                   check=True)
+
+
+def exo(port=EXO, tls=True, implicit=False):
+    """A connection after the greeting and EHLO (after STARTTLS if tls)."""
+    c = Conn(port, implicit)
+    greet = smtp_reply(c)
+    c.send("EHLO selftest")
+    ehlo = smtp_reply(c)
+    if tls and not implicit:
+        c.send("STARTTLS")
+        r = smtp_reply(c)
+        if r != ["220 2.0.0 SMTP server ready"]:
+            check(False, "EXO STARTTLS", r)
+        c.starttls()
+        c.send("EHLO selftest")
+        ehlo = smtp_reply(c)
+    return c, greet, ehlo
+
+
+def say(c, line):
+    c.send(line)
+    return smtp_reply(c)[-1]
+
+
+def exo_auth(user, token, implicit=False, two_step=False):
+    """(connection, [replies]) after AUTH XOAUTH2."""
+    c = exo(EXOS if implicit else EXO, implicit=implicit)[0]
+    if two_step:
+        return c, [say(c, "AUTH XOAUTH2"), say(c, xoauth2(user, token))]
+    return c, [say(c, "AUTH XOAUTH2 " + xoauth2(user, token))]
+
+
+def issue(upn, **kw):
+    return ctl("POST", "/control/issue", dict(kw, upn=upn))["access_token"]
+
+
+BAD = "535 5.7.3 Authentication unsuccessful [%s]" % HOST
+OK = "235 2.7.0 Authentication successful"
+R504 = "504 5.7.4 Unrecognized authentication type [%s]" % HOST
+exo_tok = issue(USER)
+
+c, greet, ehlo = exo(tls=False)
+check(re.fullmatch(r"220 %s Microsoft ESMTP MAIL Service ready at \w{3}, \d{1,2} \w{3} \d{4} "
+                   r"\d\d:\d\d:\d\d \+0000" % re.escape(HOST), greet[0]) is not None, "EXO greeting", greet)
+check(ehlo == ["250-%s Hello [127.0.0.1]" % HOST, "250-SIZE 157286400", "250-PIPELINING",
+               "250-ENHANCEDSTATUSCODES", "250-STARTTLS", "250 8BITMIME"],
+      "EXO EHLO before STARTTLS: STARTTLS, no AUTH", ehlo)
+r = say(c, "AUTH XOAUTH2 " + xoauth2(USER, exo_tok))
+check(r == R504, "EXO AUTH before STARTTLS: " + R504, r)
+r = say(c, "MAIL FROM:<%s>" % USER)
+check(r == "530 5.7.57 Client not authenticated to send mail. [%s]" % HOST, "EXO MAIL FROM before TLS: 530 5.7.57", r)
+c.close()
+
+c, _, ehlo = exo()
+check("250-AUTH LOGIN XOAUTH2" in ehlo and "250-STARTTLS" not in ehlo, "EXO EHLO after STARTTLS: AUTH LOGIN XOAUTH2", ehlo)
+r = say(c, "MAIL FROM:<%s>" % USER)
+check(r == "530 5.7.57 Client not authenticated to send mail. [%s]" % HOST,
+      "EXO MAIL FROM before AUTH: 530 5.7.57 Client not authenticated to send mail. [HOST]", r)
+r1 = say(c, "AUTH XOAUTH2")
+r2 = say(c, xoauth2(USER, exo_tok))
+check([r1, r2] == ["334 ", OK], "EXO XOAUTH2 two-step: '334 ', then " + OK, [r1, r2])
+replies = [say(c, "MAIL FROM:<%s>" % USER), say(c, "RCPT TO:<bob@example.com>"), say(c, "DATA")]
+replies.append(say(c, "From: %s\r\nSubject: exo selftest\r\n\r\n..dot-stuffed\r\n." % USER))
+check(replies == ["250 2.1.0 Sender OK", "250 2.1.5 Recipient OK", "354 Start mail input; end with <CRLF>.<CRLF>",
+                  "250 2.6.0 <1@%s> Queued mail for delivery" % HOST], "EXO MAIL, RCPT, DATA accepted", replies)
+got = open(os.path.join(EXO_DIR, "1.eml"), "rb").read() if os.path.exists(os.path.join(EXO_DIR, "1.eml")) else b""
+check(got == b"From: %s\r\nSubject: exo selftest\r\n\r\n.dot-stuffed\r\n" % USER.encode(),
+      "EXO stored the message as exo/1.eml, dot-unstuffed", got)
+r = say(c, "MAIL FROM:<boss@example.com>")
+check(r == "550 5.7.60 SMTP; Client does not have permissions to send as this sender [%s]" % HOST,
+      "EXO MAIL FROM another sender: 550 5.7.60", r)
+rest = [say(c, "RSET"), say(c, "NOOP"), say(c, "VRFY bob"), say(c, "QUIT")]
+check(rest == ["250 2.0.0 Resetting", "250 2.0.0 OK", "500 5.3.3 Unrecognized command",
+               "221 2.0.0 Service closing transmission channel"], "EXO RSET, NOOP, unknown command, QUIT", rest)
+c.close()
+
+exo_config({"send_as": {USER: ["Boss@example.com"]}})
+c, r = exo_auth(USER, exo_tok, implicit=True)
+r.append(say(c, "MAIL FROM:<boss@example.com>"))
+check(r == [OK, "250 2.1.0 Sender OK"], "EXO implicit TLS, one-line AUTH; send_as lets MAIL FROM another sender", r)
+c.close()
+
+# A stock client: smtplib with STARTTLS, XOAUTH2 and a whole message.
+try:
+    with smtplib.SMTP("127.0.0.1", EXO, timeout=10) as s:
+        s.starttls(context=CTX)
+        s.ehlo("selftest")
+        code, _ = s.auth("XOAUTH2", lambda challenge=None: base64.b64decode(xoauth2(USER, exo_tok)).decode())
+        refused = s.sendmail(USER, ["carol@example.com"], "Subject: smtplib\r\n\r\nhi\r\n")
+except smtplib.SMTPException as e:
+    code, refused = 0, e
+check(code == 235 and refused == {} and os.path.exists(os.path.join(EXO_DIR, "2.eml")),
+      "EXO: smtplib logs in over STARTTLS and sends", (code, refused))
+
+# Refusals: no challenge, only 535 5.7.3.
+ctl("POST", "/control/revoke", {"token": exo_tok})
+for what, user, tok in (
+        ("a revoked token", USER, exo_tok),
+        ("a Graph token", USER, issue(USER, scope="Mail.Send offline_access")),
+        ("a token without SMTP.Send", USER, issue(USER, scope="https://outlook.office.com/IMAP.AccessAsUser.All")),
+        ("another user's mailbox", "shared@example.com", issue(USER)),
+        ("an app-only token without FullAccess", "shared@example.com", issue(None, app=True))):
+    c, r = exo_auth(user, tok, two_step=True)
+    check(r == ["334 ", BAD], "EXO %s: %s, no challenge" % (what, BAD), r)
+    c.close()
+exo_tok = issue(USER)
+c, r = exo_auth(USER, exo_tok[:-4] + "AAAA")
+check(r == [BAD], "EXO a token the IdP does not know, one-line AUTH: " + BAD, r)
+c.close()
+
+exo_config({"full_access": {"Shared@example.com": [USER, "00000000-0000-0000-0000-0000000000aa"]}})
+c, r = exo_auth("shared@example.com", exo_tok)
+check(r == [OK], "EXO full_access: the delegate's token opens the shared mailbox", r)
+c.close()
+app_tok = issue(None, app=True, client_id="00000000-0000-0000-0000-0000000000aa")
+c, r = exo_auth("shared@example.com", app_tok)
+check(r == [OK], "EXO app-only token with SMTP.SendAsApp and FullAccess", r)
+r.append(say(c, "MAIL FROM:<shared@example.com>"))
+check(r[-1] == "250 2.1.0 Sender OK", "EXO the shared mailbox sends as itself", r)
+c.close()
+c, r = exo_auth("shared@example.com", issue(None, app=True, client_id="00000000-0000-0000-0000-0000000000aa",
+                                           roles=["IMAP.AccessAsApp"]))
+check(r == [BAD], "EXO app-only token with FullAccess but without SMTP.SendAsApp: " + BAD, r)
+c.close()
+
+MBX = ("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox. "
+       "Visit https://aka.ms/smtp_auth_disabled for more information. [%s]" % HOST)
+TEN = MBX.replace("for the Mailbox.", "for the Tenant.")
+for knobs, user, want, what in (
+        ({"smtp_auth_disabled": [USER]}, USER, MBX, "SMTP AUTH disabled for the mailbox"),
+        ({"tenant_smtp_auth_disabled": True}, USER, TEN, "SMTP AUTH disabled for the tenant"),
+        ({"tenant_smtp_auth_disabled": True, "smtp_auth_enabled": [USER]}, USER, OK,
+         "the mailbox's own switch overrides the tenant's"),
+        ({"policy_block": {USER: "security_defaults"}}, USER,
+         "535 5.7.139 Authentication unsuccessful, user is locked by your organization's security defaults "
+         "policy. [%s]" % HOST, "security defaults"),
+        ({"throttle": "auth"}, USER, "451 4.7.500 Server busy. Please try again later. [%s]" % HOST,
+         "throttled at AUTH")):
+    exo_config(knobs)
+    c, r = exo_auth(user, exo_tok)
+    check(r == [want], "EXO %s: %s" % (what, want), r)
+    c.close()
+exo_config({"throttle": "mail"})
+c, r = exo_auth(USER, exo_tok)
+r.append(say(c, "MAIL FROM:<%s>" % USER))
+check(r == [OK, "451 4.7.500 Server busy. Please try again later. [%s]" % HOST], "EXO throttled at MAIL FROM", r)
+c.close()
+
+exo_config({})
+ctl("POST", "/control/config", {"fault_endpoints": ["introspect"], "fail_status": 503})
+c, r = exo_auth(USER, exo_tok)
+ctl("POST", "/control/config", {"fault_endpoints": ["token", "devicecode"], "fail_status": 0})
+check(r == ["454 4.7.0 Temporary authentication failure [%s]" % HOST], "EXO introspection answering 503: 454 4.7.0", r)
+c.close()
+c = exo()[0]
+r = [say(c, "AUTH OAUTHBEARER " + oauthbearer(USER, exo_tok, EXO)), say(c, "AUTH PLAIN " + b64("\0a\0b"))]
+r += [say(c, "AUTH LOGIN"), say(c, b64(USER)), say(c, b64("secret"))]
+check(r == [R504, R504, "334 VXNlcm5hbWU6", "334 UGFzc3dvcmQ6",
+            "550 5.7.30 Basic authentication is not supported for Client Submission. [%s]" % HOST],
+      "EXO OAUTHBEARER and PLAIN: 504 5.7.4; LOGIN: the exchange, then 550 5.7.30", r)
+c.close()
+exo_config({"offer_xoauth2": False, "basic_auth": "disabled"})
+c, _, ehlo = exo()
+r = [say(c, "AUTH XOAUTH2 " + xoauth2(USER, exo_tok)), say(c, "AUTH LOGIN " + b64(USER)), say(c, b64("secret"))]
+check("250-AUTH LOGIN" in ehlo and r == [R504, "334 UGFzc3dvcmQ6", "535 5.7.139 Authentication unsuccessful, "
+                                         "basic authentication is disabled. [%s]" % HOST],
+      "EXO offer_xoauth2 false: AUTH LOGIN only, XOAUTH2 gets 504 5.7.4", (ehlo, r))
+c.close()
+exo_config({})
+
+# RFC 4954 section 4: AUTH lines up to 12288 octets.
+ctl("POST", "/control/config", {"big_tokens": 9000})
+big_exo = issue(USER)
+ctl("POST", "/control/config", {"big_tokens": 0})
+line = "AUTH XOAUTH2 " + xoauth2(USER, big_exo)
+c, r = exo_auth(USER, big_exo)
+check(12000 < len(line) <= 12288 and r == [OK], "EXO a %d-octet AUTH line" % len(line), r)
+r = [say(c, "NOOP " + "x" * 12300), say(c, "NOOP")]
+check(r == ["500 5.5.2 Line too long", "250 2.0.0 OK"], "EXO a line over 12288 octets is refused, the next one works", r)
+c.close()
+c = exo()[0]
+r = [say(c, "AUTH XOAUTH2"), say(c, "A" * 12300), say(c, "NOOP")]
+check(r == ["334 ", "500 5.5.6 Authentication Exchange line is too long", "250 2.0.0 OK"],
+      "EXO a response over 12288 octets: 500 5.5.6", r)
+c.close()
+
+exo_log = open(os.path.join(E["SELFTEST_DIR"], "exo.log")).read()
+check(not [x for x in (exo_tok, big_exo, app_tok, b64(USER)) if x[:40] in exo_log]
+      and "auth XOAUTH2 user=alice@example.com" in exo_log, "EXO log: verdicts, no token or AUTH response")
 
 # --- PLAIN with the password user still works ---------------------------------
 c, r = imap_auth(int(E["BED_IMAP_PORT"]), "starttls", "PLAIN",
