@@ -57,10 +57,11 @@ static const cli_option_t options[] = {
 static const struct {
 	const char *name;    /* for messages */
 	const char *service; /* the SASL service name the programs use */
+	const char *enable;  /* Set-CASMailbox's switch for the protocol */
 } protos[] = {
-	[SAO_PROTO_IMAP] = { "IMAP", "imap" },
-	[SAO_PROTO_POP3] = { "POP3", "pop" },
-	[SAO_PROTO_SMTP] = { "SMTP", "smtp" },
+	[SAO_PROTO_IMAP] = { "IMAP", "imap", "-ImapEnabled $true" },
+	[SAO_PROTO_POP3] = { "POP3", "pop", "-PopEnabled $true" },
+	[SAO_PROTO_SMTP] = { "SMTP", "smtp", "-SmtpClientAuthenticationDisabled $false" },
 };
 
 typedef struct test {
@@ -193,8 +194,8 @@ static void not_offered(const test_t *t, char *buf)
 		    "with STARTTLS, or smtps://HOST:465)");
 	else
 		add(buf, "; fix: the server takes no OAuth login for %s here; its administrator must enable it (Exchange "
-		    "Online: Set-CASMailbox -Identity %s with -ImapEnabled, -PopEnabled $true or "
-		    "-SmtpClientAuthenticationDisabled $false)", protos[t->url.proto].name, t->url.user);
+		    "Online: Set-CASMailbox -Identity %s %s)", protos[t->url.proto].name, t->url.user,
+		    protos[t->url.proto].enable);
 }
 
 /* What the server's refusal after the login means (Exchange's "User is

@@ -8,8 +8,9 @@
 # status: a certificate that does not verify or names another host, no
 # account for the user, a revoked grant, a server that never answers, a
 # mechanism the server does not offer, SMTP AUTH switched off for the
-# mailbox, a Graph token refused without a reason, a sender the mailbox may
-# not use. No output holds the token or the SASL response.
+# mailbox, a Graph token and one without SMTP.Send refused without a
+# reason, a shared mailbox without FullAccess, a sender the mailbox may not
+# use. No output holds the token or the SASL response.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/clients.sh"
 clients_setup
@@ -142,7 +143,56 @@ expect "a server that never answers: the time limit, exit 5" 5 "connecting to lo
 	"did not answer within 1 seconds"
 kill "$FAKE_PID" 2>/dev/null
 
+echo "== the Exchange-like SMTP front: its refusals explained"
+EXO="smtp://alice@example.com@localhost:$BED_EXO_PORT"
+run_test --ca-file "$BED_CA" "$EXO"
+expect "smtp (587-like, STARTTLS) to the Exchange-like front" 0 "logged in to localhost:$BED_EXO_PORT (SMTP;" \
+	"MAIL FROM:<alice@example.com> accepted"
+run_test --ca-file "$BED_CA" "smtps://alice@example.com@localhost:$BED_EXO_SMTPS_PORT"
+expect "smtps (465-like, TLS at once)" 0 "logged in to localhost:$BED_EXO_SMTPS_PORT (SMTP;" "accepted"
+bed_exo_config '{"smtp_auth_disabled": ["alice@example.com"]}'
+run_test --ca-file "$BED_CA" "$EXO"
+expect "SMTP AUTH switched off for the mailbox: 5.7.139 and the PowerShell line for this mailbox" 1 \
+	"the SMTP server refused the XOAUTH2 login: 535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox." \
+	"this mailbox has SMTP AUTH switched off, and that refuses OAuth logins too; fix: an Exchange administrator runs: Set-CASMailbox -Identity alice@example.com -SmtpClientAuthenticationDisabled \$false"
+bed_exo_config '{"offer_xoauth2": false}'
+run_test --ca-file "$BED_CA" "$EXO"
+expect "a server that does not offer the mechanism: what it offers, and the fix" 1 \
+	"the SMTP server does not offer XOAUTH2 (see its AUTH line); the server announces: " "AUTH LOGIN" \
+	"fix: the server takes no OAuth login for SMTP here; its administrator must enable it (Exchange Online: Set-CASMailbox -Identity alice@example.com -SmtpClientAuthenticationDisabled \$false)"
+bed_exo_config '{}'
+run_test --ca-file "$BED_CA" --from bob@example.com "$EXO"
+expect "a sender the mailbox may not use: 5.7.60 and the grant that fixes it" 1 \
+	"the check after logging in to localhost:$BED_EXO_PORT (SMTP) failed: the SMTP server refused MAIL FROM: 550 5.7.60 SMTP; Client does not have permissions to send as this sender" \
+	"fix: send from alice@example.com's own address, or an Exchange administrator grants it: Add-RecipientPermission -Identity SENDER -Trustee alice@example.com -AccessRights SendAs"
 cp "$XDG_STATE_HOME/sasl-oauth/work.json" "$BED_DIR/work.json.good"
+bed_ctl POST /control/issue upn=alice@example.com "scope=SMTP.Send offline_access" | write_cache work
+run_test --ca-file "$BED_CA" "$EXO"
+expect "a Graph token: Exchange's bare 5.7.3, and what the token's claims show" 1 \
+	"535 5.7.3 Authentication unsuccessful [EXO.LOCAL.BED]" \
+	"sasl-oauth inspect finds: audience https://graph.microsoft.com is Microsoft Graph" \
+	"fix: request scopes with Exchange's resource in front"
+bed_ctl POST /control/issue upn=alice@example.com "scope=https://outlook.office.com/IMAP.AccessAsUser.All offline_access" |
+	write_cache work
+run_test --ca-file "$BED_CA" "$EXO"
+expect "a token without SMTP.Send: 5.7.3, and the missing scope named" 1 \
+	"535 5.7.3 Authentication unsuccessful" "sasl-oauth inspect finds: token lacks POP.AccessAsUser.All, SMTP.Send"
+cp "$BED_DIR/work.json.good" "$XDG_STATE_HOME/sasl-oauth/work.json"
+write_config "[account work]
+users = alice@example.com, shared@example.com
+authority = $BED_IDP_URL
+tenant = contoso.onmicrosoft.com
+client_id = 00000000-0000-0000-0000-000000000000"
+run_test --ca-file "$BED_CA" "smtp://shared@example.com@localhost:$BED_EXO_PORT"
+expect "a shared mailbox without FullAccess: 5.7.3 read as such, with the grant for it" 1 \
+	"the server (Exchange Online) refused a login to a shared mailbox: the token's user has no FullAccess on it" \
+	"Add-MailboxPermission -Identity shared@example.com -User DELEGATE -AccessRights FullAccess"
+bed_exo_config '{"full_access": {"shared@example.com": ["alice@example.com"]}, "send_as": {"shared@example.com": ["shared@example.com"]}}'
+run_test --ca-file "$BED_CA" "smtp://shared@example.com@localhost:$BED_EXO_PORT"
+expect "the same with FullAccess granted: logged in" 0 "ok: shared@example.com logged in to localhost:$BED_EXO_PORT"
+bed_exo_config '{}'
+
+
 revoke_grant
 run_test --ca-file "$BED_CA" "$IMAPS"
 expect "a revoked grant: the provider's code and the fix, exit 3" 3 \
