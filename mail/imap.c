@@ -260,9 +260,12 @@ sao_err_t sao_imap_login(sao_tls_t *c, int starttls, const sao_auth_t *auth, sao
 	if (rc != SAO_OK)
 		goto out;
 	if (d->l.kind != SAO_IMAP_UNTAGGED || !word_is(d->l.word, d->l.word_len, "OK")) {
+		char word[40];
+
 		keep_text(d);
+		sao_error_printable(d->l.word, d->l.word_len, word, sizeof(word) - 4);
 		rc = sao_error_set(err, word_is(d->l.word, d->l.word_len, "BYE") ? SAO_ERR_NET : SAO_ERR_PROTO,
-		                   "the IMAP server did not greet with OK: %.*s", (int)d->l.word_len, d->l.word);
+		                   "the IMAP server did not greet with OK: %s %s", word, d->res->server);
 		goto out;
 	}
 	if (starttls) {
@@ -317,7 +320,7 @@ static sao_err_t list_name(dlg_t *d, size_t len, char *name, size_t size, sao_er
 			return rc;
 		for (end = d->line + n; end > d->line && (end[-1] == '\n' || end[-1] == '\r'); end--)
 			;
-		sao_error_printable(d->line, (size_t)(end - d->line), name, size);
+		sao_error_printable(d->line, (size_t)(end - d->line), name, size - 4);
 		return SAO_OK;
 	}
 	if (end > p && end[-1] == '"') {
@@ -328,7 +331,7 @@ static sao_err_t list_name(dlg_t *d, size_t len, char *name, size_t size, sao_er
 		for (start = end; start > p && start[-1] != ' '; start--)
 			;
 	}
-	sao_error_printable(start, (size_t)(end - start), name, size);
+	sao_error_printable(start, (size_t)(end - start), name, size - 4);
 	return SAO_OK;
 }
 
@@ -366,12 +369,13 @@ sao_err_t sao_imap_list(sao_tls_t *c, sao_login_result_t *res, size_t *n_r, char
 		rc = sao_imap_parse(d->line, n, &d->l, err);
 		if (rc == SAO_OK && tagged(d)) {
 			if (!word_is(d->l.word, d->l.word_len, "OK")) {
-				size_t w = d->l.word_len < 8 ? d->l.word_len : 8;
+				size_t w;
 
 				/* "BAD text": the word is what the catalog tells apart. */
-				memcpy(res->server, d->l.word, w);
-				res->server[w] = ' ';
-				sao_error_printable(d->l.text, d->l.text_len, res->server + w + 1, sizeof(res->server) - w - 5);
+				sao_error_printable(d->l.word, d->l.word_len < 8 ? d->l.word_len : 8, res->server, 40);
+				w = strlen(res->server);
+				res->server[w++] = ' ';
+				sao_error_printable(d->l.text, d->l.text_len, res->server + w, sizeof(res->server) - w - 4);
 				rc = sao_error_set(err, SAO_ERR_PROTO, "the IMAP server refused LIST after the login: %s",
 				                   res->server);
 			}

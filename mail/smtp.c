@@ -61,7 +61,7 @@ static sao_err_t reply(dlg_t *d, sao_error_t *err)
 		code = d->l.code;
 		if (used == 0)
 			used = (size_t)snprintf(d->reply, sizeof(d->reply), "%d", code);
-		if (used + 2 < sizeof(d->reply) && d->l.text_len > 0) {
+		if (used + 8 < sizeof(d->reply) && d->l.text_len > 0) {
 			d->reply[used++] = ' ';
 			sao_error_printable(d->l.text, d->l.text_len, d->reply + used, sizeof(d->reply) - used - 4);
 			used = strlen(d->reply);

@@ -4,7 +4,7 @@
 # with the sanitizers into an archive; each target links it, and a target
 # that includes a module's .c for its static parser keeps the archive's copy
 # of that module out (an archive member is only taken for a symbol missing).
-FUZZ_TARGETS = challenge cache settings token device redirect loopback proc http url imap pop3 claims
+FUZZ_TARGETS = challenge cache settings token device redirect loopback proc http url imap pop3 claims dialogue
 OUT = tests/fuzz/bin
 OBJ = tests/fuzz/obj
 FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \

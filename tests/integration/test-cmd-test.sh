@@ -161,6 +161,10 @@ expect "a server that does not offer the mechanism: what it offers, and the fix"
 	"the SMTP server does not offer XOAUTH2 (see its AUTH line); the server announces: " "AUTH LOGIN" \
 	"fix: the server takes no OAuth login for SMTP here; its administrator must enable it (Exchange Online: Set-CASMailbox -Identity alice@example.com -SmtpClientAuthenticationDisabled \$false)"
 bed_exo_config '{}'
+run_test --ca-file "$BED_CA" --mech OAUTHBEARER "$EXO"
+expect "OAUTHBEARER where only XOAUTH2 is offered (Exchange): the mechanism that works, and where to set it" 1 \
+	"the SMTP server does not offer OAUTHBEARER" \
+	"fix: it offers XOAUTH2: test with --mech XOAUTH2 and set the program to it (mbsync: AuthMechs XOAUTH2; Postfix: smtp_sasl_mechanism_filter = XOAUTH2)"
 run_test --ca-file "$BED_CA" --from bob@example.com "$EXO"
 expect "a sender the mailbox may not use: 5.7.60 and the grant that fixes it" 1 \
 	"the check after logging in to localhost:$BED_EXO_PORT (SMTP) failed: the SMTP server refused MAIL FROM: 550 5.7.60 SMTP; Client does not have permissions to send as this sender" \

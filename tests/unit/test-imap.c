@@ -251,6 +251,24 @@ static void test_list(void)
 	CHECK_MSG(d.sent != NULL && strstr(d.sent, "s101 LIST \"\" \"*\"\r\ns199 LOGOUT\r\n") != NULL, "%s",
 	          d.sent != NULL ? d.sent : "");
 	dialogue_clear(&d);
+	/* A name longer than the list holds is cut, never written past
+	 * (found by fuzz-dialogue). */
+	{
+		static char script[2048];
+		char name[600];
+
+		memset(name, 'n', sizeof(name) - 1);
+		name[sizeof(name) - 1] = '\0';
+		snprintf(script, sizeof(script),
+		         "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=XOAUTH2] ready\r\ns1 OK [CAPABILITY IMAP4rev1] Logged in\r\n"
+		         "* LIST () \"/\" %s\r\n* LIST () \"/\" {600}\r\n%s\r\ns101 OK done\r\n",
+		         name, name);
+		dialogue_run(login_and_list, 0, script, "XOAUTH2", "tok.en", &d);
+		CHECK_MSG(d.rc == SAO_OK && n_listed == 2 && strlen(listed) < sizeof(listed) &&
+		              strncmp(listed, "nnnn", 4) == 0 && strstr(listed, "...") != NULL,
+		          "%s: %zu: %s", d.err.msg, n_listed, listed);
+		dialogue_clear(&d);
+	}
 	dialogue_run(login_and_list, 0,
 	             "* OK [CAPABILITY IMAP4rev1 SASL-IR AUTH=XOAUTH2] ready\r\n"
 	             "s1 OK [CAPABILITY IMAP4rev1] Logged in\r\n"

@@ -145,6 +145,23 @@ static void test_long_token(void)
 	dialogue_clear(&d);
 }
 
+/* A reply longer than its buffer is cut, never written past. */
+static void test_long_reply(void)
+{
+	static char script[8192];
+	size_t n = (size_t)snprintf(script, sizeof(script), "%s250-mx\r\n250 AUTH XOAUTH2\r\n", GREETING);
+	dialogue_t d;
+
+	for (int i = 0; i < 20; i++)
+		n += (size_t)snprintf(script + n, sizeof(script) - n, "535-5.7.8 %0100d\r\n", i);
+	snprintf(script + n, sizeof(script) - n, "535 5.7.8 end\r\n");
+	dialogue_run(login, 0, script, "XOAUTH2", "tok.en", &d);
+	CHECK_MSG(d.rc == SAO_ERR_REJECTED && strncmp(d.res.server, "535 5.7.8 0000", 14) == 0 &&
+	              strlen(d.res.server) < sizeof(d.res.server),
+	          "%s", d.err.msg);
+	dialogue_clear(&d);
+}
+
 static void test_starttls(void)
 {
 	dialogue_t d;
@@ -166,6 +183,7 @@ int main(void)
 	test_parse();
 	test_dialogues();
 	test_long_token();
+	test_long_reply();
 	test_starttls();
 	return check_done("test-smtp");
 }
