@@ -388,12 +388,6 @@ sao_err_t sao_imap_list(sao_tls_t *c, sao_login_result_t *res, size_t *n_r, char
 
 void sao_imap_logout(sao_tls_t *c)
 {
-	char line[512];
-	size_t n;
-
-	if (sao_tls_write_all(c, "s199 LOGOUT\r\n", 13, NULL) != SAO_OK)
-		return;
-	/* "* BYE", then the tagged OK; the server may close first. */
-	while (sao_tls_read_line(c, line, sizeof(line), &n, NULL) == SAO_OK && strncmp(line, "s199 ", 5) != 0)
-		;
+	/* "* BYE", then the tagged OK. */
+	sao_tls_farewell(c, "s199 LOGOUT\r\n", "s199 ");
 }

@@ -208,9 +208,5 @@ sao_err_t sao_pop3_stat(sao_tls_t *c, unsigned long *count_r, unsigned long *oct
 
 void sao_pop3_quit(sao_tls_t *c)
 {
-	char line[512];
-	size_t n;
-
-	if (sao_tls_write_all(c, "QUIT\r\n", 6, NULL) == SAO_OK)
-		(void)sao_tls_read_line(c, line, sizeof(line), &n, NULL);
+	sao_tls_farewell(c, "QUIT\r\n", NULL);
 }

@@ -228,9 +228,5 @@ sao_err_t sao_smtp_mail_from(sao_tls_t *c, const char *from, sao_login_result_t 
 
 void sao_smtp_quit(sao_tls_t *c)
 {
-	char line[512];
-	size_t n;
-
-	if (sao_tls_write_all(c, "QUIT\r\n", 6, NULL) == SAO_OK)
-		(void)sao_tls_read_line(c, line, sizeof(line), &n, NULL);
+	sao_tls_farewell(c, "QUIT\r\n", NULL);
 }

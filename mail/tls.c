@@ -495,6 +495,18 @@ sao_err_t sao_tls_read_line(sao_tls_t *c, char *line, size_t max, size_t *len_r,
 	}
 }
 
+void sao_tls_farewell(sao_tls_t *c, const char *cmd, const char *until)
+{
+	char line[512];
+	size_t n;
+
+	if (sao_tls_write_all(c, cmd, strlen(cmd), NULL) != SAO_OK)
+		return;
+	while (sao_tls_read_line(c, line, sizeof(line), &n, NULL) == SAO_OK && until != NULL &&
+	       strncmp(line, until, strlen(until)) != 0)
+		;
+}
+
 void sao_tls_shutdown_write(sao_tls_t *c)
 {
 	if (c->ssl != NULL) {

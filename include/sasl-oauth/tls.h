@@ -74,6 +74,11 @@ sao_err_t sao_tls_write_all(sao_tls_t *c, const void *p, size_t n, sao_error_t *
  * (a SASL response): a trace sees only those. */
 sao_err_t sao_tls_write_secret(sao_tls_t *c, const void *p, size_t n, size_t shown, sao_error_t *err);
 
+/* The session's last command (cmd, with its CRLF), then its answer: lines
+ * up to one that starts with until, or one line when until is NULL. What
+ * the server answers, or whether it closes first, does not matter. */
+void sao_tls_farewell(sao_tls_t *c, const char *cmd, const char *until);
+
 /* ---- transcript ("sasl-oauth test -v") ------------------------------ */
 
 /* Called with every line the dialogues read and every write they make,

@@ -38,6 +38,43 @@ plugin_dir() {
 	echo "$dir"
 }
 
+# run_cli ARGS...: the built sasl-oauth with ARGS (stdin as it is, at
+# most 60 s); sets RC, OUT (its stdout) and ERR (its stderr).
+run_cli() {
+	timeout 60 "$top_builddir/cli/sasl-oauth" "$@" >"$BED_DIR/out" 2>"$BED_DIR/err"
+	RC=$?
+	OUT=$(cat "$BED_DIR/out")
+	ERR=$(cat "$BED_DIR/err")
+}
+
+# expect DESC RC PATTERN...: the last run (RC, OUT, ERR: run_cli's)
+# exited RC and its stdout and stderr hold every fixed-string PATTERN, and
+# none of what the test's function "secrets" prints, one per line (the
+# first 40 characters of each are looked for). Shows the result line.
+expect() {
+	local desc=$1 want=$2 p all secret
+	shift 2
+	all=$(printf '%s\n%s\n' "$OUT" "$ERR")
+	for p in "$@"; do
+		if ! printf '%s\n' "$all" | grep -qF -- "$p"; then
+			fail "$desc: exit $RC (want $want), '$p' missing in: $all"
+			return
+		fi
+	done
+	if [ "$RC" != "$want" ]; then
+		fail "$desc: exit $RC, want $want: $all"
+		return
+	fi
+	while read -r secret; do
+		if [ -n "$secret" ] && printf '%s\n' "$all" | grep -qF -- "${secret:0:40}"; then
+			fail "$desc: a secret is in the output"
+			return
+		fi
+	done < <(declare -F secrets >/dev/null && secrets)
+	pass "$desc"
+	printf '%s\n' "$all" | grep -E '^(ok|sasl-oauth): ' | head -1 | sed 's/^/    /'
+}
+
 # A private home: no user configuration leaks in, none leaks out.
 make_home() {
 	export HOME="$BED_DIR/home"

@@ -16,32 +16,8 @@ start_bed
 STATE="$XDG_STATE_HOME/sasl-oauth"
 TENANT=contoso.onmicrosoft.com
 
-run() {
-	timeout 30 "$CLI" "$@" >"$BED_DIR/out" 2>"$BED_DIR/err"
-	RC=$?
-	OUT=$(cat "$BED_DIR/out")
-	ERR=$(cat "$BED_DIR/err")
-}
-# expect DESC RC PATTERN...: the last run exited RC and its stdout+stderr
-# hold every fixed-string PATTERN; no token is in it.
-expect() {
-	local desc=$1 want=$2 p all
-	shift 2
-	all=$(printf '%s\n%s\n' "$OUT" "$ERR")
-	for p in "$@"; do
-		if ! printf '%s\n' "$all" | grep -qF -- "$p"; then
-			fail "$desc: exit $RC (want $want), '$p' missing in: $all"
-			return
-		fi
-	done
-	if [ "$RC" != "$want" ]; then
-		fail "$desc: exit $RC, want $want: $all"
-	elif [ -n "${TOKEN:-}" ] && printf '%s\n' "$all" | grep -qF -- "${TOKEN:0:40}"; then
-		fail "$desc: the token is in the output"
-	else
-		pass "$desc"
-	fi
-}
+# What no output may hold: the token of the last seed.
+secrets() { printf '%s\n' "${TOKEN:-}"; }
 issue() { bed_ctl POST /control/issue "$@"; }
 # seed ACCOUNT ARGS...: /control/issue ARGS as ACCOUNT's cache; TOKEN is it.
 seed() {
@@ -76,36 +52,36 @@ chmod 600 "$BED_DIR/app.secret"
 
 echo "== inspect"
 seed work upn=alice@contoso.com
-run inspect work
+run_cli inspect work
 expect "IMAP delegated token: Exchange audience, scopes, user in users, ver 1.0" 0 \
 	"work: ok: audience https://outlook.office.com is Exchange Online" \
 	"work: ok: scopes IMAP.AccessAsUser.All, POP.AccessAsUser.All, SMTP.Send" \
 	"work: ok: user alice@contoso.com (upn) is in users" "work: info: ver 1.0" "work: info: tenant "
 
 seed work upn=alice@contoso.com "scope=IMAP.AccessAsUser.All offline_access"
-run inspect work
+run_cli inspect work
 expect "a Graph token (scope without Exchange's resource) fails with the fix" 1 \
 	"work: FAIL: audience https://graph.microsoft.com is Microsoft Graph: Exchange Online refuses the token (AUTHENTICATE failed, 535 5.7.3); fix: request scopes with Exchange's resource in front" \
 	"then run: sasl-oauth login work"
 
 seed work upn=alice@contoso.com "scope=https://outlook.office.com/IMAP.AccessAsUser.All offline_access"
-run inspect work
+run_cli inspect work
 expect "IMAP only: a warning names the missing SMTP and POP scopes" 0 \
 	"work: warning: token lacks POP.AccessAsUser.All, SMTP.Send; has IMAP.AccessAsUser.All"
 
 seed work upn=alice@contoso.com ver=2.0
-run inspect work
+run_cli inspect work
 expect "ver 2.0: the resource id is Exchange's audience, the user from preferred_username" 0 \
 	"work: ok: audience 00000002-0000-0ff1-ce00-000000000000 is Exchange Online" \
 	"work: info: ver 2.0" "user alice@contoso.com (preferred_username) is in users"
 
 seed work upn=bob@contoso.com
-run inspect work
+run_cli inspect work
 expect "a token of another user: a warning with the fix" 0 \
 	"work: warning: user bob@contoso.com (upn) is none of users (alice@contoso.com, ...)"
 
 seed work upn=alice@contoso.com opaque:=true
-run inspect work
+run_cli inspect work
 expect "an opaque token is named plainly, with what can still be checked" 0 \
 	"work: info: opaque token, not a JWT (Microsoft personal accounts and Google issue these)" \
 	"work: info: the provider granted: https://outlook.office.com/IMAP.AccessAsUser.All" "work: ok: expires at"
@@ -124,7 +100,7 @@ expect "an app-only token without roles fails with the admin-consent fix" 1 \
 	"-: FAIL: app-only token without roles: the app has no Exchange Online application permission with admin consent; fix: add the application permissions IMAP.AccessAsApp"
 
 seed work upn=alice@contoso.com
-run inspect --json work
+run_cli inspect --json work
 if [ "$RC" = 0 ] && printf '%s' "$OUT" | "$PY" -c '
 import json, sys
 d = json.load(sys.stdin)[0]
@@ -136,17 +112,17 @@ assert {c["check"] for c in d["checks"]} >= {"audience", "scopes", "expiry", "us
 else
 	fail "inspect --json: exit $RC: $OUT"
 fi
-run inspect never
+run_cli inspect never
 expect "inspect of an account never logged in names the fix" 3 "account 'never' has no cached token; run: sasl-oauth login never"
 
 echo "== status"
 seed work upn=alice@contoso.com
-run status work
+run_cli status work
 expect "status of a fresh account: ok" 0 "work: ok: cache: access token expires" "90-day inactivity deadline"
-run status never
+run_cli status never
 expect "status of an account never logged in: action needed" 2 \
 	"never: action needed: cache: not logged in" "fix: run: sasl-oauth login never"
-run status
+run_cli status
 expect "status of all: the worst decides (action needed)" 2 "work: ok:" "never: action needed:" \
 	"app: ok: cache: no token yet (app-only: fetched at the first login)"
 if command -v faketime >/dev/null 2>&1; then
@@ -178,7 +154,7 @@ else
 	echo "note: faketime is not installed; the deadline thresholds are tested with moved stamps only"
 fi
 cache_set work "obtained_at=now-86400*80" "refresh_obtained_at=now-86400*80"
-run status work
+run_cli status work
 expect "status with a refresh token last used 80 days ago: warning" 1 "work: warning:"
 
 echo "== a refresh that needs a person: status and notify_command"
@@ -186,9 +162,9 @@ seed work upn=alice@contoso.com
 cache_set work "expires_at=now-10"
 bed_ctl POST /control/revoke upn=alice@contoso.com >/dev/null
 rm -f "$BED_DIR/notified"
-run refresh work
+run_cli refresh work
 expect "a revoked grant: refresh exits 3" 3 "AADSTS70000"
-run refresh work
+run_cli refresh work
 expect "the same failure again" 3 "AADSTS70000"
 if [ -f "$BED_DIR/notified" ] && [ "$(wc -l < "$BED_DIR/notified")" = 1 ] &&
 	grep -q '^work|.*AADSTS70000.*sasl-oauth login work' "$BED_DIR/notified"; then
@@ -196,10 +172,10 @@ if [ -f "$BED_DIR/notified" ] && [ "$(wc -l < "$BED_DIR/notified")" = 1 ] &&
 else
 	fail "notify_command: $(cat "$BED_DIR/notified" 2>/dev/null)"
 fi
-run status work
+run_cli status work
 expect "status shows the last failed refresh with its code" 2 "work: action needed:" \
 	"the last refresh failed at" "AADSTS70000" "fix: run: sasl-oauth login work"
-run status --json work
+run_cli status --json work
 if [ "$RC" = 2 ] && printf '%s' "$OUT" | "$PY" -c '
 import json, sys
 d = json.load(sys.stdin)[0]
@@ -213,11 +189,11 @@ fi
 # A new login (a new cache) is a new state: the next failure is told again.
 sleep 1
 seed work upn=alice@contoso.com
-run status work
+run_cli status work
 expect "after a new login the old failure no longer counts" 0 "work: ok:"
 cache_set work "expires_at=now-10"
 bed_ctl POST /control/revoke upn=alice@contoso.com >/dev/null
-run refresh work
+run_cli refresh work
 if [ "$RC" = 3 ] && [ "$(wc -l < "$BED_DIR/notified")" = 2 ]; then
 	pass "notify_command ran again for the failure after a new login"
 else
