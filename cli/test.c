@@ -257,7 +257,7 @@ static int diagnose(const test_t *t, const char *step, const sao_error_t *e)
 		add(buf, "; libsasl2 picked the %s plugin for %s, not sasl-oauth's, and the mail programs get it too; fix: "
 		    "remove the package that installed it if no program needs it, or use OAUTHBEARER where the server "
 		    "offers it (sasl-oauth config shows the plugins in libsasl2's order)", t->sasl.plugin, t->mech);
-	cli_say("%s", buf);
+	cli_say("%s%s", t->out == stderr ? "test: " : "", buf);
 	free(buf);
 	return code;
 }

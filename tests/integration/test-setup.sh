@@ -117,8 +117,8 @@ fi
 # is test's (5).
 setup alice@example.com --for msmtp --yes
 if [ "$RC" = 5 ] && grep -q "signed in already" "$ERR" &&
-	grep -q "^sasl-oauth: connecting to outlook.office365.com:993 (IMAP) failed: " "$ERR" &&
-	grep -q "^sasl-oauth: connecting to smtp.office365.com:587 (SMTP) failed: " "$ERR" &&
+	grep -q "^sasl-oauth: test: connecting to outlook.office365.com:993 (IMAP) failed: " "$ERR" &&
+	grep -q "^sasl-oauth: test: connecting to smtp.office365.com:587 (SMTP) failed: " "$ERR" &&
 	grep -q "^account example$" "$OUT" && ! grep -q "connecting to" "$OUT"; then
 	pass "setup runs sasl-oauth test against IMAP and, for a program that sends, SMTP: one line each on stderr"
 else
