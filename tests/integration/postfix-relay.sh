@@ -99,6 +99,8 @@ send_all() {
 	done
 }
 delivered() { grep -lF "Subject: $1" "$BED_DIR"/sink/*.eml 2>/dev/null | wc -l; }
+# deferred_since: deferrals in mail.log after line $lines0.
+deferred_since() { tail -n +"$lines0" "$PF_LOG" | grep -c 'status=deferred'; }
 bounced() { log_count 'status=bounced'; }
 show_log() { echo "--- mail.log"; tail -n "${1:-15}" "$PF_LOG" | sed 's/^/    | /'; }
 
@@ -111,6 +113,19 @@ if [ "$RC" = 0 ] && [ "$(owner_mode "$STATE/relay.json")" = "postfix 600" ]; the
 	pass "'sasl-oauth login relay' as root: the cache in the jail belongs to postfix, mode 0600"
 else
 	fail "login as root: exit $RC, cache $(owner_mode "$STATE/relay.json" 2>&1)"; echo "$LOGIN_OUT" | tail -3
+fi
+# The page's check after the sign-in: "sasl-oauth test" as root, outside
+# the jail, through libsasl2 and the plugin with the system configuration.
+TEST_CMD=$(page_block postfix.md test | sed -n 's/^# sasl-oauth //p' | head -1 |
+	sed -e "s#smtp\.office365\.com:587#localhost:$BED_SUBMISSION_PORT#" -e 's#contoso\.com#example.com#g')
+# shellcheck disable=SC2086
+TEST_OUT=$(SASL_PATH="$PF_DIR/plugins" SSL_CERT_FILE="$BED_CA" timeout 60 "$CLI" $TEST_CMD 2>&1)
+RC=$?
+if [ "$RC" = 0 ] && echo "$TEST_OUT" | grep -qF "ok: relay@example.com logged in to localhost:$BED_SUBMISSION_PORT (SMTP;" &&
+	echo "$TEST_OUT" | grep -qF "account 'relay'; MAIL FROM:<relay@example.com> accepted" && [ "$(sink_count)" = 0 ]; then
+	pass "the page's 'sasl-oauth $TEST_CMD' as root logs in with the relay's cache and sends nothing"
+else
+	fail "the page's test line (exit $RC): $TEST_OUT"
 fi
 timer
 if [ "$TIMER_RC" = 0 ] && [ "$(owner_mode "$STATE/robot.json")" = "postfix 600" ] &&
@@ -132,7 +147,7 @@ pf_start || { fail "Postfix did not start"; finish; }
 # ---- 2. delegated, shared mailbox, app-only with secret and certificate ----
 send_all relay1 relay@example.com desk@example.com robot@example.com scanner@example.com
 pf_flush
-wait_for 30 test "$(delivered relay1)" = 4
+wait_for 30 '[ "$(delivered relay1)" = 4 ]'
 n=$(delivered relay1)
 if [ "$n" = 4 ] && [ "$(pf_queued)" = 0 ]; then
 	pass "chroot = $PF_CHROOT: 4 mails relayed with XOAUTH2 (delegated, shared mailbox, app secret, app certificate)"
@@ -180,7 +195,7 @@ new_at=$(jail_field relay access_token)
 bed_revoke "$old_at"
 send_all timer relay@example.com
 pf_flush
-wait_for 30 test "$(delivered timer)" = 1
+wait_for 30 '[ "$(delivered timer)" = 1 ]'
 if [ "$TIMER_RC" = 0 ] && echo "$TIMER_OUT" | grep -q "^relay: refreshed" && [ "$new_at" != "$old_at" ] &&
 	[ "$(delivered timer)" = 1 ] && [ "$(owner_mode "$STATE/relay.json")" = "postfix 600" ]; then
 	pass "the timer's command refreshed a token with 15 minutes left in the file smtp reads; the next mail used it"
@@ -197,15 +212,15 @@ send_all expiry relay@example.com relay@example.com desk@example.com
 pf_flush
 if [ "$PF_CHROOT" = n ]; then
 	# Outside a jail smtp runs sasl-oauth itself: nothing is deferred.
-	wait_for 30 test "$(delivered expiry)" = "$N"
+	wait_for 30 '[ "$(delivered expiry)" = "$N" ]'
 	if [ "$(delivered expiry)" = "$N" ] && [ "$(pf_queued)" = 0 ] && [ "$(jail_field relay expires_at)" -gt "$(date +%s)" ]; then
 		pass "expired token without a jail: smtp refreshed it through sasl-oauth, $N of $N delivered"
 	else
 		fail "expired token, chroot = n: $(delivered expiry) of $N delivered"; show_log 20
 	fi
 else
-	wait_for 30 test "$(tail -n +"$lines0" "$PF_LOG" | grep -c 'status=deferred')" -ge "$N"
-	deferred=$(tail -n +"$lines0" "$PF_LOG" | grep -c 'status=deferred')
+	wait_for 30 '[ "$(deferred_since)" -ge "$N" ] && [ "$(pf_queued)" = "$N" ]'
+	deferred=$(deferred_since)
 	why=$(tail -n +"$lines0" "$PF_LOG" | grep -m1 'SASL authentication problem')
 	if [ "$deferred" -ge "$N" ] && [ "$(pf_queued)" = "$N" ] && [ "$(delivered expiry)" = 0 ] && [ "$(bounced)" = 0 ]; then
 		pass "expired token in the jail, no timer: $N mails deferred, $N queued, 0 bounced"
@@ -221,7 +236,7 @@ else
 	fi
 	OUT=$("$CLI" refresh --all 2>&1)
 	pf_flush
-	wait_for 30 test "$(delivered expiry)" = "$N"
+	wait_for 30 '[ "$(delivered expiry)" = "$N" ]'
 	if [ "$(delivered expiry)" = "$N" ] && [ "$(pf_queued)" = 0 ] && [ "$(bounced)" = 0 ]; then
 		pass "after 'sasl-oauth refresh --all' and 'postqueue -f': $N queued, $N delivered, 0 bounced"
 	else
@@ -238,8 +253,8 @@ bed_revoke "$(jail_field relay refresh_token)"
 lines0=$(wc -l < "$PF_LOG")
 send_all revoked relay@example.com desk@example.com
 pf_flush
-wait_for 30 test "$(tail -n +"$lines0" "$PF_LOG" | grep -c 'status=deferred')" -ge "$N"
-deferred=$(tail -n +"$lines0" "$PF_LOG" | grep -c 'status=deferred')
+wait_for 30 '[ "$(deferred_since)" -ge "$N" ] && [ "$(pf_queued)" = "$N" ]'
+deferred=$(deferred_since)
 why=$(tail -n +"$lines0" "$PF_LOG" | grep -m1 'SASL authentication problem')
 if [ "$deferred" -ge "$N" ] && [ "$(pf_queued)" = "$N" ] && [ "$(bounced)" = 0 ] &&
 	echo "$why" | grep -q "AADSTS50173" && echo "$why" | grep -qF "sasl-oauth login relay"; then
@@ -251,7 +266,7 @@ fi
 LOGIN_OUT=$(timeout 60 "$CLI" login relay </dev/null 2>&1)
 RC=$?
 pf_flush
-wait_for 30 test "$(delivered revoked)" = "$N"
+wait_for 30 '[ "$(delivered revoked)" = "$N" ]'
 if [ "$RC" = 0 ] && [ "$(delivered revoked)" = "$N" ] && [ "$(pf_queued)" = 0 ] && [ ! -e "$STATE/relay.json.failed" ]; then
 	pass "after 'sasl-oauth login relay' and 'postqueue -f': $N delivered, nothing lost"
 else
@@ -266,7 +281,7 @@ if [ "$PF_CHROOT" = y ]; then
 	lines0=$(wc -l < "$PF_LOG")
 	send_all missing relay@example.com
 	pf_flush
-	wait_for 30 grep -q "status=deferred" <(tail -n +"$lines0" "$PF_LOG")
+	wait_for 30 '[ "$(deferred_since)" -ge 1 ] && [ "$(pf_queued)" = 1 ]'
 	why=$(tail -n +"$lines0" "$PF_LOG" | grep -m1 'SASL authentication problem')
 	if echo "$why" | grep -qF "at '/var/lib/sasl-oauth/relay.json' inside the chroot, which is '$STATE/relay.json' outside it; outside the chroot run: sasl-oauth login relay" &&
 		[ "$(pf_queued)" = 1 ]; then
@@ -276,7 +291,7 @@ if [ "$PF_CHROOT" = y ]; then
 	fi
 	mv "$BED_DIR/relay.json.away" "$STATE/relay.json"
 	pf_flush
-	wait_for 30 test "$(delivered missing)" = 1
+	wait_for 30 '[ "$(delivered missing)" = 1 ]'
 	[ "$(delivered missing)" = 1 ] || fail "the mail deferred for the missing cache was not delivered afterwards"
 fi
 

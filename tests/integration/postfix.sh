@@ -178,12 +178,13 @@ pf_log() { cat "$PF_LOG" 2>/dev/null; }
 
 sink_count() { find "$BED_DIR/sink" -name '*.eml' | wc -l; }
 
-# wait_for SECONDS COMMAND...: polls COMMAND until it succeeds (bounded).
+# wait_for SECONDS 'SHELL CONDITION': polls the condition, evaluated anew each
+# time, until it holds (bounded). Quote it: expanded once it would not poll.
 wait_for() {
 	local s=$1 i
 	shift
 	for ((i = 0; i < s * 10; i++)); do
-		"$@" && return 0
+		eval "$*" && return 0
 		sleep 0.1
 	done
 	return 1
