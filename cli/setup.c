@@ -54,6 +54,7 @@ enum {
 	OPT_TIMEOUT,
 };
 
+/* In the order of sao_account_provider_t. */
 static const char *const providers[] = { "microsoft", "google", "generic", NULL };
 static const char *const clouds[] = { "global", "usgov", "usgov-dod", "china", NULL };
 static const char *const flows[] = { "device", "authcode", NULL };
@@ -88,7 +89,8 @@ static const cli_option_t options[] = {
 typedef struct plan {
 	const char *email;
 	char domain[256];
-	const char *provider;
+	int known;                        /* the provider is decided */
+	sao_account_provider_t provider;
 	const char *tenant;
 	const char *cloud;
 	const char *client_id;
@@ -183,32 +185,36 @@ static int decide_provider(plan_t *p, const cli_args_t *o)
 	const char *answer;
 
 	sao_error_clear(&err);
-	p->provider = o->given[OPT_PROVIDER] ? o->value[OPT_PROVIDER] : NULL;
+	/* --provider's words are in the enum's order. */
+	p->known = o->given[OPT_PROVIDER];
+	p->provider = (sao_account_provider_t)o->number[OPT_PROVIDER];
 	p->tenant = o->value[OPT_TENANT];
 	/* Discovery only when something is left to find. */
-	if ((p->provider == NULL || (strcmp(p->provider, "microsoft") == 0 && p->tenant == NULL))) {
+	if (!p->known || (p->provider == SAO_PROVIDER_MICROSOFT && p->tenant == NULL)) {
 		if (sao_discover(p->email, o->value[OPT_AUTHORITY], !o->given[OPT_NO_MX], &http, &p->found, &err) !=
 		    SAO_OK)
 			return cli_report(&err);
-		if (p->found.kind != SAO_DISCOVER_UNKNOWN || p->provider == NULL)
+		if (p->found.kind != SAO_DISCOVER_UNKNOWN || !p->known)
 			cli_say("%s", p->found.how[0] != '\0' ? p->found.how : "the provider is not known");
-		if (p->provider == NULL && p->found.kind == SAO_DISCOVER_MICROSOFT)
-			p->provider = "microsoft";
-		else if (p->provider == NULL && p->found.kind == SAO_DISCOVER_GOOGLE)
-			p->provider = "google";
+		if (!p->known && p->found.kind != SAO_DISCOVER_UNKNOWN) {
+			p->provider = p->found.kind == SAO_DISCOVER_MICROSOFT ? SAO_PROVIDER_MICROSOFT : SAO_PROVIDER_GOOGLE;
+			p->known = 1;
+		}
 		if (p->found.kind == SAO_DISCOVER_MICROSOFT && p->tenant == NULL &&
-		    strcmp(p->provider, "microsoft") == 0) {
+		    p->provider == SAO_PROVIDER_MICROSOFT) {
 			p->tenant = p->found.tenant;
 			p->cloud = p->found.cloud;
 		}
 	}
-	if (p->provider == NULL) {
+	if (!p->known) {
 		answer = ask(p, "Who hosts this mailbox: microsoft, google or generic?", NULL);
 		for (size_t i = 0; answer != NULL && providers[i] != NULL; i++) {
-			if (strcmp(answer, providers[i]) == 0)
-				p->provider = providers[i];
+			if (strcmp(answer, providers[i]) == 0) {
+				p->provider = (sao_account_provider_t)i;
+				p->known = 1;
+			}
 		}
-		if (p->provider == NULL) {
+		if (!p->known) {
 			cli_say("cannot tell who hosts the mail of '%s'; give --provider microsoft (with --tenant if "
 			        "OpenID discovery cannot find it), --provider google, or --provider generic with "
 			        "--token-endpoint and --scope",
@@ -216,20 +222,20 @@ static int decide_provider(plan_t *p, const cli_args_t *o)
 			return SAO_EXIT_CONFIG;
 		}
 	}
-	if (strcmp(p->provider, "microsoft") == 0 && p->tenant == NULL) {
+	if (p->provider == SAO_PROVIDER_MICROSOFT && p->tenant == NULL) {
 		p->tenant = ask(p, "The Entra ID tenant (domain or id)?", "organizations");
 		if (p->tenant == NULL)
 			p->tenant = "organizations";
 	}
 	if (o->given[OPT_CLOUD])
 		p->cloud = o->value[OPT_CLOUD];
-	if (p->cloud == NULL && strcmp(p->provider, "microsoft") == 0)
+	if (p->cloud == NULL && p->provider == SAO_PROVIDER_MICROSOFT)
 		p->cloud = "global";
-	if (strcmp(p->provider, "microsoft") != 0 && (p->tenant != NULL || o->given[OPT_CLOUD])) {
+	if (p->provider != SAO_PROVIDER_MICROSOFT && (p->tenant != NULL || o->given[OPT_CLOUD])) {
 		cli_say("--tenant and --cloud are for --provider microsoft");
 		return SAO_EXIT_USAGE;
 	}
-	if (strcmp(p->provider, "generic") == 0 && (o->value[OPT_TOKEN_ENDPOINT] == NULL || o->value[OPT_SCOPE] == NULL)) {
+	if (p->provider == SAO_PROVIDER_GENERIC && (o->value[OPT_TOKEN_ENDPOINT] == NULL || o->value[OPT_SCOPE] == NULL)) {
 		cli_say("--provider generic needs --token-endpoint URL and --scope SCOPE (and --device-endpoint or "
 		        "--authorize-endpoint for the sign-in)");
 		return SAO_EXIT_USAGE;
@@ -242,20 +248,20 @@ static int decide_provider(plan_t *p, const cli_args_t *o)
 static int decide_client(plan_t *p, const sao_settings_t *s, const cli_args_t *o)
 {
 	p->client_id = o->value[OPT_CLIENT_ID];
-	if (p->client_id == NULL && s != NULL && s->default_client_id != NULL && strcmp(p->provider, "microsoft") == 0) {
+	if (p->client_id == NULL && s != NULL && s->default_client_id != NULL && p->provider == SAO_PROVIDER_MICROSOFT) {
 		p->client_id = s->default_client_id;
 		cli_say("client id %s from the configuration's [defaults]", p->client_id);
 	}
 	if (p->client_id != NULL)
 		return SAO_EXIT_OK;
-	if (strcmp(p->provider, "microsoft") == 0)
+	if (p->provider == SAO_PROVIDER_MICROSOFT)
 		print_registration(p);
 	else
 		cli_say("no client id is known: register an OAuth client with %s (an installed or \"TVs and limited "
 		        "input\" app) and give its id with --client-id%s",
-		        strcmp(p->provider, "google") == 0 ? "Google Cloud Console > APIs & Services > Credentials"
+		        p->provider == SAO_PROVIDER_GOOGLE ? "Google Cloud Console > APIs & Services > Credentials"
 		                                          : "your identity provider",
-		        strcmp(p->provider, "google") == 0 ? " and its secret's file with --client-secret-file" : "");
+		        p->provider == SAO_PROVIDER_GOOGLE ? " and its secret's file with --client-secret-file" : "");
 	p->client_id = ask(p, "The application (client) id?", NULL);
 	if (p->client_id == NULL) {
 		cli_say("no client id; run again with --client-id ID");
@@ -284,21 +290,22 @@ static const char *default_flow(const cli_args_t *o)
  * that say otherwise need --force (which rewrites it). */
 static int check_same(const sao_account_t *a, const cli_args_t *o)
 {
-	static const struct {
+	/* The account's values as the configuration words them. */
+	const struct {
 		int opt;
-		size_t off;
+		const char *have;
 		const char *key;
 	} keys[] = {
-		{ OPT_PROVIDER, offsetof(sao_account_t, provider), "provider" },
-		{ OPT_TENANT, offsetof(sao_account_t, tenant), "tenant" },
-		{ OPT_CLOUD, offsetof(sao_account_t, cloud), "cloud" },
-		{ OPT_CLIENT_ID, offsetof(sao_account_t, client_id), "client_id" },
-		{ OPT_FLOW, offsetof(sao_account_t, flow), "flow" },
-		{ OPT_AUTHORITY, offsetof(sao_account_t, authority), "authority" },
+		{ OPT_PROVIDER, sao_settings_provider_name(a->provider), "provider" },
+		{ OPT_TENANT, a->tenant, "tenant" },
+		{ OPT_CLOUD, sao_settings_cloud_name(a->cloud), "cloud" },
+		{ OPT_CLIENT_ID, a->client_id, "client_id" },
+		{ OPT_FLOW, sao_settings_flow_name(a->flow), "flow" },
+		{ OPT_AUTHORITY, a->authority, "authority" },
 	};
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		const char *have = *(char *const *)((const char *)a + keys[i].off);
+		const char *have = keys[i].have;
 
 		if (!o->given[keys[i].opt] || (have != NULL && strcmp(have, o->value[keys[i].opt]) == 0))
 			continue;
@@ -318,7 +325,7 @@ static int write_section(const plan_t *p, const cli_args_t *o, char **path_r)
 		.name = p->name,
 		.comment = NULL,
 		.users = p->email,
-		.provider = p->provider,
+		.provider = sao_settings_provider_name(p->provider),
 		.tenant = p->tenant,
 		.cloud = p->cloud,
 		.client_id = p->client_id,

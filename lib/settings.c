@@ -657,6 +657,11 @@ const char *sao_settings_cloud_name(sao_account_cloud_t cloud)
 	return state_name(clouds, (int)cloud);
 }
 
+const char *sao_settings_flow_name(sao_account_flow_t flow)
+{
+	return state_name(flows, (int)flow);
+}
+
 /* A client secret or private key readable by others is refused now, while
  * the line that names it is known. A file that does not exist (yet) or
  * cannot be looked at is left for the code that opens it to report. */

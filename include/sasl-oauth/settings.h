@@ -154,6 +154,9 @@ const char *sao_settings_provider_name(sao_account_provider_t provider);
 /* The configuration's word for a national cloud. */
 const char *sao_settings_cloud_name(sao_account_cloud_t cloud);
 
+/* The configuration's word for a flow, for messages. */
+const char *sao_settings_flow_name(sao_account_flow_t flow);
+
 /* How many keys an account has (the index range of sao_settings_describe). */
 size_t sao_settings_n_keys(void);
 

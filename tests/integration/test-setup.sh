@@ -220,6 +220,22 @@ else
 	fail "no refusal to change the account (exit $RC)"
 	show
 fi
+# The same provider, cloud and flow as the account's (words of the
+# configuration, not the file's text) are no change; another cloud is.
+setup alice@example.com --provider microsoft --cloud global --flow device --yes --no-mx --no-login
+if [ "$RC" = 0 ] && [ "$(conf)" = "$before" ] && grep -q "using account 'example'" "$ERR"; then
+	pass "--provider, --cloud and --flow that match the account: it is used as it is"
+else
+	fail "matching --provider/--cloud/--flow (exit $RC)"
+	show
+fi
+setup alice@example.com --cloud usgov --yes --no-mx --no-login
+if [ "$RC" = 4 ] && [ "$(conf)" = "$before" ] && grep -q "serves alice@example.com with cloud = global, not usgov; nothing was changed" "$ERR"; then
+	pass "another --cloud for an existing account: refused, naming both"
+else
+	fail "another --cloud (exit $RC)"
+	show
+fi
 setup alice@example.com --authority "$BED_IDP_URL" --client-id 11111111-1111-1111-1111-111111111111 --yes --no-mx --no-login --force
 if [ "$RC" = 0 ] && grep -q "replaced account 'example'" "$ERR" && [ "$(grep -c '^\[account' <(conf))" = 1 ] &&
 	grep -qxF "client_id = 11111111-1111-1111-1111-111111111111" <(conf) && [ "$(mode "$HOME/.config/sasl-oauth/config")" = 600 ]; then
