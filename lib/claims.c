@@ -207,19 +207,6 @@ static sao_check_t *add(sao_checks_t *ch, const char *name, sao_check_level_t le
 	return k;
 }
 
-/* The services the account's token must serve: its "services", or all
- * three when it names none. */
-static int wanted(const sao_account_t *a, const char *service)
-{
-	if (a == NULL || a->n_services == 0)
-		return 1;
-	for (size_t i = 0; i < a->n_services; i++) {
-		if (strcmp(a->services[i], service) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 static void check_audience(const sao_claims_t *c, const sao_account_t *a, sao_checks_t *ch)
 {
 	const char *name = a != NULL ? a->name : "ACCOUNT";
@@ -258,7 +245,7 @@ static void check_permissions(const sao_claims_t *c, const sao_account_t *a, sao
 		size_t *len = ok ? &hl : &ml;
 		int w;
 
-		if (!ok && !wanted(a, needs[i].service))
+		if (!ok && !sao_settings_serves(a, needs[i].service))
 			continue;
 		w = snprintf(buf + *len, sizeof(have) - *len, "%s%s", *len > 0 ? ", " : "", want);
 		if (w > 0 && (size_t)w < sizeof(have) - *len)

@@ -662,6 +662,17 @@ const char *sao_settings_flow_name(sao_account_flow_t flow)
 	return state_name(flows, (int)flow);
 }
 
+int sao_settings_serves(const sao_account_t *a, const char *service)
+{
+	if (a == NULL || a->n_services == 0)
+		return 1;
+	for (size_t i = 0; i < a->n_services; i++) {
+		if (strcmp(a->services[i], service) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 /* A client secret or private key readable by others is refused now, while
  * the line that names it is known. A file that does not exist (yet) or
  * cannot be looked at is left for the code that opens it to report. */

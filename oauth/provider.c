@@ -87,17 +87,6 @@ static const cloud_t *find_cloud(sao_account_cloud_t id)
 	return &clouds[0];
 }
 
-static int has_service(const sao_account_t *a, const char *service)
-{
-	if (a->n_services == 0)
-		return 1;
-	for (size_t i = 0; i < a->n_services; i++) {
-		if (strcmp(a->services[i], service) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 /* Delegated Exchange scopes for the account's services, then
  * offline_access so that a refresh token comes back. */
 static char *microsoft_scope(const sao_account_t *a, const cloud_t *cl)
@@ -116,7 +105,7 @@ static char *microsoft_scope(const sao_account_t *a, const cloud_t *cl)
 	for (size_t i = 0; i < sizeof(permissions) / sizeof(permissions[0]); i++) {
 		size_t o = strlen(s);
 
-		if (has_service(a, permissions[i].service))
+		if (sao_settings_serves(a, permissions[i].service))
 			snprintf(s + o, size - o, "%s%s ", cl->resource, permissions[i].permission);
 	}
 	snprintf(s + strlen(s), size - strlen(s), "offline_access");

@@ -157,6 +157,10 @@ const char *sao_settings_cloud_name(sao_account_cloud_t cloud);
 /* The configuration's word for a flow, for messages. */
 const char *sao_settings_flow_name(sao_account_flow_t flow);
 
+/* 1 when a's tokens are for service ("imap", "pop", "smtp"): its
+ * services, or all three when it names none (or a is NULL). */
+int sao_settings_serves(const sao_account_t *a, const char *service);
+
 /* How many keys an account has (the index range of sao_settings_describe). */
 size_t sao_settings_n_keys(void);
 
