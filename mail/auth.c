@@ -170,7 +170,9 @@ sao_err_t sao_auth_run(const sao_auth_dialogue_t *d, const sao_auth_t *auth, con
 		} while (rc == SAO_OK && kind == SAO_AUTH_SKIP);
 		if (rc == SAO_OK && kind != SAO_AUTH_CONTINUE) {
 			keep_words(d, text, len);
-			rc = sao_error_set(err, SAO_ERR_REJECTED, "the %s server refused %s: %s", d->proto, command, d->server);
+			diag = server_diagnosis(d, auth, explained, sizeof(explained));
+			rc = sao_error_set(err, SAO_ERR_REJECTED, "the %s server refused %s: %s%s%s", d->proto, command,
+			                   d->server, diag != NULL ? "; " : "", diag != NULL ? diag : "");
 		}
 		if (rc == SAO_OK)
 			rc = sao_auth_send(d->c, "", &b64, err);

@@ -154,6 +154,18 @@ static sao_err_t auth_line(void *ctx, sao_auth_line_t *kind_r, const char **text
 	return SAO_OK;
 }
 
+/* RFC 5321 §4.2.1: a 4yz refusal is transient (Exchange's throttling,
+ * 4.7.500): the server is not refusing the login for good, so it is
+ * reported as one to try again later. */
+static sao_err_t transient(sao_err_t rc, const sao_login_result_t *res, sao_error_t *err)
+{
+	if (rc != SAO_ERR_REJECTED || res->server[0] != '4')
+		return rc;
+	if (err != NULL)
+		err->code = SAO_ERR_NET;
+	return SAO_ERR_NET;
+}
+
 sao_err_t sao_smtp_login(sao_tls_t *c, int starttls, const char *helo, const sao_auth_t *auth,
                          sao_login_result_t *res, sao_error_t *err)
 {
@@ -202,7 +214,7 @@ sao_err_t sao_smtp_login(sao_tls_t *c, int starttls, const char *helo, const sao
 		goto out;
 	}
 	snprintf(cmd, sizeof(cmd), "AUTH %s", auth->mech);
-	rc = sao_auth_run(&ad, auth, cmd, err);
+	rc = transient(sao_auth_run(&ad, auth, cmd, err), res, err);
 out:
 	free(d);
 	return rc;
@@ -219,7 +231,7 @@ sao_err_t sao_smtp_mail_from(sao_tls_t *c, const char *from, sao_login_result_t 
 	d->c = c;
 	d->res = res;
 	snprintf(cmd, sizeof(cmd), "MAIL FROM:<%s>", from);
-	rc = command(d, cmd, 250, SAO_ERR_REJECTED, err);
+	rc = transient(command(d, cmd, 250, SAO_ERR_REJECTED, err), res, err);
 	if (rc == SAO_OK)
 		rc = command(d, "RSET", 250, SAO_ERR_PROTO, err);
 	free(d);

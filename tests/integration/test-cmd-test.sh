@@ -6,9 +6,9 @@
 # login too; -v shows the dialogue with the SASL response withheld; and each
 # failure is one line with the cause and the fix, and the table's exit
 # status: a certificate that does not verify or names another host, no
-# account for the user, a revoked grant, a server that never answers, a
-# mechanism the server does not offer, SMTP AUTH switched off for the
-# mailbox, a Graph token and one without SMTP.Send refused without a
+# account for the user, a revoked grant, a server that never answers or
+# throttles, a mechanism the server does not offer, SMTP AUTH switched off
+# for the mailbox, a Graph token and one without SMTP.Send refused without a
 # reason, a shared mailbox without FullAccess, a sender the mailbox may not
 # use. No output holds the token or the SASL response.
 . "$(dirname "$0")/lib.sh"
@@ -134,6 +134,11 @@ run_cli test --ca-file "$BED_CA" "$EXO"
 expect "a server that does not offer the mechanism: what it offers, and the fix" 1 \
 	"the SMTP server does not offer XOAUTH2 (see its AUTH line); the server announces: " "AUTH LOGIN" \
 	"fix: the server takes no OAuth login for SMTP here; its administrator must enable it (Exchange Online: Set-CASMailbox -Identity alice@example.com -SmtpClientAuthenticationDisabled \$false)"
+bed_exo_config '{"throttle": "auth"}'
+run_cli test --ca-file "$BED_CA" "$EXO"
+expect "throttling (451 4.7.500): a temporary refusal, exit 5, and what to do" 5 \
+	"451 4.7.500 Server busy. Please try again later." \
+	"the server is throttling this client for a while; fix: try again later"
 bed_exo_config '{}'
 run_cli test --ca-file "$BED_CA" --mech OAUTHBEARER "$EXO"
 expect "OAUTHBEARER where only XOAUTH2 is offered (Exchange): the mechanism that works, and where to set it" 1 \
