@@ -76,6 +76,12 @@ all_usage_errors() {
 	usage_error "give one account" forget
 	usage_error "give one account" forget work other
 	usage_error "" forget --revoke=yes work
+	usage_error "give one URL" test
+	usage_error "give one URL" test -v
+	usage_error "give one URL" test imaps://a@b imaps://c@d
+	usage_error "--mech is XOAUTH2 or OAUTHBEARER" test --mech PLAIN imaps://a@b
+	usage_error "unknown option" test -x imaps://a@b
+	usage_error "--timeout takes seconds from 1 to 3600" test --timeout 0 imaps://a@b
 	for cmd in setup login token refresh forget; do
 		run "$cmd" --bogus --help
 		if [ "$RC" = 0 ] && [ -z "$ERR" ] && printf '%s\n' "$OUT" | head -n 1 | grep -qF "usage: sasl-oauth $cmd "; then
@@ -94,7 +100,7 @@ unset SASL_OAUTH_CONF
 
 echo "== the usage lines"
 # Made from the options' data; the synopsis in docs/cli.md is what they say.
-for cmd in setup login token refresh forget tunnel status inspect config; do
+for cmd in setup login token refresh forget tunnel test status inspect config; do
 	doc=$(grep -m1 -E "^sasl-oauth $cmd " "$top_srcdir/docs/cli.md" | tr -s ' ')
 	got=$("$CLI" "$cmd" --help | head -n 1)
 	if [ -n "$doc" ] && [ "$got" = "usage: $doc" ]; then
@@ -150,6 +156,11 @@ for line in "token nosuch --format=json" "token --form xoauth2 --user=bob nosuch
 		fail "'$line': exit $RC (want 4, no account 'nosuch'): $ERR"
 	fi
 done
+# URLs are read once the configuration is: test and tunnel refuse a bad
+# one as a usage error (tunnel, on stdout, the protocol's ending too).
+usage_error "the scheme 'https' of 'https://a@b' is not supported" test https://a@b
+usage_error "names no user" test imaps://host
+usage_error "the tunnel relays IMAP and POP3 sessions; for SMTP, the program logs in through the plugin (check it with: sasl-oauth test smtp://a@b)" tunnel smtp://a@b
 unset SASL_OAUTH_CONF
 
 # ---- forget and forget --revoke against the identity provider ---------------
