@@ -356,5 +356,8 @@ const cli_command_t cli_test = CLI_COMMAND("test", CLI_ONE_URL,
 	"(IMAP), counts the messages (POP3) or sees that MAIL FROM:<--from, else the user> is\n"
 	"accepted (SMTP), and logs out. Nothing is sent or changed. URL is imaps://USER@HOST[:PORT],\n"
 	"imap:// (STARTTLS), pop3s://, pop3:// (STLS), smtps:// (465) or smtp:// (STARTTLS, 587).\n"
-	"A failure prints one diagnosis with the fix; -v prints the dialogue on stderr, SASL\n"
-	"responses withheld. The certificate is checked (--ca-file, --ca-path for a private CA).\n");
+	"The certificate is checked (--ca-file, --ca-path for a private CA); --plaintext skips\n"
+	"TLS, for a server on a loopback address only. Exit status 0 when it works; otherwise\n"
+	"one line with the cause and the fix. -v prints the dialogue on stderr, SASL responses\n"
+	"withheld.\n"
+	"Example: sasl-oauth test smtp://alice@contoso.com@smtp.office365.com\n");
