@@ -35,6 +35,8 @@ expect "imaps: logged in through libsasl2's sasl-oauth plugin, folders listed" 0
 	"certificate /CN=localhost verified for 'localhost') with XOAUTH2 through libsasl2's sasl-oauth plugin, account 'work'; 1 folder: INBOX"
 run_cli test --ca-file "$BED_CA" "imap://alice@example.com@localhost:$BED_IMAP_PORT"
 expect "imap with STARTTLS" 0 "(IMAP; TLSv1" "1 folder: INBOX"
+run_cli test --plaintext "imap://alice@example.com@127.0.0.1:$BED_IMAP_PORT"
+expect "--plaintext to a loopback server: no TLS, said so" 0 "(IMAP; no TLS) with XOAUTH2" "1 folder: INBOX"
 run_cli test --ca-file "$BED_CA" --mech OAUTHBEARER "$IMAPS"
 expect "imaps with OAUTHBEARER" 0 "with OAUTHBEARER through libsasl2's sasl-oauth plugin"
 run_cli test --ca-file "$BED_CA" "pop3://alice@example.com@localhost:$BED_POP3_PORT"
@@ -69,16 +71,17 @@ openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$D/
 	-subj "/CN=mail.example.net" >/dev/null 2>&1 &&
 	openssl x509 -req -in "$D/other.csr" -CA "$D/ca.crt" -CAkey "$D/ca.key" -CAcreateserial -days 1 \
 		-extfile "$D/other.ext" -out "$D/other.crt" >/dev/null 2>&1 || fail "openssl could not make a certificate"
-# fake_server MODE: a server on a free loopback port, in the background,
-# for one connection: "silent" accepts and never answers, "other-name"
-# greets over TLS with a certificate for mail.example.net. Sets FAKE_PORT.
+# fake_server MODE [ADDRESS]: a server on a free port of ADDRESS (loopback
+# by default), in the background, for one connection: "silent" accepts and
+# never answers, "other-name" greets over TLS with a certificate for
+# mail.example.net. Sets FAKE_PORT.
 fake_server() {
 	rm -f "$BED_DIR/fake.port"
-	"$PY" - "$1" "$BED_DIR/fake.port" "$D/other.crt" "$D/other.key" <<'PY' &
+	"$PY" - "$1" "$BED_DIR/fake.port" "$D/other.crt" "$D/other.key" "${2:-127.0.0.1}" <<'PY' &
 import os, socket, ssl, sys, time
-mode, port_file, crt, key = sys.argv[1:5]
+mode, port_file, crt, key, address = sys.argv[1:6]
 s = socket.socket()
-s.bind(("127.0.0.1", 0))
+s.bind((address, 0))
 s.listen(1)
 open(port_file + ".tmp", "w").write(str(s.getsockname()[1]))
 os.rename(port_file + ".tmp", port_file)
@@ -175,14 +178,23 @@ run_cli test --ca-file "$BED_CA" "smtp://shared@example.com@localhost:$BED_EXO_P
 expect "the same with FullAccess granted: logged in" 0 "ok: shared@example.com logged in to localhost:$BED_EXO_PORT"
 bed_exo_config '{}'
 
+# --plaintext to an address that is not loopback: refused before a word
+# is sent (this machine's own non-loopback address, where there is one).
+OWN=$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -m1 -E '^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$' | grep -v '^127\.')
+if [ -n "$OWN" ]; then
+	fake_server silent 0.0.0.0
+	run_cli test --plaintext "imap://alice@example.com@$OWN:$FAKE_PORT"
+	expect "--plaintext to a server that is not on loopback: refused, exit 4" 4 \
+		"refusing a plaintext connection to '$OWN': the token would travel unencrypted"
+	kill "$FAKE_PID" 2>/dev/null
+else
+	echo "note: this machine has no non-loopback IPv4 address; test-tunnel.sh covers the same check"
+fi
 
 revoke_grant
 run_cli test --ca-file "$BED_CA" "$IMAPS"
 expect "a revoked grant: the provider's code and the fix, exit 3" 3 \
 	"logging in to localhost:$BED_IMAPS_PORT (IMAP) failed: the sasl-oauth plugin failed before sending anything" \
 	"AADSTS50173" "run: sasl-oauth login work"
-cp "$BED_DIR/work.json.good" "$XDG_STATE_HOME/sasl-oauth/work.json"
-seed_cache work alice@example.com
-IR64=$(printf 'user=alice@example.com\001auth=Bearer %s\001\001' "$(access_token work)" | base64 -w0)
 
 finish
