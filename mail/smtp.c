@@ -66,12 +66,12 @@ static sao_err_t reply(dlg_t *d, sao_error_t *err)
 			sao_error_printable(d->l.text, d->l.text_len, d->reply + used, sizeof(d->reply) - used - 4);
 			used = strlen(d->reply);
 		}
-		if (kused + d->l.text_len + 2 < sizeof(d->keys)) {
+		/* Printable: the keywords reach messages (what the server offers). */
+		if (kused + d->l.text_len + 8 < sizeof(d->keys)) {
 			if (kused > 0)
 				d->keys[kused++] = '\n';
-			memcpy(d->keys + kused, d->l.text, d->l.text_len);
-			kused += d->l.text_len;
-			d->keys[kused] = '\0';
+			sao_error_printable(d->l.text, d->l.text_len, d->keys + kused, sizeof(d->keys) - kused - 4);
+			kused = strlen(d->keys);
 		}
 	} while (d->l.more);
 	return SAO_OK;

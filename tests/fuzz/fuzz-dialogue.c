@@ -52,9 +52,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else if (sao_smtp_login(c, 0, "fuzz.example", &auth, &res, &err) == SAO_OK) {
 			(void)sao_smtp_mail_from(c, "alice@example.com", &res, &err);
 		}
-		if (memchr(res.server, '\0', sizeof(res.server)) == NULL)
+		if (memchr(res.server, '\0', sizeof(res.server)) == NULL ||
+		    memchr(res.caps, '\0', sizeof(res.caps)) == NULL)
 			fuzz_fail("dialogue", "server words not terminated");
 		fuzz_check_text("server words", res.server);
+		fuzz_check_text("capabilities", res.caps);
 	}
 	fuzz_check_error(&err);
 	sao_tls_free(&c);

@@ -165,6 +165,19 @@ static void test_long_reply(void)
 	dialogue_clear(&d);
 }
 
+/* The EHLO keywords reach messages ("the server announces: ..."): a
+ * control character the server sends does not. */
+static void test_caps_printable(void)
+{
+	dialogue_t d;
+
+	dialogue_run(login, 0, GREETING "250-mx\r\n250 AUTH LOGIN \033[2J\r\n", "XOAUTH2", "tok.en", &d);
+	CHECK_MSG(d.rc == SAO_ERR_PROTO && d.res.not_offered && strchr(d.res.caps, '\033') == NULL &&
+	              strstr(d.res.caps, "AUTH LOGIN ?[2J") != NULL,
+	          "%s: %s", d.err.msg, d.res.caps);
+	dialogue_clear(&d);
+}
+
 static void test_starttls(void)
 {
 	dialogue_t d;
@@ -187,6 +200,7 @@ int main(void)
 	test_dialogues();
 	test_long_token();
 	test_long_reply();
+	test_caps_printable();
 	test_starttls();
 	return check_done("test-smtp");
 }
