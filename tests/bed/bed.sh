@@ -2,9 +2,11 @@
 # shellcheck shell=bash
 # The integration test bed: a real Dovecot 2.3 on loopback (IMAP with
 # STARTTLS, IMAPS, POP3, submission), the local Entra-like identity
-# provider (tests/idp/idp.py), an SMTP sink behind submission and an SMTP
-# submission server that answers like Exchange Online's (exo_smtp.py), all
-# in one fresh directory, all stopped by bed_teardown.  Source this file; it sets
+# provider (tests/idp/idp.py), an SMTP sink behind submission, an SMTP
+# submission server that answers like Exchange Online's (exo_smtp.py) and
+# IMAP/POP3 servers that answer logins like Exchange Online's and then
+# relay to Dovecot (exo_imap.py), all in one fresh directory, all stopped
+# by bed_teardown.  Source this file; it sets
 # no shell options and defines only bed_*/_bed_* functions and BED_*
 # variables.
 #
@@ -51,6 +53,23 @@
 #   basic_auth "retired"|"disabled"       AUTH LOGIN: 550 5.7.30 | 535 5.7.139
 #   throttle false|true|"auth"|"mail"     451 4.7.500 Server busy ...
 #
+# The Exchange-like IMAP and POP3 servers (tests/bed/exo_imap.py; its header
+# lists every reply): BED_EXO_IMAP_PORT (STARTTLS, like
+# outlook.office365.com:143), BED_EXO_IMAPS_PORT (implicit TLS, like 993),
+# BED_EXO_POP3_PORT (STLS, like 110), BED_EXO_POP3S_PORT (implicit TLS, like
+# 995); same host name and certificate.  They check tokens like exo_smtp.py
+# with IMAP.AccessAsUser.All / IMAP.AccessAsApp (POP.AccessAsUser.All /
+# POP.AccessAsApp), refuse with "NO AUTHENTICATE failed." / "-ERR
+# Authentication failure: unknown user name or bad password." and no
+# challenge, and after a login relay the session to this bed's Dovecot as
+# the same mailbox with the same token.  Log: $BED_DIR/exo-imap.log.  They
+# read the same exo.json: offer_xoauth2 and full_access as above, and
+#   imap_disabled [MAILBOX...]            OK AUTHENTICATE completed., then
+#                                         BAD User is authenticated but not connected.
+#   pop_disabled [MAILBOX...]             -ERR Authentication failure: ...
+#   no_access "refuse"|"not_connected"    IMAP, a mailbox the token may not
+#                                         open: NO AUTHENTICATE failed. | OK, then BAD
+#
 # Needs root (Dovecot drops to its own users), dovecot, openssl, python3.
 # Knobs, read by bed_setup: BED_DEBUG=1 turns on Dovecot's auth and oauth2
 # debug logging; BED_STRICT_USER=1 makes a token open only its own
@@ -64,6 +83,7 @@ BED_IDP_PY="$BED_HERE/../idp/idp.py"
 BED_CTL_PY="$BED_HERE/../idp/ctl.py"
 BED_SINK_PY="$BED_HERE/sink.py"
 BED_EXO_PY="$BED_HERE/exo_smtp.py"
+BED_EXO_IMAP_PY="$BED_HERE/exo_imap.py"
 BED_EXO_HOST=${BED_EXO_HOST:-EXO.LOCAL.BED}
 # Dovecot's mail processes run as this user; created when missing.
 BED_MAIL_USER=${BED_MAIL_USER:-saotest}
@@ -390,9 +410,16 @@ bed_setup() {
 		_bed_log "dovecot did not come up (attempt $try); see $BED_DIR/dovecot.log"
 		[ "$try" = 3 ] && { bed_teardown; return 1; }
 	done
+	# Relays to Dovecot, so it starts once Dovecot's ports are known.
+	_bed_start_py exo-imap "$BED_EXO_IMAP_PY" --idp-url "$BED_IDP_URL" --cert "$BED_DIR/tls/server.crt" \
+		--key "$BED_DIR/tls/server.key" --ca "$BED_CA" --dovecot-imaps-port "$BED_IMAPS_PORT" \
+		--dovecot-pop3-port "$BED_POP3_PORT" --port-file "$BED_DIR/exo-imap.port" \
+		--config "$BED_DIR/exo.json" --hostname "$BED_EXO_HOST" || { bed_teardown; return 1; }
 	_bed_wait_py exo || { bed_teardown; return 1; }
 	export BED_EXO_PORT BED_EXO_SMTPS_PORT BED_EXO_HOST
 	read -r BED_EXO_PORT BED_EXO_SMTPS_PORT < "$BED_DIR/exo.port"
+	export BED_EXO_IMAP_PORT BED_EXO_IMAPS_PORT BED_EXO_POP3_PORT BED_EXO_POP3S_PORT
+	read -r BED_EXO_IMAP_PORT BED_EXO_IMAPS_PORT BED_EXO_POP3_PORT BED_EXO_POP3S_PORT < "$BED_DIR/exo-imap.port"
 	return 0
 }
 
@@ -408,6 +435,7 @@ bed_teardown() {
 	_bed_stop_py idp
 	_bed_stop_py sink
 	_bed_stop_py exo
+	_bed_stop_py exo-imap
 	[ "$errexit" = 1 ] && set -e
 	return 0
 }
@@ -470,7 +498,7 @@ bed_doveadm() {
 
 bed_pids() {
 	local f
-	for f in idp sink exo; do
+	for f in idp sink exo exo-imap; do
 		[ -s "$BED_DIR/$f.pid" ] && kill -0 "$(cat "$BED_DIR/$f.pid")" 2>/dev/null &&
 			cat "$BED_DIR/$f.pid"
 	done
@@ -480,12 +508,12 @@ bed_pids() {
 
 bed_logs() {
 	local f
-	# The Exchange-like server's log first, and only when it says more
-	# than that it listens: callers that keep the last lines still see
+	# The Exchange-like servers' logs first, and only when they say more
+	# than that they listen: callers that keep the last lines still see
 	# Dovecot's, the IdP's and the sink's.
-	for f in exo.log dovecot.log dovecot.out idp.log sink.log; do
+	for f in exo.log exo-imap.log dovecot.log dovecot.out idp.log sink.log; do
 		[ -s "$BED_DIR/$f" ] || continue
-		[ "$f" = exo.log ] && [ "$(wc -l < "$BED_DIR/$f")" -le 1 ] && continue
+		case $f in exo*.log) [ "$(wc -l < "$BED_DIR/$f")" -le 1 ] && continue ;; esac
 		echo "----- $BED_DIR/$f (last 40 lines)"
 		tail -n 40 "$BED_DIR/$f"
 	done
