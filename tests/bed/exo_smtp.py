@@ -91,7 +91,9 @@ makes every connection get "421 4.3.2 Service not available" (logged).
 Run: /usr/bin/python3 exo_smtp.py --idp-url URL --cert CRT --key KEY
          --dir DIR --port-file FILE [--config JSON] [--envelopes FILE]
          [--hostname EXO.LOCAL.BED] [--port 0] [--smtps-port 0]
-The port file gets "STARTTLS_PORT SMTPS_PORT".
+The port file gets "STARTTLS_PORT SMTPS_PORT".  The knob file, the token
+check, TLS, the log and the listeners are exo_common.py's, shared with the
+IMAP/POP3 servers in exo_imap.py.
 """
 
 import argparse
