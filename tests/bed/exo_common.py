@@ -49,6 +49,13 @@ def jwt_claims(token):
     return out if isinstance(out, dict) else {}
 
 
+def app_only(claims):
+    """lib/claims.c's rule: idtyp "app", or a JWT with neither scp nor a
+    user claim (delegated tokens may carry roles)."""
+    return bool(claims) and (claims.get("idtyp") == "app" or
+                             ("scp" not in claims and not any(k in claims for k in USER_CLAIMS)))
+
+
 def lower_list(v):
     return [str(x).lower() for x in v] if isinstance(v, list) else []
 
@@ -157,10 +164,7 @@ class Exo:
         mbx = user.lower()
         grantees = lower_list(lower_map(cfg.get("full_access")).get(mbx))
         claims = jwt_claims(token)
-        # App-only as lib/claims.c decides it: idtyp "app", or a JWT with
-        # neither scp nor a user claim (delegated tokens may carry roles).
-        if claims and (claims.get("idtyp") == "app" or
-                       ("scp" not in claims and not any(k in claims for k in USER_CLAIMS))):
+        if app_only(claims):
             if role not in (claims.get("roles") or []):
                 return "refused", "app-only token without the role %s" % role
             app = str(info.get("client_id", "")).lower()

@@ -103,12 +103,13 @@ with AUTHENTICATE XOAUTH2 and its own tag, POP3 to Dovecot's STLS port
 certificate with --ca; Dovecot's greeting and login replies are swallowed,
 then octets are copied both ways until either side closes.  Dovecot checks
 the token again by introspection, and accepts any mailbox of the token
-user's domain unless the bed runs with BED_STRICT_USER=1; an app-only token
-has no user for Dovecot, so its IMAP login ends "not connected" and its POP3
-login is refused.
+user's domain unless the bed runs with BED_STRICT_USER=1.  An app-only token
+names no user Dovecot could log in, so those logins are relayed as the bed's
+Dovecot master user (--relay-secret: a file "USER PASSWORD", never logged)
+with PLAIN and the mailbox as authorization id.
 
 Run: /usr/bin/python3 exo_imap.py --idp-url URL --cert CRT --key KEY --ca CA
-         --dovecot-imaps-port N --dovecot-pop3-port N --port-file FILE
+         --dovecot-imaps-port N --dovecot-pop3-port N --relay-secret FILE --port-file FILE
          [--config JSON] [--hostname EXO.LOCAL.BED]
 The port file gets "IMAP_PORT IMAPS_PORT POP3_PORT POP3S_PORT".
 """
@@ -121,7 +122,7 @@ import socketserver
 import ssl
 
 from exo_common import Exo, LineConn, LineTooLong, Server, b64decode, common_args, fingerprint, \
-    loggable, lower_list, serve, xoauth2_fields, xoauth2_response
+    app_only, jwt_claims, loggable, lower_list, serve, xoauth2_fields, xoauth2_response
 
 # Exchange takes SASL-IR lines with tokens of many kilobytes.
 MAX_LINE = 65536
@@ -154,6 +155,8 @@ class ImapExo(Exo):
     def __init__(self, args):
         super().__init__(args, DEFAULTS, "exo-imap")
         self.backend_tls = ssl.create_default_context(cafile=args.ca)
+        with open(args.relay_secret) as fh:
+            self.relay_user, self.relay_password = fh.read().split()
         # Exchange names its back end in its greetings: base64 of UTF-16LE.
         self.greeting_id = base64.b64encode(self.host.encode("utf-16-le")).decode()
 
@@ -259,6 +262,15 @@ class Session(LineConn, socketserver.BaseRequestHandler):
         self.exo.log(self.sid, "auth XOAUTH2 user=%s token=%s: %s (%s)" % (
             user, fingerprint(token) if token else "-", "accepted" if verdict == "ok" else "refused", why))
         return user, token, None if verdict == "ok" else why
+
+    def backend_auth(self, user, token):
+        """(mechanism, base64 response) for Dovecot: the client's token, or
+        for an app-only one (it names no user Dovecot could log in) the
+        bed's master user with user as authorization id."""
+        if not app_only(jwt_claims(token)):
+            return "XOAUTH2", xoauth2_response(user, token)
+        plain = "%s\0%s\0%s" % (user, self.exo.relay_user, self.exo.relay_password)
+        return "PLAIN", base64.b64encode(plain.encode()).decode()
 
     def relay(self, backend):
         """Copies octets both ways until a side closes or both idle for
@@ -427,7 +439,7 @@ class ImapSession(Session):
         try:
             if not b.line().startswith("* OK"):
                 return None
-            b.say("exo1 AUTHENTICATE XOAUTH2 " + xoauth2_response(user, token))
+            b.say("exo1 AUTHENTICATE %s %s" % self.backend_auth(user, token))
             while True:
                 got = b.line()
                 if got.startswith("+"):
@@ -546,10 +558,11 @@ class PopSession(Session):
             if not b.line().startswith("+OK"):
                 return None
             b.starttls()
-            b.say("AUTH XOAUTH2")
+            mech, response = self.backend_auth(user, token)
+            b.say("AUTH " + mech)
             if not b.line().startswith("+"):
                 return None
-            b.say(xoauth2_response(user, token))
+            b.say(response)
             got = b.line()
             if got.startswith("+ ") or got == "+":
                 b.say("")      # the empty answer to an error challenge
@@ -569,6 +582,7 @@ def main():
     ap.add_argument("--ca", required=True)
     ap.add_argument("--dovecot-imaps-port", type=int, required=True)
     ap.add_argument("--dovecot-pop3-port", type=int, required=True)
+    ap.add_argument("--relay-secret", required=True)
     args = ap.parse_args()
     exo = ImapExo(args)
     serve(exo, [Server(exo, 0, False, ImapSession), Server(exo, 0, True, ImapSession),

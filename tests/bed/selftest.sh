@@ -615,6 +615,13 @@ c.close()
 c, r = xi_auth("shared@example.com", issue(None, app=True, client_id=APPX, roles=["SMTP.SendAsApp"]))
 check(r == ["+ ", I_NO], "EXO IMAP app-only token without the role IMAP.AccessAsApp: " + I_NO, r)
 c.close()
+exo_config({"full_access": {USER: [APPX]}})
+app_itok = issue(None, app=True, client_id=APPX)
+c, r = xi_auth(USER, app_itok, two_step=False)
+sel = tagged(c, "d SELECT INBOX", "d")
+check(r == [I_OK] and sel[-1].startswith("d OK") and "* %d EXISTS" % NMSG in sel,
+      "EXO IMAP app-only token with IMAP.AccessAsApp and FullAccess: relayed, %d EXISTS" % NMSG, (r, sel))
+c.close()
 
 exo_config({"imap_disabled": ["Alice@example.com"]})
 c, r = xi_auth(USER, itok)
@@ -710,6 +717,13 @@ for what, user, tok in (
     c, r = xp_auth(user, tok)
     check(r == ["+ ", P_NO], "EXO POP3 %s: %s, no challenge" % (what, P_NO), r)
     c.close()
+exo_config({"full_access": {USER: [APPX]}})
+c, r = xp_auth(USER, issue(None, app=True, client_id=APPX))
+c.send("STAT")
+r.append(c.line())
+check(r[:2] == ["+ ", P_OK] and re.fullmatch(r"\+OK %d \d+" % NMSG, r[2]) is not None,
+      "EXO POP3 app-only token with POP.AccessAsApp and FullAccess: relayed STAT", r)
+c.close()
 exo_config({"pop_disabled": [USER]})
 c, r = xp_auth(USER, ptok)
 check(r == ["+ ", P_NO], "EXO POP3 pop_disabled: " + P_NO, r)
@@ -746,7 +760,8 @@ c.close()
 exo_config({})
 
 imap_log = open(os.path.join(E["SELFTEST_DIR"], "exo-imap.log")).read()
-check(not [x for x in (itok, ptok, revoked, xoauth2(USER, itok)) if x[:40] in imap_log]
+relay_pw = open(os.path.join(E["SELFTEST_DIR"], "exo-relay.secret")).read().split()[1]
+check(not [x for x in (itok, ptok, revoked, app_itok, xoauth2(USER, itok), relay_pw) if x[:40] in imap_log]
       and "auth XOAUTH2 user=alice@example.com" in imap_log and "relay to Dovecot ended" in imap_log,
       "EXO IMAP/POP3 log: verdicts and relays, no token or AUTHENTICATE response")
 
