@@ -126,8 +126,6 @@ from exo_common import Exo, LineConn, LineTooLong, Server, b64decode, common_arg
 
 # Exchange takes SASL-IR lines with tokens of many kilobytes.
 MAX_LINE = 65536
-# RFC 5034 section 4: the AUTH command line, initial response included.
-POP_AUTH_LINE = 255
 IDLE_TIMEOUT = 120
 # A relayed session may sit in IDLE for the 29 minutes RFC 2177 allows.
 RELAY_IDLE = 1800
