@@ -91,23 +91,20 @@ makes every connection get "421 4.3.2 Service not available" (logged).
 Run: /usr/bin/python3 exo_smtp.py --idp-url URL --cert CRT --key KEY
          --dir DIR --port-file FILE [--config JSON] [--envelopes FILE]
          [--hostname EXO.LOCAL.BED] [--port 0] [--smtps-port 0]
-The port file gets "STARTTLS_PORT SMTPS_PORT".
+The port file gets "STARTTLS_PORT SMTPS_PORT".  The knob file, the token
+check, TLS, the log and the listeners are exo_common.py's, shared with the
+IMAP/POP3 servers in exo_imap.py.
 """
 
 import argparse
-import base64
-import binascii
 import datetime
-import hashlib
 import json
 import os
-import signal
 import socketserver
 import ssl
-import sys
-import threading
-import urllib.parse
-import urllib.request
+
+from exo_common import Exo, LineConn, LineTooLong, Server, b64decode, common_args, fingerprint, \
+    loggable, lower_list, lower_map, serve, xoauth2_fields
 
 # RFC 4954 section 4: an AUTH line or a response to 334 may be this long.
 MAX_LINE = 12288
@@ -115,10 +112,6 @@ MAX_DATA_LINE = 1 << 20
 # What Exchange Online advertises (150 MiB).
 MAX_MESSAGE = 157286400
 IDLE_TIMEOUT = 120
-# Exchange's audiences, as lib/claims.c names them.
-OUTLOOK_AUDIENCES = ("https://outlook.office.com", "https://outlook.office365.com", "https://ps.outlook.com",
-                     "00000002-0000-0ff1-ce00-000000000000")
-USER_CLAIMS = ("upn", "unique_name", "preferred_username")
 DEFAULTS = {"offer_xoauth2": True, "smtp_auth_disabled": [], "tenant_smtp_auth_disabled": False,
             "smtp_auth_enabled": [], "policy_block": {}, "full_access": {}, "send_as": {},
             "basic_auth": "retired", "throttle": False}
@@ -129,90 +122,12 @@ POLICY_TEXT = {
 }
 
 
-class LineTooLong(Exception):
-    """A line over the limit, skipped; head is its start (for the verb)."""
-
-    def __init__(self, head):
-        super().__init__()
-        self.head = head
-
-
-def fingerprint(token):
-    return hashlib.sha256(token.encode()).hexdigest()[:8]
-
-
-def jwt_claims(token):
-    """The payload of a JWT, unverified (introspection vouched for it), or {}
-    for an opaque token."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        return {}
-    try:
-        out = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except (ValueError, binascii.Error):
-        return {}
-    return out if isinstance(out, dict) else {}
-
-
-def lower_list(v):
-    return [str(x).lower() for x in v] if isinstance(v, list) else []
-
-
-def lower_map(v):
-    return {str(k).lower(): x for k, x in v.items()} if isinstance(v, dict) else {}
-
-
-class Exo:
-    """What the connections share: options, the message counter, the log."""
+class SmtpExo(Exo):
+    """Exo with the message store."""
 
     def __init__(self, args):
-        self.args = args
-        self.host = args.hostname
-        self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self.tls.load_cert_chain(args.cert, args.key)
-        self.lock = threading.Lock()
+        super().__init__(args, DEFAULTS, "exo")
         self.count = 0
-        self.sessions = 0
-        # The bed's IdP is on loopback: no proxy from the environment.
-        self.http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-    def log(self, sid, msg):
-        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        with self.lock:
-            sys.stderr.write("%s exo[%d] %s\n" % (stamp, sid, msg))
-            sys.stderr.flush()
-
-    def next_session(self):
-        with self.lock:
-            self.sessions += 1
-            return self.sessions
-
-    def config(self):
-        """The knobs, or None when the file is broken."""
-        cfg = dict(DEFAULTS)
-        path = self.args.config
-        if not path or not os.path.exists(path):
-            return cfg
-        try:
-            with open(path) as fh:
-                got = json.load(fh)
-        except (OSError, ValueError):
-            return None
-        if not isinstance(got, dict):
-            return None
-        cfg.update(got)
-        return cfg
-
-    def introspect(self, token):
-        """The introspection answer, or None when the IdP did not give one."""
-        data = urllib.parse.urlencode({"token": token}).encode()
-        req = urllib.request.Request(self.args.idp_url + "/introspect", data=data, method="POST")
-        try:
-            with self.http.open(req, timeout=10) as r:
-                out = json.loads(r.read())
-        except (OSError, ValueError):
-            return None
-        return out if isinstance(out, dict) else None
 
     def store(self, mailbox, sender, rcpts, data):
         with self.lock:
@@ -231,7 +146,7 @@ class Exo:
         return n
 
 
-class Session(socketserver.BaseRequestHandler):
+class Session(LineConn, socketserver.BaseRequestHandler):
     """One SMTP connection, in a thread of its own."""
 
     def setup(self):
@@ -248,34 +163,12 @@ class Session(socketserver.BaseRequestHandler):
 
     # -- wire ---------------------------------------------------------------
 
-    def say(self, line):
-        self.sock.sendall(line.encode() + b"\r\n")
-
     def refuse(self, text):
         """Exchange ends its refusals with the front end's name."""
         self.say("%s [%s]" % (text, self.exo.host))
 
     def readline(self, limit=MAX_LINE):
-        """A line without its CRLF, None at the end of the connection;
-        LineTooLong once the rest of a line over limit is skipped."""
-        head = None
-        while True:
-            i = self.buf.find(b"\n")
-            if i >= 0:
-                line, self.buf = self.buf[:i], self.buf[i + 1:]
-                if line.endswith(b"\r"):
-                    line = line[:-1]
-                if head is not None or len(line) > limit:
-                    raise LineTooLong(line[:16] if head is None else head)
-                return line
-            if len(self.buf) > limit + 2:
-                if head is None:
-                    head = self.buf[:16]
-                self.buf = b""
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                return None
-            self.buf += chunk
+        return LineConn.readline(self, limit)
 
     def starttls(self):
         # RFC 3207 section 4.2 / CVE-2011-0411: what the client pipelined
@@ -335,11 +228,12 @@ class Session(socketserver.BaseRequestHandler):
         if verb == "AUTH":
             mech, _, ir = arg.partition(" ")
             self.exo.log(self.sid, "C: AUTH %s%s" % (mech, " (initial response, %d octets)" % len(ir) if ir else ""))
-        else:
-            self.exo.log(self.sid, "C: %s" % line)
-        handler = {"EHLO": self.c_ehlo, "HELO": self.c_ehlo, "STARTTLS": self.c_starttls, "AUTH": self.c_auth,
-                   "MAIL": self.c_mail, "RCPT": self.c_rcpt, "DATA": self.c_data, "RSET": self.c_rset,
-                   "NOOP": self.c_noop, "QUIT": self.c_quit}.get(verb)
+        handlers = {"EHLO": self.c_ehlo, "HELO": self.c_ehlo, "STARTTLS": self.c_starttls, "AUTH": self.c_auth,
+                    "MAIL": self.c_mail, "RCPT": self.c_rcpt, "DATA": self.c_data, "RSET": self.c_rset,
+                    "NOOP": self.c_noop, "QUIT": self.c_quit}
+        if verb != "AUTH":
+            self.exo.log(self.sid, "C: %s" % loggable(line, verb, handlers))
+        handler = handlers.get(verb)
         if handler is None or (verb == "STARTTLS" and self.tls):
             self.say("500 5.3.3 Unrecognized command")
             return True
@@ -431,11 +325,10 @@ class Session(socketserver.BaseRequestHandler):
         return self.decode(raw)
 
     def decode(self, text):
-        try:
-            return base64.b64decode(text, validate=True) if text not in (b"=", "=") else b""
-        except (ValueError, binascii.Error):
+        out = b64decode(text)
+        if out is None:
             self.say("501 5.5.2 Cannot Decode response")
-            return None
+        return out
 
     def auth_login(self, ir):
         """Basic authentication: the exchange runs, the password is refused."""
@@ -456,13 +349,7 @@ class Session(socketserver.BaseRequestHandler):
         payload = self.decode(ir) if ir else self.response("")
         if payload is None:
             return
-        fields = {}
-        for part in payload.decode("utf-8", "replace").split("\x01"):
-            key, eq, value = part.partition("=")
-            if eq:
-                fields[key] = value
-        user, auth = fields.get("user", ""), fields.get("auth", "")
-        token = auth[7:] if auth[:7].lower() == "bearer " else ""
+        user, token = xoauth2_fields(payload)
         verdict, reason = self.check_xoauth2(user, token)
         self.exo.log(self.sid, "auth XOAUTH2 user=%s token=%s: %s (%s)" % (
             user, fingerprint(token) if token else "-", "accepted" if verdict is None else "refused", reason))
@@ -475,34 +362,12 @@ class Session(socketserver.BaseRequestHandler):
     def check_xoauth2(self, user, token):
         """(None, why) to accept, or (the refusal without its [HOST], why)."""
         bad = "535 5.7.3 Authentication unsuccessful"
-        if not user or not token:
-            return bad, "malformed XOAUTH2 response"
-        info = self.exo.introspect(token)
-        if info is None:
-            return "454 4.7.0 Temporary authentication failure", "introspection failed"
-        if info.get("active") is not True:
-            return bad, "token not active"
-        if info.get("aud") not in OUTLOOK_AUDIENCES:
-            return bad, "audience %s is not Outlook" % info.get("aud")
+        verdict, why = self.exo.check_token(self.cfg, user, token, "SMTP.Send", "SMTP.SendAsApp")
+        if verdict == "unavailable":
+            return "454 4.7.0 Temporary authentication failure", why
+        if verdict != "ok":
+            return bad, why
         mbx = user.lower()
-        grantees = lower_list(lower_map(self.cfg.get("full_access")).get(mbx))
-        claims = jwt_claims(token)
-        # App-only as lib/claims.c decides it: idtyp "app", or a JWT with
-        # neither scp nor a user claim (delegated tokens may carry roles).
-        if claims and (claims.get("idtyp") == "app" or
-                       ("scp" not in claims and not any(k in claims for k in USER_CLAIMS))):
-            if "SMTP.SendAsApp" not in (claims.get("roles") or []):
-                return bad, "app-only token without the role SMTP.SendAsApp"
-            app = str(info.get("client_id", "")).lower()
-            if app not in grantees:
-                return bad, "app %s has no FullAccess on %s" % (app, user)
-        else:
-            perms = [p.rsplit("/", 1)[-1] for p in str(info.get("scope", "")).split()]
-            if "SMTP.Send" not in perms:
-                return bad, "no SMTP.Send in scope"
-            owner = str(info.get("username", "")).lower()
-            if owner != mbx and owner not in grantees:
-                return bad, "token of %s, who has no FullAccess on %s" % (owner, user)
         policy = lower_map(self.cfg.get("policy_block")).get(mbx)
         if policy in POLICY_TEXT:
             return "535 5.7.139 Authentication unsuccessful, " + POLICY_TEXT[policy], "policy " + policy
@@ -513,7 +378,7 @@ class Session(socketserver.BaseRequestHandler):
         if self.cfg.get("tenant_smtp_auth_disabled") and mbx not in lower_list(self.cfg.get("smtp_auth_enabled")):
             return ("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the "
                     "Tenant. Visit https://aka.ms/smtp_auth_disabled for more information."), "tenant switch"
-        return None, "token of %s" % info.get("username")
+        return None, why
 
     # -- mail transaction ----------------------------------------------------
 
@@ -591,48 +456,18 @@ class Session(socketserver.BaseRequestHandler):
         self.sender, self.rcpts = None, []
 
 
-class Server(socketserver.ThreadingTCPServer):
-    allow_reuse_address = True
-    daemon_threads = True
-
-    def __init__(self, exo, port, implicit):
-        self.exo = exo
-        self.implicit = implicit
-        super().__init__(("127.0.0.1", port), Session)
-
-
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--idp-url", required=True)
-    ap.add_argument("--cert", required=True)
-    ap.add_argument("--key", required=True)
+    common_args(ap)
     ap.add_argument("--dir", required=True)
-    ap.add_argument("--port-file", required=True)
-    ap.add_argument("--config")
     ap.add_argument("--envelopes")
-    ap.add_argument("--hostname", default="EXO.LOCAL.BED")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--smtps-port", type=int, default=0)
     args = ap.parse_args()
     os.makedirs(args.dir, exist_ok=True)
-    exo = Exo(args)
-    servers = [Server(exo, args.port, False), Server(exo, args.smtps_port, True)]
-    ports = [s.server_address[1] for s in servers]
-    for s in servers:
-        threading.Thread(target=s.serve_forever, daemon=True).start()
-    tmp = args.port_file + ".tmp"
-    with open(tmp, "w") as fh:
-        fh.write("%d %d\n" % tuple(ports))
-    os.rename(tmp, args.port_file)
-    exo.log(0, "listening on 127.0.0.1:%d (STARTTLS) and :%d (implicit TLS) pid %d" % (ports[0], ports[1], os.getpid()))
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda signum, frame: stop.set())
-    while not stop.wait(1):
-        pass
-    for s in servers:
-        s.shutdown()
-        s.server_close()
+    exo = SmtpExo(args)
+    serve(exo, [Server(exo, args.port, False, Session), Server(exo, args.smtps_port, True, Session)],
+          args.port_file, ("STARTTLS", "implicit TLS"))
 
 
 if __name__ == "__main__":

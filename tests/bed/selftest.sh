@@ -6,9 +6,10 @@
 # bed's Dovecot accepts XOAUTH2 and OAUTHBEARER over IMAP (STARTTLS and
 # implicit TLS), POP3 and submission, relays mail to the sink, sends the
 # error challenge for a revoked token, still takes PLAIN; that the
-# Exchange-like SMTP server (exo_smtp.py) sends Exchange Online's exact
-# replies for each of its cases and knobs; and that the bed leaves no
-# process behind.  Exit 0 pass, 1 fail, 77 skip.
+# Exchange-like SMTP server (exo_smtp.py) and IMAP/POP3 servers
+# (exo_imap.py) send Exchange Online's exact replies for each of their
+# cases and knobs, the latter relaying logins to Dovecot; and that the bed
+# leaves no process behind.  Exit 0 pass, 1 fail, 77 skip.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=bed.sh
@@ -27,7 +28,8 @@ trap 'bed_teardown; rm -rf "$dir"' EXIT
 bed_setup "$dir" || { echo "FAIL: bed_setup"; bed_logs; exit 1; }
 echo "ok: bed up in $(( ($(date +%s%N) - t0) / 1000000 )) ms (imap $BED_IMAP_PORT, imaps $BED_IMAPS_PORT," \
 	"pop3 $BED_POP3_PORT, submission $BED_SUBMISSION_PORT, sink $BED_SINK_PORT, idp $BED_IDP_URL," \
-	"exo $BED_EXO_PORT/$BED_EXO_SMTPS_PORT)"
+	"exo $BED_EXO_PORT/$BED_EXO_SMTPS_PORT, exo-imap $BED_EXO_IMAP_PORT/$BED_EXO_IMAPS_PORT," \
+	"exo-pop3 $BED_EXO_POP3_PORT/$BED_EXO_POP3S_PORT)"
 
 failed=0
 bed_add_user alice@example.com || { echo "FAIL: bed_add_user"; failed=1; }
@@ -479,6 +481,289 @@ c.close()
 exo_log = open(os.path.join(E["SELFTEST_DIR"], "exo.log")).read()
 check(not [x for x in (exo_tok, big_exo, app_tok, b64(USER)) if x[:40] in exo_log]
       and "auth XOAUTH2 user=alice@example.com" in exo_log, "EXO log: verdicts, no token or AUTH response")
+
+# --- the Exchange-like IMAP and POP3 servers (exo_imap.py) ------------------------
+# Exact lines: Exchange refuses a token with the final line only, never a
+# challenge first; after a login the session is Dovecot's.  See exo_imap.py.
+import imaplib
+import poplib
+
+XI, XIS = int(E["BED_EXO_IMAP_PORT"]), int(E["BED_EXO_IMAPS_PORT"])
+XP, XPS = int(E["BED_EXO_POP3_PORT"]), int(E["BED_EXO_POP3S_PORT"])
+GID = base64.b64encode(HOST.encode("utf-16-le")).decode()
+CAPS_TAIL = ("UIDPLUS MOVE ID UNSELECT CLIENTACCESSRULES CLIENTNETWORKPRESENCELOCATION BACKENDAUTHENTICATE "
+             "CHILDREN IDLE NAMESPACE LITERAL+")
+CAPS = "* CAPABILITY IMAP4 IMAP4rev1 AUTH=PLAIN AUTH=XOAUTH2 SASL-IR " + CAPS_TAIL
+I_OK, I_NO = "a OK AUTHENTICATE completed.", "a NO AUTHENTICATE failed."
+I_NC = "BAD User is authenticated but not connected."
+I_MECH = "a NO The specified authentication mechanism is not supported."
+P_OK, P_NO = "+OK User successfully authenticated.", "-ERR Authentication failure: unknown user name or bad password."
+
+
+def tagged(c, line, tag):
+    """Sends line, returns every line up to the one tagged tag."""
+    c.send(line)
+    out = [c.line()]
+    while not out[-1].startswith(tag + " "):
+        out.append(c.line())
+    return out
+
+
+def xi(implicit=True):
+    """An IMAP connection after the greeting (and STARTTLS)."""
+    c = Conn(XIS if implicit else XI, implicit)
+    greet = c.line()
+    if not implicit:
+        r = tagged(c, "s STARTTLS", "s")
+        if r != ["s OK Begin TLS negotiation now."]:
+            check(False, "EXO IMAP STARTTLS", r)
+        c.starttls()
+    return c, greet
+
+
+def xi_auth(user, token, implicit=True, two_step=True):
+    """(connection, [lines]) after AUTHENTICATE XOAUTH2; two_step sends the
+    response after the "+ " and returns that line too."""
+    c = xi(implicit)[0]
+    if two_step:
+        c.send("a AUTHENTICATE XOAUTH2")
+        first = c.line()
+        return c, [first] + tagged(c, xoauth2(user, token), "a")
+    return c, tagged(c, "a AUTHENTICATE XOAUTH2 " + xoauth2(user, token), "a")
+
+
+def inbox_count(upn):
+    out = subprocess.run(["bash", "-c", '. "$1" && bed_doveadm mailbox status -u "$2" messages INBOX', "-",
+                          E["SELFTEST_BED"], upn], check=True, capture_output=True, text=True).stdout
+    return int(out.strip().split("=")[1])
+
+
+subprocess.run(["bash", "-c", '. "$1" && bed_deliver "$2" "$3"', "-", E["SELFTEST_BED"], USER,
+                os.path.join(E["SELFTEST_DIR"], "seed.eml")], check=True)
+NMSG = inbox_count(USER)
+exo_config({})
+itok = issue(USER)
+
+c = Conn(XI)
+greet = c.line()
+check(greet == "* OK The Microsoft Exchange IMAP4 service is ready. [%s]" % GID, "EXO IMAP greeting", greet)
+r = tagged(c, "c CAPABILITY", "c")
+check(r == ["* CAPABILITY IMAP4 IMAP4rev1 LOGINDISABLED STARTTLS " + CAPS_TAIL, "c OK CAPABILITY completed."],
+      "EXO IMAP CAPABILITY before STARTTLS: LOGINDISABLED STARTTLS, no AUTH=", r)
+r = tagged(c, "a AUTHENTICATE XOAUTH2 " + xoauth2(USER, itok), "a")
+check(r == ["a BAD Command received in Invalid state."], "EXO IMAP AUTHENTICATE before STARTTLS refused", r)
+r = tagged(c, "s STARTTLS", "s")
+c.starttls()
+r += tagged(c, "c CAPABILITY", "c")
+check(r == ["s OK Begin TLS negotiation now.", CAPS, "c OK CAPABILITY completed."],
+      "EXO IMAP STARTTLS, then CAPABILITY with AUTH=PLAIN AUTH=XOAUTH2 SASL-IR", r)
+r = tagged(c, "a AUTHENTICATE XOAUTH2 " + xoauth2(USER, itok), "a")
+check(r == [I_OK], "EXO IMAP STARTTLS, SASL-IR: " + I_OK, r)
+lst = tagged(c, 'b LIST "" "*"', "b")
+check(lst[-1].startswith("b OK") and any(l.startswith("* LIST") and l.endswith(" INBOX") for l in lst),
+      "EXO IMAP relayed LIST from Dovecot shows INBOX", lst)
+sel = tagged(c, "d SELECT INBOX", "d")
+check(sel[-1].startswith("d OK [READ-WRITE]") and "* %d EXISTS" % NMSG in sel,
+      "EXO IMAP relayed SELECT INBOX: %d EXISTS" % NMSG, sel)
+bye = tagged(c, "z LOGOUT", "z")
+check(bye[0].startswith("* BYE") and bye[-1].startswith("z OK"), "EXO IMAP relayed LOGOUT", bye)
+c.close()
+
+# A stock client: imaplib on implicit TLS, AUTHENTICATE without SASL-IR.
+try:
+    m = imaplib.IMAP4_SSL("localhost", XIS, ssl_context=CTX, timeout=10)
+    welcome, caps = m.welcome.decode(), list(m.capabilities)
+    auth = m.authenticate("XOAUTH2", lambda _: base64.b64decode(xoauth2(USER, itok)))
+    sel = m.select("INBOX")
+    m.logout()
+except (imaplib.IMAP4.error, OSError) as e:
+    welcome, caps, auth, sel = "", [], e, None
+check(welcome == "* OK The Microsoft Exchange IMAP4 service is ready. [%s]" % GID
+      and caps == CAPS.upper().split()[2:] and auth == ("OK", [b"AUTHENTICATE completed."])
+      and sel == ("OK", [str(NMSG).encode()]), "EXO IMAP imaplib: implicit TLS, '+ ' continuation, SELECT",
+      (welcome, caps, auth, sel))
+
+c, r = xi_auth(USER, itok)
+check(r == ["+ ", I_OK], "EXO IMAP implicit TLS two-step: '+ ', then " + I_OK, r)
+st = tagged(c, "b STATUS INBOX (MESSAGES)", "b")
+check("* STATUS INBOX (MESSAGES %d)" % NMSG in st, "EXO IMAP relayed STATUS", st)
+c.close()
+
+revoked = issue(USER)
+ctl("POST", "/control/revoke", {"token": revoked})
+APPX = "00000000-0000-0000-0000-0000000000bb"
+for what, user, tok in (
+        ("a revoked token", USER, revoked),
+        ("a Graph token", USER, issue(USER, scope="Mail.Read offline_access")),
+        ("a token without IMAP.AccessAsUser.All", USER, issue(USER, scope="https://outlook.office.com/SMTP.Send")),
+        ("another user's mailbox", "shared@example.com", issue(USER)),
+        ("an app-only token without FullAccess", "shared@example.com", issue(None, app=True, client_id=APPX)),
+        ("a token the IdP does not know", USER, itok[:-4] + "AAAA")):
+    c, r = xi_auth(user, tok)
+    check(r == ["+ ", I_NO], "EXO IMAP %s: %s, no challenge" % (what, I_NO), r)
+    c.close()
+c, r = xi_auth(USER, revoked, two_step=False)
+check(r == [I_NO], "EXO IMAP a revoked token with SASL-IR: " + I_NO, r)
+c.close()
+
+exo_config({"full_access": {"Shared@example.com": [USER]}})
+c, r = xi_auth("shared@example.com", itok, implicit=False, two_step=False)
+sel = tagged(c, "d SELECT INBOX", "d")
+check(r == [I_OK] and sel[-1].startswith("d OK") and "* 0 EXISTS" in sel,
+      "EXO IMAP full_access: the delegate's token opens the shared mailbox (relayed)", (r, sel))
+c.close()
+c, r = xi_auth("shared@example.com", issue(None, app=True, client_id=APPX, roles=["SMTP.SendAsApp"]))
+check(r == ["+ ", I_NO], "EXO IMAP app-only token without the role IMAP.AccessAsApp: " + I_NO, r)
+c.close()
+exo_config({"full_access": {USER: [APPX]}})
+app_itok = issue(None, app=True, client_id=APPX)
+c, r = xi_auth(USER, app_itok, two_step=False)
+sel = tagged(c, "d SELECT INBOX", "d")
+check(r == [I_OK] and sel[-1].startswith("d OK") and "* %d EXISTS" % NMSG in sel,
+      "EXO IMAP app-only token with IMAP.AccessAsApp and FullAccess: relayed, %d EXISTS" % NMSG, (r, sel))
+c.close()
+
+exo_config({"imap_disabled": ["Alice@example.com"]})
+c, r = xi_auth(USER, itok)
+r += tagged(c, "b NOOP", "b") + tagged(c, "c SELECT INBOX", "c")
+check(r == ["+ ", I_OK, "b " + I_NC, "c " + I_NC], "EXO IMAP imap_disabled: OK, then every command " + I_NC, r)
+c.close()
+exo_config({"no_access": "not_connected"})
+c, r = xi_auth("shared@example.com", itok, two_step=False)
+r += tagged(c, "b LIST \"\" \"*\"", "b")
+check(r == [I_OK, "b " + I_NC], "EXO IMAP no_access not_connected: a mailbox without FullAccess, OK then BAD", r)
+c.close()
+
+exo_config({})
+c = xi()[0]
+r = tagged(c, "a AUTHENTICATE OAUTHBEARER " + oauthbearer(USER, itok, XIS), "a")
+r += tagged(c, "a AUTHENTICATE PLAIN " + b64("\0%s\0secret" % USER), "a")
+r += tagged(c, "a LOGIN %s secret" % USER, "a")
+r += tagged(c, "a SELECT INBOX", "a") + tagged(c, "a FROB", "a") + tagged(c, "a NOOP", "a")
+r += tagged(c, "a LOGOUT", "a")
+check(r == [I_MECH, I_NO, "a NO LOGIN failed.", "a BAD Command received in Invalid state.", "a BAD Command Error. 10",
+            "a OK NOOP completed.", "* BYE Microsoft Exchange Server IMAP4 server signing off.",
+            "a OK LOGOUT completed."], "EXO IMAP OAUTHBEARER, PLAIN, LOGIN, SELECT before login, unknown, NOOP, LOGOUT", r)
+c.close()
+exo_config({"offer_xoauth2": False})
+c = xi()[0]
+r = tagged(c, "c CAPABILITY", "c") + tagged(c, "a AUTHENTICATE XOAUTH2 " + xoauth2(USER, itok), "a")
+check(r == [CAPS.replace(" AUTH=XOAUTH2", ""), "c OK CAPABILITY completed.", I_MECH],
+      "EXO IMAP offer_xoauth2 false: no AUTH=XOAUTH2, XOAUTH2 refused as unsupported", r)
+c.close()
+
+# --- POP3 ---
+exo_config({})
+ptok = issue(USER)
+c = Conn(XP)
+greet = c.line()
+caps = []
+c.send("CAPA")
+while not caps or caps[-1] != ".":
+    caps.append(c.line())
+check(greet == "+OK The Microsoft Exchange POP3 service is ready. [%s]" % GID
+      and caps == ["+OK", "TOP", "UIDL", "USER", "STLS", "."], "EXO POP3 greeting and CAPA before STLS", (greet, caps))
+c.send("AUTH XOAUTH2")
+r = [c.line()]
+c.send("STLS")
+r.append(c.line())
+c.starttls()
+c.send("CAPA")
+while r[-1] != ".":
+    r.append(c.line())
+c.send("AUTH XOAUTH2")
+r.append(c.line())
+c.send(xoauth2(USER, ptok))
+r.append(c.line())
+c.send("STAT")
+st = c.line()
+c.send("QUIT")
+q = c.line()
+check(r == ["-ERR Command is not valid in this state.", "+OK Begin TLS negotiation.", "+OK", "TOP", "UIDL",
+            "SASL PLAIN XOAUTH2", "USER", ".", "+ ", P_OK],
+      "EXO POP3 STLS, CAPA with SASL PLAIN XOAUTH2, AUTH XOAUTH2 two-step: " + P_OK, r)
+check(re.fullmatch(r"\+OK %d \d+" % NMSG, st) is not None and q.startswith("+OK"),
+      "EXO POP3 relayed STAT from Dovecot: %d messages, QUIT" % NMSG, (st, q))
+c.close()
+
+try:
+    p = poplib.POP3_SSL("localhost", XPS, context=CTX, timeout=10)
+    welcome, pcaps = p.getwelcome().decode(), p.capa()
+    auth = [p._shortcmd("AUTH XOAUTH2"), p._shortcmd(xoauth2(USER, ptok))]
+    stat = p.stat()
+    p.quit()
+except (poplib.error_proto, OSError) as e:
+    welcome, pcaps, auth, stat = "", {}, e, None
+check(welcome == "+OK The Microsoft Exchange POP3 service is ready. [%s]" % GID
+      and pcaps == {"TOP": [], "UIDL": [], "SASL": ["PLAIN", "XOAUTH2"], "USER": []}
+      and auth == [b"+ ", P_OK.encode()] and stat is not None and stat[0] == NMSG,
+      "EXO POP3 poplib on implicit TLS: CAPA, AUTH XOAUTH2, STAT", (welcome, pcaps, auth, stat))
+
+
+def xp_auth(user, token):
+    c = Conn(XPS, True)
+    c.line()
+    c.send("AUTH XOAUTH2")
+    r = [c.line()]
+    c.send(xoauth2(user, token))
+    return c, r + [c.line()]
+
+
+for what, user, tok in (
+        ("a revoked token", USER, revoked),
+        ("a Graph token", USER, issue(USER, scope="Mail.Read offline_access")),
+        ("a token without POP.AccessAsUser.All", USER, issue(USER, scope="https://outlook.office.com/IMAP.AccessAsUser.All")),
+        ("another user's mailbox", "shared@example.com", ptok)):
+    c, r = xp_auth(user, tok)
+    check(r == ["+ ", P_NO], "EXO POP3 %s: %s, no challenge" % (what, P_NO), r)
+    c.close()
+exo_config({"full_access": {USER: [APPX]}})
+c, r = xp_auth(USER, issue(None, app=True, client_id=APPX))
+c.send("STAT")
+r.append(c.line())
+check(r[:2] == ["+ ", P_OK] and re.fullmatch(r"\+OK %d \d+" % NMSG, r[2]) is not None,
+      "EXO POP3 app-only token with POP.AccessAsApp and FullAccess: relayed STAT", r)
+c.close()
+exo_config({"pop_disabled": [USER]})
+c, r = xp_auth(USER, ptok)
+check(r == ["+ ", P_NO], "EXO POP3 pop_disabled: " + P_NO, r)
+c.close()
+exo_config({})
+c = Conn(XPS, True)
+c.line()
+r = []
+for cmd in ("AUTH OAUTHBEARER " + oauthbearer(USER, ptok, XPS), "STAT", "USER " + USER, "PASS secret", "FROB",
+            "AUTH XOAUTH2 " + xoauth2(USER, ptok)):
+    c.send(cmd)
+    r.append(c.line())
+try:
+    r.append(c.line())
+except (EOFError, OSError):
+    r.append("(closed)")
+check(r == ["-ERR The specified authentication mechanism is not supported.", "-ERR Command is not valid in this state.",
+            "+OK", "-ERR Logon failure: unknown user name or bad password.", "-ERR Protocol error. 14",
+            "-ERR Protocol error. Connection is closed. 10", "(closed)"],
+      "EXO POP3 OAUTHBEARER, STAT before login, USER/PASS, unknown, one-line AUTH XOAUTH2 closes", r)
+c.close()
+exo_config({"offer_xoauth2": False})
+c = Conn(XPS, True)
+c.line()
+c.send("CAPA")
+caps = [c.line()]
+while caps[-1] != ".":
+    caps.append(c.line())
+c.send("AUTH XOAUTH2")
+caps.append(c.line())
+check("SASL PLAIN" in caps and caps[-1] == "-ERR The specified authentication mechanism is not supported.",
+      "EXO POP3 offer_xoauth2 false: SASL PLAIN, XOAUTH2 unsupported", caps)
+c.close()
+exo_config({})
+
+imap_log = open(os.path.join(E["SELFTEST_DIR"], "exo-imap.log")).read()
+relay_pw = open(os.path.join(E["SELFTEST_DIR"], "exo-relay.secret")).read().split()[1]
+check(not [x for x in (itok, ptok, revoked, app_itok, xoauth2(USER, itok), relay_pw) if x[:40] in imap_log]
+      and "auth XOAUTH2 user=alice@example.com" in imap_log and "relay to Dovecot ended" in imap_log,
+      "EXO IMAP/POP3 log: verdicts and relays, no token or AUTHENTICATE response")
 
 # --- PLAIN with the password user still works ---------------------------------
 c, r = imap_auth(int(E["BED_IMAP_PORT"]), "starttls", "PLAIN",
