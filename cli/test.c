@@ -38,7 +38,7 @@
 
 #define TIMEOUT_DEFAULT 30
 #define DIAG_MAX 4096
-#define STEP_AFTER "the check after logging in to"
+
 
 enum { OPT_MECH, OPT_FROM, OPT_CA_FILE, OPT_CA_PATH, OPT_TIMEOUT, OPT_PLAINTEXT, OPT_VERBOSE };
 
@@ -152,10 +152,7 @@ static sao_err_t login(test_t *t, sao_tls_t *c, sao_error_t *err)
 	                      sao_tls_peer(c, peer, sizeof(peer)), err);
 	if (rc != SAO_OK)
 		return rc;
-	auth.app_only = t->account->flow == SAO_FLOW_CLIENT_CREDENTIALS || sao_claims_app_only(&t->claims);
-	auth.shared = t->claims.jwt && t->claims.user[0] != '\0' && strcasecmp(t->claims.user, u->user) != 0;
-	auth.mailbox = u->user;
-	auth.client_id = t->account->client_id;
+	sao_auth_hints(&auth, t->account, &t->claims, u->user);
 	switch (u->proto) {
 	case SAO_PROTO_IMAP: rc = sao_imap_login(c, starttls, &auth, &t->res, err); break;
 	case SAO_PROTO_POP3: rc = sao_pop3_login(c, starttls, &auth, &t->res, err); break;
@@ -247,7 +244,7 @@ static int diagnose(const test_t *t, const char *step, const sao_error_t *e)
 	add(buf, "%s %s:%s (%s) failed: %s", step, t->url.host, t->url.port, protos[t->url.proto].name, e->msg);
 	if (t->res.not_offered)
 		not_offered(t, buf);
-	if (t->done[0] == '\0' && strcmp(step, STEP_AFTER) == 0)
+	if (t->res.authenticated)
 		after_login_refusal(t, buf);
 	if (e->code == SAO_ERR_REJECTED)
 		claims_problems(t, buf);
@@ -299,7 +296,7 @@ static int test_run(test_t *t)
 		rc = login(t, c, &err);
 	}
 	if (rc == SAO_OK) {
-		step = STEP_AFTER;
+		step = "the check after logging in to";
 		sao_tls_describe(c, tls, sizeof(tls));
 		rc = after_login(t, c, &err);
 	}

@@ -27,6 +27,7 @@
 
 #include "sasl-oauth/auth.h"
 #include "sasl-oauth/cache.h"
+#include "sasl-oauth/claims.h"
 #include "sasl-oauth/imap.h"
 #include "sasl-oauth/pop3.h"
 #include "sasl-oauth/renew.h"
@@ -107,6 +108,7 @@ static sao_err_t login(const opts_t *o, const sao_account_t *a, const token_t *t
 	};
 	sao_auth_bearer_t bearer;
 	sao_auth_t auth;
+	sao_claims_t claims;
 	sao_tls_t *c = NULL;
 	int starttls = u->tls == SAO_TLS_STARTTLS && !o->tls.allow_plaintext;
 	sao_err_t rc;
@@ -114,9 +116,9 @@ static sao_err_t login(const opts_t *o, const sao_account_t *a, const token_t *t
 	*c_r = NULL;
 	rc = sao_auth_bearer_init(&auth, &bearer, o->mech, &in, err);
 	/* For the catalog's reading of a refusal that says nothing. */
-	auth.app_only = a->flow == SAO_FLOW_CLIENT_CREDENTIALS;
-	auth.mailbox = u->user;
-	auth.client_id = a->client_id;
+	if (sao_claims_decode(t->value.data, t->value.len, &claims, NULL) != SAO_OK)
+		claims.jwt = 0;
+	sao_auth_hints(&auth, a, &claims, u->user);
 	if (rc == SAO_OK)
 		rc = sao_tls_connect(u->host, u->port, u->tls == SAO_TLS_IMPLICIT, &o->tls, &c, err);
 	if (rc == SAO_OK)

@@ -10,6 +10,7 @@
 #include "sasl-oauth/auth.h"
 #include "sasl-oauth/catalog.h"
 #include "sasl-oauth/challenge.h"
+#include "sasl-oauth/claims.h"
 #include "sasl-oauth/tls.h"
 
 /* Appends base64 of p to out in chunks a multiple of 3 long, so that no
@@ -198,6 +199,14 @@ out:
 	sao_secret_clear(&b64);
 	sao_secret_clear(&answer);
 	return rc;
+}
+
+void sao_auth_hints(sao_auth_t *a, const sao_account_t *account, const sao_claims_t *claims, const char *mailbox)
+{
+	a->app_only = account->flow == SAO_FLOW_CLIENT_CREDENTIALS || (claims->jwt && sao_claims_app_only(claims));
+	a->shared = claims->jwt && claims->user[0] != '\0' && strcasecmp(claims->user, mailbox) != 0;
+	a->mailbox = mailbox;
+	a->client_id = account->client_id;
 }
 
 /* ---- bearer ------------------------------------------------------------ */

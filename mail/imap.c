@@ -127,6 +127,19 @@ static void keep_text(dlg_t *d)
 	sao_error_printable(d->l.text, d->l.text_len, d->res->server, sizeof(d->res->server) - 4);
 }
 
+/* A refusal of a command as "BAD text": the word is what the catalog
+ * tells apart (Exchange's "BAD User is authenticated but not connected."). */
+static void keep_refusal(dlg_t *d)
+{
+	char *out = d->res->server;
+	size_t w;
+
+	sao_error_printable(d->l.word, d->l.word_len < 8 ? d->l.word_len : 8, out, 40);
+	w = strlen(out);
+	out[w++] = ' ';
+	sao_error_printable(d->l.text, d->l.text_len, out + w, sizeof(d->res->server) - w - 4);
+}
+
 static sao_err_t next(dlg_t *d, sao_error_t *err)
 {
 	size_t n;
@@ -178,7 +191,7 @@ static sao_err_t await(dlg_t *d, const char *what, sao_error_t *err)
 	}
 	if (word_is(d->l.word, d->l.word_len, "OK"))
 		return SAO_OK;
-	keep_text(d);
+	keep_refusal(d);
 	return sao_error_set(err, SAO_ERR_PROTO, "the IMAP server refused %s: %s", what, d->res->server);
 }
 
@@ -293,6 +306,7 @@ sao_err_t sao_imap_login(sao_tls_t *c, int starttls, const sao_auth_t *auth, sao
 	rc = authenticate(d, auth, err);
 	if (rc != SAO_OK)
 		goto out;
+	res->authenticated = 1;
 	/* The OK usually carries the new list (Dovecot, Exchange); else ask. */
 	if (d->l.code == NULL || sao_imap_caps(&d->l, &(size_t){ 0 }) == NULL)
 		rc = capability(d, err);
@@ -369,13 +383,7 @@ sao_err_t sao_imap_list(sao_tls_t *c, sao_login_result_t *res, size_t *n_r, char
 		rc = sao_imap_parse(d->line, n, &d->l, err);
 		if (rc == SAO_OK && tagged(d)) {
 			if (!word_is(d->l.word, d->l.word_len, "OK")) {
-				size_t w;
-
-				/* "BAD text": the word is what the catalog tells apart. */
-				sao_error_printable(d->l.word, d->l.word_len < 8 ? d->l.word_len : 8, res->server, 40);
-				w = strlen(res->server);
-				res->server[w++] = ' ';
-				sao_error_printable(d->l.text, d->l.text_len, res->server + w, sizeof(res->server) - w - 4);
+				keep_refusal(d);
 				rc = sao_error_set(err, SAO_ERR_PROTO, "the IMAP server refused LIST after the login: %s",
 				                   res->server);
 			}

@@ -173,6 +173,7 @@ sao_err_t sao_pop3_login(sao_tls_t *c, int stls, const sao_auth_t *auth, sao_log
 		rc = check_capa(d, auth->mech, err);
 	if (rc == SAO_OK)
 		rc = authenticate(d, auth, err);
+	res->authenticated = rc == SAO_OK;
 	free(d);
 	return rc;
 }

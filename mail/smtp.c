@@ -215,6 +215,7 @@ sao_err_t sao_smtp_login(sao_tls_t *c, int starttls, const char *helo, const sao
 	}
 	snprintf(cmd, sizeof(cmd), "AUTH %s", auth->mech);
 	rc = transient(sao_auth_run(&ad, auth, cmd, err), res, err);
+	res->authenticated = rc == SAO_OK;
 out:
 	free(d);
 	return rc;

@@ -19,6 +19,7 @@
 #include "sasl-oauth/error.h"
 #include "sasl-oauth/mech.h"
 #include "sasl-oauth/secret.h"
+#include "sasl-oauth/settings.h"
 
 typedef struct sao_auth_ops {
 	/* The initial response into out (client-first). */
@@ -45,6 +46,13 @@ typedef struct sao_auth {
 
 /* Largest base64 response the dialogues send (a 64 KB token and headroom). */
 #define SAO_AUTH_B64_MAX (((SAO_TOKEN_MAX + 2048) / 3 + 1) * 4)
+
+/* Sets a's hints for a login to mailbox as account, whose token has the
+ * claims (claims->jwt 0 when unknown): app-only by the account's flow or
+ * the token, shared when the token's user is another. */
+struct sao_claims;
+void sao_auth_hints(sao_auth_t *a, const sao_account_t *account, const struct sao_claims *claims,
+                    const char *mailbox);
 
 /* base64 (RFC 4648 §4) of the initial response into b64 (replaced). */
 sao_err_t sao_auth_initial(const sao_auth_t *a, sao_secret_t *b64, sao_error_t *err);
@@ -111,6 +119,8 @@ typedef struct sao_login_result {
 	char caps[4096];    /* IMAP: the capabilities announced after login */
 	char server[512];   /* the server's last words on failure, printable */
 	int not_offered;    /* the server does not announce the mechanism (caps: what it does) */
+	int authenticated;  /* the server accepted the authentication (a later refusal is
+	                     * about the mailbox, not the token) */
 } sao_login_result_t;
 
 /* The longest line the dialogues read, and the longest command line they

@@ -178,6 +178,43 @@ run_cli test --ca-file "$BED_CA" "smtp://shared@example.com@localhost:$BED_EXO_P
 expect "the same with FullAccess granted: logged in" 0 "ok: shared@example.com logged in to localhost:$BED_EXO_PORT"
 bed_exo_config '{}'
 
+echo "== the Exchange-like IMAP and POP3 fronts: AUTHENTICATE failed, explained"
+EXOI="imaps://alice@example.com@localhost:$BED_EXO_IMAPS_PORT"
+run_cli test --ca-file "$BED_CA" "$EXOI"
+expect "imaps to the Exchange-like front (relayed to Dovecot): folders listed" 0 \
+	"ok: alice@example.com logged in to localhost:$BED_EXO_IMAPS_PORT (IMAP;" "1 folder: INBOX"
+run_cli test --ca-file "$BED_CA" "pop3s://alice@example.com@localhost:$BED_EXO_POP3S_PORT"
+expect "pop3s to the Exchange-like front: STAT" 0 "(POP3; TLSv1" "; 2 messages, "
+cp "$XDG_STATE_HOME/sasl-oauth/work.json" "$BED_DIR/work.json.good"
+bed_ctl POST /control/issue upn=alice@example.com "scope=IMAP.AccessAsUser.All offline_access" | write_cache work
+run_cli test --ca-file "$BED_CA" "$EXOI"
+expect "a Graph token: Exchange's bare 'NO AUTHENTICATE failed.', the catalog's reading, what the token shows" 1 \
+	"the IMAP server refused the XOAUTH2 login: AUTHENTICATE failed.; the server (Exchange Online) refused the token without saying why" \
+	"sasl-oauth inspect finds: audience https://graph.microsoft.com is Microsoft Graph"
+run_cli test --ca-file "$BED_CA" "pop3s://alice@example.com@localhost:$BED_EXO_POP3S_PORT"
+expect "the same over POP3: '-ERR Authentication failure', read as such" 1 \
+	"refused the XOAUTH2 login: Authentication failure: unknown user name or bad password.; the server (Exchange Online) refused the token without saying why" \
+	"sasl-oauth inspect finds: audience https://graph.microsoft.com is Microsoft Graph"
+cp "$BED_DIR/work.json.good" "$XDG_STATE_HOME/sasl-oauth/work.json"
+run_cli test --ca-file "$BED_CA" "imaps://shared@example.com@localhost:$BED_EXO_IMAPS_PORT"
+expect "a shared mailbox without FullAccess over IMAP: the grant that fixes it" 1 \
+	"AUTHENTICATE failed.; the server (Exchange Online) refused a login to a shared mailbox" \
+	"Add-MailboxPermission -Identity shared@example.com -User DELEGATE -AccessRights FullAccess"
+# The tunnel reads the same refusal the same way: a refused token is
+# refreshed once, and the new one is refused too.
+printf 'a LOGOUT\r\n' | timeout 60 "$CLI" tunnel --ca-file "$BED_CA" "imaps://shared@example.com@localhost:$BED_EXO_IMAPS_PORT" \
+	>"$BED_DIR/out" 2>"$BED_DIR/err"
+RC=$? OUT=$(cat "$BED_DIR/out") ERR=$(cat "$BED_DIR/err")
+expect "the tunnel to that shared mailbox: * BYE with the catalog's cause and the grant" 1 \
+	"* BYE sasl-oauth: the IMAP server refused the XOAUTH2 login: AUTHENTICATE failed.; the server (Exchange Online) refused a login to a shared mailbox" \
+	"Add-MailboxPermission -Identity shared@example.com"
+bed_exo_config '{"imap_disabled": ["alice@example.com"]}'
+run_cli test --ca-file "$BED_CA" "$EXOI"
+expect "IMAP switched off for the mailbox: the login passes, then 'User is authenticated but not connected', explained" 1 \
+	"BAD User is authenticated but not connected." \
+	"fix: an Exchange administrator runs Set-CASMailbox -Identity alice@example.com -ImapEnabled \$true"
+bed_exo_config '{}'
+
 # --plaintext to an address that is not loopback: refused before a word
 # is sent (this machine's own non-loopback address, where there is one).
 OWN=$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -m1 -E '^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$' | grep -v '^127\.')
