@@ -210,6 +210,63 @@ class LineConn:
             self.buf += chunk
 
 
+# A session idle this long (seconds) is closed.
+IDLE_TIMEOUT = 120
+
+
+class Handler(LineConn, socketserver.BaseRequestHandler):
+    """One connection of an Exchange-like server, in a thread of its own:
+    TLS at once on an implicit-TLS port, the knobs read anew, then the
+    protocol's greet() and session(); errors and the end are logged. A
+    subclass names proto and unavailable (the answer when the knobs file is
+    broken)."""
+
+    proto = ""
+    unavailable = ""
+
+    def setup(self):
+        self.exo = self.server.exo
+        self.sid = self.exo.next_session()
+        self.sock = self.request
+        self.sock.settimeout(IDLE_TIMEOUT)
+        self.buf = b""
+        self.tls = False
+        self.cfg = None
+
+    def starttls(self):
+        # RFC 3207 section 4.2 / CVE-2011-0411: what the client pipelined
+        # after STARTTLS/STLS in clear text is dropped, never run.
+        self.buf = b""
+        self.sock = self.exo.tls.wrap_socket(self.sock, server_side=True)
+        self.tls = True
+        self.exo.log(self.sid, "TLS established (%s)" % self.sock.version())
+
+    def handle(self):
+        implicit = self.server.implicit
+        self.exo.log(self.sid, "%s connect from %s:%d (%s)" % (
+            self.proto, self.client_address[0], self.client_address[1],
+            "implicit TLS" if implicit else "STARTTLS port"))
+        try:
+            if implicit:
+                self.sock = self.exo.tls.wrap_socket(self.sock, server_side=True)
+                self.tls = True
+            self.cfg = self.exo.config()
+            if self.cfg is None:
+                self.exo.log(self.sid, "config %s is not a JSON object" % self.exo.args.config)
+                self.say(self.unavailable)
+                return
+            self.greet()
+            self.session()
+        except (OSError, ssl.SSLError) as e:
+            self.exo.log(self.sid, "connection error: %s" % e)
+        finally:
+            self.exo.log(self.sid, "disconnect")
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+
+
 class Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
     daemon_threads = True

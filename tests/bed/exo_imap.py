@@ -118,15 +118,13 @@ import argparse
 import base64
 import select
 import socket
-import socketserver
 import ssl
 
-from exo_common import Exo, LineConn, LineTooLong, Server, b64decode, common_args, fingerprint, \
+from exo_common import Exo, Handler, LineConn, LineTooLong, Server, b64decode, common_args, fingerprint, \
     app_only, jwt_claims, loggable, lower_list, serve, xoauth2_fields, xoauth2_response
 
 # Exchange takes SASL-IR lines with tokens of many kilobytes.
 MAX_LINE = 65536
-IDLE_TIMEOUT = 120
 # A relayed session may sit in IDLE for the 29 minutes RFC 2177 allows.
 RELAY_IDLE = 1800
 DEFAULTS = {"offer_xoauth2": True, "full_access": {}, "imap_disabled": [], "pop_disabled": [],
@@ -186,53 +184,11 @@ class Backend(LineConn):
             pass
 
 
-class Session(LineConn, socketserver.BaseRequestHandler):
-    """What the IMAP and POP3 sessions share: TLS, the token check, the
-    relay."""
+class Session(Handler):
+    """What the IMAP and POP3 sessions share: the token check, the relay."""
 
-    proto = ""
-
-    def setup(self):
-        self.exo = self.server.exo
-        self.sid = self.exo.next_session()
-        self.sock = self.request
-        self.sock.settimeout(IDLE_TIMEOUT)
-        self.buf = b""
-        self.tls = False
-        self.cfg = None
-
-    def starttls(self):
-        # What the client pipelined in clear text after STARTTLS/STLS is
-        # dropped, never run (CVE-2011-0411's lesson).
-        self.buf = b""
-        self.sock = self.exo.tls.wrap_socket(self.sock, server_side=True)
-        self.tls = True
-        self.exo.log(self.sid, "TLS established (%s)" % self.sock.version())
-
-    def handle(self):
-        implicit = self.server.implicit
-        self.exo.log(self.sid, "%s connect from %s:%d (%s)" % (
-            self.proto, self.client_address[0], self.client_address[1],
-            "implicit TLS" if implicit else "STARTTLS port"))
-        try:
-            if implicit:
-                self.sock = self.exo.tls.wrap_socket(self.sock, server_side=True)
-                self.tls = True
-            self.cfg = self.exo.config()
-            if self.cfg is None:
-                self.exo.log(self.sid, "config %s is not a JSON object" % self.exo.args.config)
-                self.say(self.unavailable)
-                return
-            self.say(self.greeting % self.exo.greeting_id)
-            self.session()
-        except (OSError, ssl.SSLError) as e:
-            self.exo.log(self.sid, "connection error: %s" % e)
-        finally:
-            self.exo.log(self.sid, "disconnect")
-            try:
-                self.sock.close()
-            except OSError:
-                pass
+    def greet(self):
+        self.say(self.greeting % self.exo.greeting_id)
 
     def line(self):
         """The next command line as text, None at the end; a line over

@@ -100,10 +100,8 @@ import argparse
 import datetime
 import json
 import os
-import socketserver
-import ssl
 
-from exo_common import Exo, LineConn, LineTooLong, Server, b64decode, common_args, fingerprint, \
+from exo_common import Exo, Handler, LineConn, LineTooLong, Server, b64decode, common_args, fingerprint, \
     loggable, lower_list, lower_map, serve, xoauth2_fields
 
 # RFC 4954 section 4: an AUTH line or a response to 334 may be this long.
@@ -111,7 +109,6 @@ MAX_LINE = 12288
 MAX_DATA_LINE = 1 << 20
 # What Exchange Online advertises (150 MiB).
 MAX_MESSAGE = 157286400
-IDLE_TIMEOUT = 120
 DEFAULTS = {"offer_xoauth2": True, "smtp_auth_disabled": [], "tenant_smtp_auth_disabled": False,
             "smtp_auth_enabled": [], "policy_block": {}, "full_access": {}, "send_as": {},
             "basic_auth": "retired", "throttle": False}
@@ -146,16 +143,14 @@ class SmtpExo(Exo):
         return n
 
 
-class Session(LineConn, socketserver.BaseRequestHandler):
-    """One SMTP connection, in a thread of its own."""
+class Session(Handler):
+    """One SMTP connection."""
+
+    proto = "SMTP"
+    unavailable = "421 4.3.2 Service not available"
 
     def setup(self):
-        self.exo = self.server.exo
-        self.sid = self.exo.next_session()
-        self.sock = self.request
-        self.sock.settimeout(IDLE_TIMEOUT)
-        self.buf = b""
-        self.tls = False
+        Handler.setup(self)
         self.helo = False
         self.mailbox = None     # the logged-in mailbox
         self.sender = None
@@ -171,43 +166,21 @@ class Session(LineConn, socketserver.BaseRequestHandler):
         return LineConn.readline(self, limit)
 
     def starttls(self):
-        # RFC 3207 section 4.2 / CVE-2011-0411: what the client pipelined
-        # after STARTTLS in clear text is dropped, never run.
-        self.buf = b""
-        self.sock = self.exo.tls.wrap_socket(self.sock, server_side=True)
-        self.tls = True
+        Handler.starttls(self)
         self.helo = False
         self.mailbox = self.sender = None
         self.rcpts = []
 
     # -- session ------------------------------------------------------------
 
-    def handle(self):
-        implicit = self.server.implicit
-        peer = "%s:%d" % self.client_address
-        self.exo.log(self.sid, "connect from %s (%s)" % (peer, "implicit TLS" if implicit else "STARTTLS port"))
-        try:
-            if implicit:
-                self.sock = self.exo.tls.wrap_socket(self.sock, server_side=True)
-                self.tls = True
-            self.cfg = self.exo.config()
-            if self.cfg is None:
-                self.exo.log(self.sid, "config %s is not a JSON object" % self.exo.args.config)
-                self.say("421 4.3.2 Service not available")
-                return
-            now = datetime.datetime.now(datetime.timezone.utc)
-            self.say("220 %s Microsoft ESMTP MAIL Service ready at %s" % (
-                self.exo.host, "%s, %d %s +0000" % (now.strftime("%a"), now.day, now.strftime("%b %Y %H:%M:%S"))))
-            while self.command():
-                pass
-        except (OSError, ssl.SSLError) as e:
-            self.exo.log(self.sid, "connection error: %s" % e)
-        finally:
-            self.exo.log(self.sid, "disconnect")
-            try:
-                self.sock.close()
-            except OSError:
-                pass
+    def greet(self):
+        now = datetime.datetime.now(datetime.timezone.utc)
+        self.say("220 %s Microsoft ESMTP MAIL Service ready at %s" % (
+            self.exo.host, "%s, %d %s +0000" % (now.strftime("%a"), now.day, now.strftime("%b %Y %H:%M:%S"))))
+
+    def session(self):
+        while self.command():
+            pass
 
     def command(self):
         """Reads and answers one command; False when the session is over."""
