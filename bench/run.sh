@@ -14,26 +14,16 @@
 # calls per run, 10000), BENCH_RUNS (repeats of the in-process drivers, 5).
 # Exit status: 0 when every target passed, 1 when one failed, 2 when the
 # benchmark could not run at all.
-set -u
-BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-: "${top_srcdir:=$(cd "$BENCH_DIR/.." && pwd)}"
-: "${top_builddir:=$top_srcdir}"
-top_srcdir=$(cd "$top_srcdir" && pwd)
-top_builddir=$(cd "$top_builddir" && pwd)
-export top_srcdir top_builddir
+. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 STARTS=${BENCH_STARTS:-400}
 LOGINS=${BENCH_LOGINS:-30}
 CALLS=${BENCH_CALLS:-10000}
 RUNS=${BENCH_RUNS:-5}
 TARGET=1.05
 
-# The integration helpers: PLUGIN_DIR, SYSTEM_PLUGIN_DIR, SASL_CLIENT,
-# start_bed, make_home, write_config, seed_cache, write_mbsyncrc, run_mbsync.
-# shellcheck source=../tests/integration/lib.sh
-. "$top_srcdir/tests/integration/lib.sh"
+# write_mbsyncrc, run_mbsync.
 # shellcheck source=../tests/integration/mbsync.sh
 . "$top_srcdir/tests/integration/mbsync.sh"
-HELPER="/usr/bin/python3 $BENCH_DIR/helper.py"
 
 PLUGIN_SO="$PLUGIN_DIR/libsasl-oauth.so"
 [ -f "$PLUGIN_SO" ] || { echo "bench: $PLUGIN_SO is missing; build first (tests/tools/build.sh)"; exit 2; }

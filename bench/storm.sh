@@ -22,19 +22,11 @@
 #                        (bench/run.sh's summary) instead of printing a summary
 # Exit status: 0 when every target passed, 1 when one failed, 2 when the
 # storm could not run at all (not built, no test bed).
-set -u
-BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-: "${top_srcdir:=$(cd "$BENCH_DIR/.." && pwd)}"
-: "${top_builddir:=$top_srcdir}"
-top_srcdir=$(cd "$top_srcdir" && pwd)
-top_builddir=$(cd "$top_builddir" && pwd)
-export top_srcdir top_builddir
+. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 SIZES=${STORM_SIZES:-10 50 200}
 EMBEDDED=0
 [ -n "${STORM_RESULTS:-}" ] && EMBEDDED=1
 
-# shellcheck source=../tests/integration/lib.sh
-. "$top_srcdir/tests/integration/lib.sh"
 # start_bed skips with exit 77; for a benchmark that means "could not run".
 skip() { echo "SKIP: refresh storm  $*"; [ "$EMBEDDED" = 1 ] && printf 'refresh storm|%s|-|SKIP\n' "$*" >> "$STORM_RESULTS"; exit 2; }
 

@@ -21,22 +21,14 @@
 #                                         lines to FILE (bench/run.sh's summary)
 # Exit status: 0 when the target passed, 1 when it failed, 2 when the
 # benchmark could not run (not built, no fetchmail, no test bed).
-set -u
-BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-: "${top_srcdir:=$(cd "$BENCH_DIR/.." && pwd)}"
-: "${top_builddir:=$top_srcdir}"
-top_srcdir=$(cd "$top_srcdir" && pwd)
-top_builddir=$(cd "$top_builddir" && pwd)
-export top_srcdir top_builddir
+. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 RUNS=${TUNNEL_RUNS:-5}
 MESSAGES=${TUNNEL_MESSAGES:-2000}
 SIZE=${TUNNEL_SIZE:-51200}
 STARTS=${TUNNEL_STARTS:-50}
 TARGET=1.10
-HELPER="/usr/bin/python3 $BENCH_DIR/helper.py"
 RESULTS=${TUNNEL_RESULTS:-}
 
-. "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/clients.sh"
 CLI="$top_builddir/cli/sasl-oauth"
 [ -x "$CLI" ] || { echo "bench: $CLI is missing; build first"; exit 2; }
