@@ -195,6 +195,25 @@ static void not_offered(const test_t *t, char *buf)
 		    protos[t->url.proto].enable);
 }
 
+/* A URL that does not fit the port: the wrong protocol, or TLS expected
+ * at once where the scheme waits for a greeting, or the other way round.
+ * The scheme with TLS at once ends in 's' (imaps, pop3s, smtps). */
+static void wrong_port(const test_t *t, const sao_error_t *e, char *buf)
+{
+	const char *scheme = sao_url_scheme(&t->url);
+	size_t n = strlen(scheme);
+
+	if (t->res.foreign)
+		add(buf, "; fix: this port does not speak %s; check the URL's scheme and port (imaps 993, imap 143, pop3s "
+		    "995, pop3 110, smtps 465, smtp 587)", protos[t->url.proto].name);
+	else if (t->res.greeted)
+		return;
+	else if (t->url.tls == SAO_TLS_STARTTLS && e->code == SAO_ERR_TIMEOUT)
+		add(buf, "; fix: a server that says nothing may expect TLS from the first byte: try %ss://", scheme);
+	else if (t->url.tls == SAO_TLS_IMPLICIT && strstr(e->msg, "TLS handshake") != NULL)
+		add(buf, "; fix: if this port greets in plaintext and offers STARTTLS, use %.*s://", (int)(n - 1), scheme);
+}
+
 /* What the server's refusal after the login means (Exchange's "User is
  * authenticated but not connected", SendAs), from the catalog. */
 static void after_login_refusal(const test_t *t, char *buf)
@@ -244,6 +263,7 @@ static int diagnose(const test_t *t, const char *step, const sao_error_t *e)
 	add(buf, "%s %s:%s (%s) failed: %s", step, t->url.host, t->url.port, protos[t->url.proto].name, e->msg);
 	if (t->res.not_offered)
 		not_offered(t, buf);
+	wrong_port(t, e, buf);
 	if (t->res.authenticated)
 		after_login_refusal(t, buf);
 	if (e->code == SAO_ERR_REJECTED)

@@ -270,6 +270,8 @@ sao_err_t sao_imap_login(sao_tls_t *c, int starttls, const sao_auth_t *auth, sao
 	d->c = c;
 	d->res = res;
 	rc = next(d, err);
+	res->greeted = rc == SAO_OK || rc == SAO_ERR_PROTO;
+	res->foreign = rc == SAO_ERR_PROTO || (rc == SAO_OK && d->l.kind != SAO_IMAP_UNTAGGED);
 	if (rc != SAO_OK)
 		goto out;
 	if (d->l.kind != SAO_IMAP_UNTAGGED || !word_is(d->l.word, d->l.word_len, "OK")) {

@@ -160,9 +160,12 @@ sao_err_t sao_pop3_login(sao_tls_t *c, int stls, const sao_auth_t *auth, sao_log
 	d->c = c;
 	d->res = res;
 	rc = next(d, err);
+	res->greeted = rc == SAO_OK;
+	res->foreign = rc == SAO_OK && d->kind != SAO_POP3_OK && d->kind != SAO_POP3_ERR;
 	if (rc == SAO_OK && d->kind != SAO_POP3_OK) {
 		keep_text(d);
-		rc = sao_error_set(err, SAO_ERR_NET, "the POP3 server did not greet with +OK: %s", res->server);
+		rc = sao_error_set(err, res->foreign ? SAO_ERR_PROTO : SAO_ERR_NET,
+		                   "the POP3 server did not greet with +OK: %s", res->server);
 	}
 	if (rc == SAO_OK && stls) {
 		rc = command(d, "STLS", err);

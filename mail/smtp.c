@@ -185,6 +185,8 @@ sao_err_t sao_smtp_login(sao_tls_t *c, int starttls, const char *helo, const sao
 	d->res = res;
 	ad.ctx = d;
 	rc = reply(d, err);
+	res->greeted = rc == SAO_OK || rc == SAO_ERR_PROTO;
+	res->foreign = rc == SAO_ERR_PROTO;
 	if (rc == SAO_OK && d->l.code != 220) {
 		snprintf(res->server, sizeof(res->server), "%s", d->reply);
 		rc = sao_error_set(err, SAO_ERR_NET, "the SMTP server did not greet with 220: %s", d->reply);

@@ -121,6 +121,8 @@ typedef struct sao_login_result {
 	int not_offered;    /* the server does not announce the mechanism (caps: what it does) */
 	int authenticated;  /* the server accepted the authentication (a later refusal is
 	                     * about the mailbox, not the token) */
+	int greeted;        /* the server sent its first line */
+	int foreign;        /* ...and it is not this protocol's greeting (a wrong port) */
 } sao_login_result_t;
 
 /* The longest line the dialogues read, and the longest command line they

@@ -111,7 +111,15 @@ run_cli test --ca-file "$BED_CA" "imaps://nobody@example.com@localhost:$BED_IMAP
 expect "no account serves the user: exit 4" 4 "no account serves the user 'nobody@example.com' on 'localhost'" \
 	"add it to the users = line"
 run_cli test --ca-file "$BED_CA" "smtp://alice@example.com@localhost:$BED_IMAP_PORT"
-expect "a URL whose port speaks another protocol" 1 "logging in to localhost:$BED_IMAP_PORT (SMTP) failed: the SMTP server sent a line that is no reply"
+expect "a URL whose port speaks another protocol: the fix names the ports" 1 \
+	"logging in to localhost:$BED_IMAP_PORT (SMTP) failed: the SMTP server sent a line that is no reply" \
+	"fix: this port does not speak SMTP; check the URL's scheme and port (imaps 993, imap 143"
+run_cli test --ca-file "$BED_CA" "imaps://alice@example.com@localhost:$BED_IMAP_PORT"
+expect "imaps:// to a port that greets in plaintext: use imap://" 5 "the TLS handshake with the mail server 'localhost' failed" \
+	"fix: if this port greets in plaintext and offers STARTTLS, use imap://"
+run_cli test --timeout 2 --ca-file "$BED_CA" "imap://alice@example.com@localhost:$BED_IMAPS_PORT"
+expect "imap:// to a port that waits for TLS: try imaps://" 5 "did not answer within 2 seconds" \
+	"fix: a server that says nothing may expect TLS from the first byte: try imaps://"
 
 # A server that accepts and never greets: the time limit, exit 5.
 fake_server silent
