@@ -375,22 +375,28 @@ static int test_servers(const sao_account_t *a, const char *email, const cli_arg
 {
 	const sao_mailhosts_t *h = sao_snippet_hosts(sao_settings_provider_name(a->provider),
 	                                             sao_settings_cloud_name(a->cloud));
-	char url[SAO_URL_USER_MAX + SAO_URL_HOST_MAX + 32];
-	int code;
+	char url[2][SAO_URL_USER_MAX + SAO_URL_HOST_MAX + 32];
+	int code = SAO_EXIT_OK, n = 1, failed = -1;
 
 	if (h == NULL)
 		return SAO_EXIT_OK;
-	snprintf(url, sizeof(url), "imaps://%s@%s:%d", email, h->imap, h->imap_port);
-	code = cli_test_login(a, url);
-	if (o->given[OPT_FOR] && sao_snippet_sends((sao_snippet_program_t)o->number[OPT_FOR])) {
-		int smtp;
+	snprintf(url[0], sizeof(url[0]), "imaps://%s@%s:%d", email, h->imap, h->imap_port);
+	if (o->given[OPT_FOR] && sao_snippet_sends((sao_snippet_program_t)o->number[OPT_FOR]))
+		snprintf(url[n++], sizeof(url[1]), "%s://%s@%s:%d", h->smtp_port == 465 ? "smtps" : "smtp", email,
+		         h->smtp, h->smtp_port);
+	for (int i = 0; i < n; i++) {
+		int rc = cli_test_login(a, url[i]);
 
-		snprintf(url, sizeof(url), "%s://%s@%s:%d", h->smtp_port == 465 ? "smtps" : "smtp", email, h->smtp,
-		         h->smtp_port);
-		smtp = cli_test_login(a, url);
-		if (code == SAO_EXIT_OK)
-			code = smtp;
+		if (rc != SAO_EXIT_OK && failed < 0) {
+			code = rc;
+			failed = i;
+		}
 	}
+	if (failed >= 0)
+		cli_say("account '%s' is written and signed in, but the test login failed as said above; after the fix, "
+		        "check again with: sasl-oauth test %s (setup --no-test skips the test where the servers cannot be "
+		        "reached)",
+		        a->name, url[failed]);
 	return code;
 }
 

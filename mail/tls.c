@@ -148,7 +148,10 @@ sao_err_t sao_tls_connect(const char *host, const char *port, int tls, const sao
 		return sao_error_set(err, SAO_ERR_NOMEM, "out of memory");
 	gai = getaddrinfo(host, port, &hints, &res);
 	if (gai != 0) {
-		rc = sao_error_set(err, SAO_ERR_NET, "cannot find the mail server '%s': %s", host, gai_strerror(gai));
+		rc = sao_error_set(err, SAO_ERR_NET,
+		                   "cannot find the mail server '%s': %s; check the host name, and that this machine can "
+		                   "resolve names (DNS) and reach the network",
+		                   host, gai_strerror(gai));
 		goto out;
 	}
 	for (ai = res; ai != NULL && c->fd < 0; ai = ai->ai_next) {

@@ -119,6 +119,8 @@ setup alice@example.com --for msmtp --yes
 if [ "$RC" = 5 ] && grep -q "signed in already" "$ERR" &&
 	grep -q "^sasl-oauth: test: connecting to outlook.office365.com:993 (IMAP) failed: " "$ERR" &&
 	grep -q "^sasl-oauth: test: connecting to smtp.office365.com:587 (SMTP) failed: " "$ERR" &&
+	grep -q "check the host name, and that this machine can resolve names" "$ERR" &&
+	grep -q "^sasl-oauth: account 'example' is written and signed in, but the test login failed as said above; after the fix, check again with: sasl-oauth test imaps://alice@example.com@outlook.office365.com:993" "$ERR" &&
 	grep -q "^account example$" "$OUT" && ! grep -q "connecting to" "$OUT"; then
 	pass "setup runs sasl-oauth test against IMAP and, for a program that sends, SMTP: one line each on stderr"
 else
